@@ -1,0 +1,82 @@
+import { z } from "zod";
+
+/**
+ * The one place settings are read. Every process calls `loadConfig()` at
+ * start; a missing or malformed variable stops it with one line naming it.
+ */
+
+const DEFAULT_SCOPES =
+  "read_customers,write_customers,read_orders,read_all_orders,read_products,write_pixels,read_customer_events";
+
+const keyRing = z
+  .string()
+  .transform((value, ctx) => {
+    const keys: { id: string; key: Buffer }[] = [];
+    for (const entry of value.split(",").map((part) => part.trim()).filter(Boolean)) {
+      const separator = entry.indexOf(":");
+      const id = entry.slice(0, separator);
+      const key = Buffer.from(entry.slice(separator + 1), "base64");
+      if (separator < 1 || !/^[A-Za-z0-9_-]{1,32}$/.test(id) || key.length !== 32) {
+        ctx.addIssue({
+          code: "custom",
+          message: "expected comma-separated <id>:<base64 of 32 random bytes>, newest first",
+        });
+        return z.NEVER;
+      }
+      keys.push({ id, key });
+    }
+    if (keys.length === 0) {
+      ctx.addIssue({ code: "custom", message: "needs at least one key" });
+      return z.NEVER;
+    }
+    if (new Set(keys.map((k) => k.id)).size !== keys.length) {
+      ctx.addIssue({ code: "custom", message: "key ids must be unique" });
+      return z.NEVER;
+    }
+    return keys;
+  });
+
+const configSchema = z.object({
+  NODE_ENV: z.enum(["development", "production", "test"]).default("development"),
+  SHOPIFY_API_KEY: z.string().min(1),
+  SHOPIFY_API_SECRET: z.string().min(1),
+  SHOPIFY_APP_URL: z.url({ protocol: /^https?$/ }),
+  SCOPES: z.string().min(1).default(DEFAULT_SCOPES),
+  TOKEN_ENCRYPTION_KEYS: keyRing,
+  DATABASE_URL: z.url({ protocol: /^postgres(ql)?$/ }),
+  PORT: z.coerce.number().int().min(1).max(65535).default(3000),
+  LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+  WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(100).default(5),
+  MAX_BODY_BYTES: z.coerce.number().int().min(1024).default(5 * 1024 * 1024),
+  // Set only for local development and tests: points the transport to
+  // *.myshopify.com (and the App Bridge script) at the simulated store.
+  SHOPIFY_SIMULATOR_URL: z.url({ protocol: /^https?$/ }).optional(),
+});
+
+export type Config = z.infer<typeof configSchema>;
+
+export class ConfigError extends Error {}
+
+export function parseConfig(env: NodeJS.ProcessEnv): Config {
+  const result = configSchema.safeParse(env);
+  if (result.success) return result.data;
+  const issue = result.error.issues[0]!;
+  const name = String(issue.path[0] ?? "environment");
+  const problem = env[name] === undefined || env[name] === "" ? "is required" : `is invalid: ${issue.message}`;
+  throw new ConfigError(`Configuration error: ${name} ${problem} (see .env.example)`);
+}
+
+let cached: Config | undefined;
+
+/** Reads and validates settings once; exits the process with code 1 when they are wrong. */
+export function loadConfig(): Config {
+  if (cached) return cached;
+  try {
+    cached = parseConfig(process.env);
+    return cached;
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    process.stderr.write(`${error.message}\n`);
+    process.exit(1);
+  }
+}

@@ -1,0 +1,91 @@
+import { GraphqlQueryError, HttpResponseError } from "@shopify/shopify-api";
+import { SessionNotFoundError } from "@shopify/shopify-app-remix/server";
+import type { z } from "zod";
+import { markNeedsReauth } from "../models/shop.server";
+import { unauthenticated } from "../shopify.server";
+
+/**
+ * The one way background code talks to the Admin GraphQL API. The client
+ * comes from the library's offline-session path, which refreshes expiring
+ * tokens; no token ever travels in a job payload. Failures are classified so
+ * jobs know whether to retry.
+ */
+
+export interface ThrottleStatus {
+  maximumAvailable: number;
+  currentlyAvailable: number;
+  restoreRate: number;
+}
+
+export interface QueryCost {
+  requestedQueryCost: number;
+  actualQueryCost: number | null;
+  throttleStatus: ThrottleStatus;
+}
+
+/** Worth retrying later: throttling, 5xx, network trouble. */
+export class TransientShopifyError extends Error {}
+/** Retrying cannot help: the shop must re-authenticate, or the query is wrong. */
+export class PermanentShopifyError extends Error {
+  constructor(
+    message: string,
+    readonly needsReauth = false,
+  ) {
+    super(message);
+  }
+}
+
+export interface AdminGraphqlOptions {
+  variables?: Record<string, unknown>;
+  signal?: AbortSignal;
+  onCost?: (cost: QueryCost) => void;
+}
+
+export async function adminGraphql<Schema extends z.ZodType>(
+  shop: string,
+  query: string,
+  schema: Schema,
+  options: AdminGraphqlOptions = {},
+): Promise<z.infer<Schema>> {
+  let body: { data?: unknown; extensions?: { cost?: QueryCost } };
+  try {
+    const { admin } = await unauthenticated.admin(shop);
+    const response = await admin.graphql(query, { variables: options.variables, signal: options.signal });
+    body = (await response.json()) as typeof body;
+  } catch (error) {
+    throw await classify(shop, error);
+  }
+  if (body.extensions?.cost) options.onCost?.(body.extensions.cost);
+  const parsed = schema.safeParse(body.data);
+  if (!parsed.success) {
+    throw new PermanentShopifyError(`unexpected Admin API response shape: ${parsed.error.issues[0]?.message}`);
+  }
+  return parsed.data;
+}
+
+async function classify(shop: string, error: unknown): Promise<Error> {
+  if (error instanceof SessionNotFoundError) {
+    await markNeedsReauth(shop);
+    return new PermanentShopifyError(`no offline session for ${shop}`, true);
+  }
+  const status =
+    error instanceof Response ? error.status : error instanceof HttpResponseError ? error.response.code : undefined;
+  if (status === 401 || status === 403) {
+    if (status === 401) await markNeedsReauth(shop);
+    return new PermanentShopifyError(`Admin API answered ${status} for ${shop}`, status === 401);
+  }
+  if (status !== undefined) {
+    return status === 429 || status >= 500
+      ? new TransientShopifyError(`Admin API answered ${status}`)
+      : new PermanentShopifyError(`Admin API answered ${status}`);
+  }
+  if (error instanceof GraphqlQueryError) {
+    const errors = (error.body as { errors?: { extensions?: { code?: string } }[] } | undefined)?.errors ?? [];
+    if (errors.some((item) => item.extensions?.code === "THROTTLED")) {
+      return new TransientShopifyError("THROTTLED by the Admin API");
+    }
+    return new PermanentShopifyError(`GraphQL error: ${error.message}`);
+  }
+  if (error instanceof Error && (error.name === "AbortError" || error.name === "TimeoutError")) return error;
+  return new TransientShopifyError(`Admin API request failed: ${error instanceof Error ? error.message : String(error)}`);
+}

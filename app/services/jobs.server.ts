@@ -1,0 +1,51 @@
+import type { Prisma, PrismaClient } from "@prisma/client";
+import { z } from "zod";
+import prisma from "../db.server";
+
+/**
+ * The contract between the app and the worker: each task's payload schema,
+ * and the one helper that enqueues. Enqueueing is a SQL call, so it can run
+ * inside the caller's transaction and commit or roll back with its writes.
+ */
+export const jobPayloads = {
+  "shop-details-sync": z.object({ shop: z.string().min(1) }),
+} as const;
+
+export type TaskName = keyof typeof jobPayloads;
+export type JobPayload<Name extends TaskName> = z.infer<(typeof jobPayloads)[Name]>;
+
+/** Lower runs first, as in graphile-worker. */
+export const JobPriority = { merchant: 0, install: 5, scheduled: 10 } as const;
+
+export interface EnqueueOptions {
+  jobKey?: string;
+  /** "replace" (default) updates a pending job with the same key; "preserve_run_at" keeps its schedule. */
+  jobKeyMode?: "replace" | "preserve_run_at" | "unsafe_dedupe";
+  priority?: number;
+  queueName?: string;
+  maxAttempts?: number;
+  runAt?: Date;
+}
+
+type Db = PrismaClient | Prisma.TransactionClient;
+
+export async function enqueueJob<Name extends TaskName>(
+  task: Name,
+  payload: JobPayload<Name>,
+  options: EnqueueOptions = {},
+  db: Db = prisma,
+): Promise<{ id: string }> {
+  const parsed = jobPayloads[task].parse(payload);
+  const rows = await db.$queryRaw<{ id: bigint }[]>`
+    SELECT id FROM graphile_worker.add_job(
+      identifier => ${task}::text,
+      payload => ${JSON.stringify(parsed)}::json,
+      queue_name => ${options.queueName ?? null}::text,
+      run_at => ${options.runAt ?? null}::timestamptz,
+      max_attempts => ${options.maxAttempts ?? null}::int,
+      job_key => ${options.jobKey ?? null}::text,
+      priority => ${options.priority ?? null}::int,
+      job_key_mode => ${options.jobKeyMode ?? "replace"}::text
+    )`;
+  return { id: String(rows[0]!.id) };
+}

@@ -1,0 +1,74 @@
+import "@shopify/shopify-app-remix/adapters/node";
+import {
+  ApiVersion,
+  AppDistribution,
+  LogSeverity,
+  shopifyApp,
+} from "@shopify/shopify-app-remix/server";
+import { loadConfig } from "./config.server";
+import prisma from "./db.server";
+import { logger } from "./logger.server";
+import { recordInstall } from "./models/shop.server";
+import { EncryptedSessionStorage } from "./services/session-storage.server";
+import { enqueueJob } from "./services/jobs.server";
+
+const config = loadConfig();
+
+if (config.SHOPIFY_SIMULATOR_URL) {
+  // Development only: route *.myshopify.com traffic to the simulated store.
+  // Loaded on demand so production never carries the redirection code.
+  const { useSimulatorTransport } = await import("./services/simulator-transport.server");
+  useSimulatorTransport(config.SHOPIFY_SIMULATOR_URL);
+}
+
+export const API_VERSION = ApiVersion.October26;
+
+const severityToLevel = {
+  [LogSeverity.Error]: "error",
+  [LogSeverity.Warning]: "warn",
+  [LogSeverity.Info]: "info",
+  [LogSeverity.Debug]: "debug",
+} as const;
+
+export const sessionStorage = new EncryptedSessionStorage(prisma, config.TOKEN_ENCRYPTION_KEYS);
+
+const shopify = shopifyApp({
+  apiKey: config.SHOPIFY_API_KEY,
+  apiSecretKey: config.SHOPIFY_API_SECRET,
+  apiVersion: API_VERSION,
+  scopes: config.SCOPES.split(","),
+  appUrl: config.SHOPIFY_APP_URL,
+  authPathPrefix: "/auth",
+  sessionStorage,
+  distribution: AppDistribution.AppStore,
+  isEmbeddedApp: true,
+  future: {
+    unstable_newEmbeddedAuthStrategy: true,
+    expiringOfflineAccessTokens: true,
+  },
+  logger: {
+    level: LogSeverity.Info,
+    httpRequests: false,
+    log: (severity, message) => logger[severityToLevel[severity]]({ source: "shopify" }, message),
+  },
+  hooks: {
+    afterAuth: async ({ session }) => {
+      await prisma.$transaction(async (tx) => {
+        const { firstInstall } = await recordInstall(tx, session.shop, session.scope ?? "");
+        await enqueueJob(
+          "shop-details-sync",
+          { shop: session.shop },
+          { jobKey: `shop-details-sync:${session.shop}`, priority: 0 },
+          tx,
+        );
+        logger.info({ shop: session.shop, firstInstall }, "app installed or token renewed");
+      });
+    },
+  },
+});
+
+export default shopify;
+export const addDocumentResponseHeaders = shopify.addDocumentResponseHeaders;
+export const authenticate = shopify.authenticate;
+export const unauthenticated = shopify.unauthenticated;
+export const login = shopify.login;

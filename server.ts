@@ -1,0 +1,174 @@
+import { randomUUID } from "node:crypto";
+import { createReadStream } from "node:fs";
+import { stat } from "node:fs/promises";
+import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
+import path from "node:path";
+import { createRequestHandler, writeReadableStreamToWritable, type ServerBuild } from "@remix-run/node";
+import { loadConfig } from "./app/config.server";
+import type { AppLoadContext } from "./app/load-context";
+import { logger, requestContext } from "./app/logger.server";
+
+/**
+ * The HTTP entry point: node:http in front of Remix. It owns what must not
+ * depend on React rendering: request ids, access logs, body limits, static
+ * files and graceful shutdown.
+ */
+
+const config = loadConfig();
+const production = config.NODE_ENV === "production";
+const CLIENT_DIR = path.resolve("build/client");
+const REQUEST_ID = /^[A-Za-z0-9._-]{8,128}$/;
+const SHUTDOWN_GRACE_MS = 10_000;
+
+let draining = false;
+
+const vite = production
+  ? undefined
+  : await import("vite").then((module) => module.createServer({ server: { middlewareMode: true } }));
+
+const loadBuild = async (): Promise<ServerBuild> =>
+  vite
+    ? ((await vite.ssrLoadModule("virtual:remix/server-build")) as ServerBuild)
+    : ((await import(path.resolve("build/server/index.js"))) as ServerBuild);
+
+const productionBuild = production ? await loadBuild() : undefined;
+const handleRemix = createRequestHandler(productionBuild ?? loadBuild, config.NODE_ENV);
+
+class PayloadTooLargeError extends Error {}
+
+async function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
+  const declared = Number(req.headers["content-length"] ?? 0);
+  if (declared > limit) throw new PayloadTooLargeError();
+  const chunks: Buffer[] = [];
+  let received = 0;
+  for await (const chunk of req) {
+    received += (chunk as Buffer).length;
+    if (received > limit) throw new PayloadTooLargeError();
+    chunks.push(chunk as Buffer);
+  }
+  return Buffer.concat(chunks);
+}
+
+function toRequest(req: IncomingMessage, res: ServerResponse, body: Buffer | undefined): Request {
+  const protocol = (req.headers["x-forwarded-proto"] as string | undefined)?.split(",")[0] ?? "http";
+  const url = new URL(req.url ?? "/", `${protocol}://${req.headers.host ?? "localhost"}`);
+  const controller = new AbortController();
+  res.on("close", () => {
+    if (!res.writableFinished) controller.abort();
+  });
+  const headers = new Headers();
+  for (const [name, value] of Object.entries(req.headers)) {
+    if (Array.isArray(value)) value.forEach((item) => headers.append(name, item));
+    else if (value !== undefined) headers.set(name, value);
+  }
+  return new Request(url, { method: req.method, headers, body: body && new Uint8Array(body), signal: controller.signal });
+}
+
+async function sendResponse(res: ServerResponse, response: Response) {
+  const headers: Record<string, string | string[]> = {};
+  response.headers.forEach((value, name) => {
+    if (name !== "set-cookie") headers[name] = value;
+  });
+  const cookies = response.headers.getSetCookie();
+  if (cookies.length > 0) headers["set-cookie"] = cookies;
+  res.writeHead(response.status, response.statusText, headers);
+  if (response.body) await writeReadableStreamToWritable(response.body, res);
+  else res.end();
+}
+
+async function serveStatic(req: IncomingMessage, res: ServerResponse): Promise<boolean> {
+  if (!production || (req.method !== "GET" && req.method !== "HEAD")) return false;
+  const pathname = decodeURIComponent(new URL(req.url ?? "/", "http://x").pathname);
+  const file = path.join(CLIENT_DIR, pathname);
+  if (!file.startsWith(CLIENT_DIR + path.sep)) return false;
+  const info = await stat(file).catch(() => undefined);
+  if (!info?.isFile()) return false;
+  const types: Record<string, string> = { ".js": "text/javascript", ".css": "text/css", ".json": "application/json", ".svg": "image/svg+xml", ".png": "image/png", ".ico": "image/x-icon" };
+  res.writeHead(200, {
+    "content-type": types[path.extname(file)] ?? "application/octet-stream",
+    "content-length": info.size,
+    "cache-control": pathname.startsWith("/assets/") ? "public, max-age=31536000, immutable" : "public, max-age=3600",
+  });
+  if (req.method === "HEAD") res.end();
+  else createReadStream(file).pipe(res);
+  return true;
+}
+
+async function handle(req: IncomingMessage, res: ServerResponse, requestId: string) {
+  res.setHeader("x-request-id", requestId);
+  if (await serveStatic(req, res)) return;
+  if (vite) {
+    const passedOn = await new Promise<boolean>((resolve) => {
+      res.once("close", () => resolve(false));
+      vite.middlewares(req, res, () => resolve(true));
+    });
+    if (!passedOn) return;
+  }
+  let body: Buffer | undefined;
+  if (req.method !== "GET" && req.method !== "HEAD") {
+    try {
+      body = await readBody(req, config.MAX_BODY_BYTES);
+    } catch (error) {
+      if (!(error instanceof PayloadTooLargeError)) throw error;
+      res.writeHead(413, { "content-type": "application/json", connection: "close" });
+      res.end(JSON.stringify({ error: `Request body larger than ${config.MAX_BODY_BYTES} bytes` }));
+      return;
+    }
+  }
+  const context: AppLoadContext = { requestId, draining: () => draining };
+  const response = await handleRemix(toRequest(req, res, body), context);
+  await sendResponse(res, response);
+}
+
+const server = createServer((req, res) => {
+  const incoming = req.headers["x-request-id"];
+  const requestId = typeof incoming === "string" && REQUEST_ID.test(incoming) ? incoming : randomUUID();
+  const started = performance.now();
+  requestContext.run({ requestId }, () => {
+    res.on("finish", () => {
+      logger.info(
+        {
+          method: req.method,
+          path: new URL(req.url ?? "/", "http://x").pathname,
+          status: res.statusCode,
+          ms: Math.round((performance.now() - started) * 10) / 10,
+        },
+        "request",
+      );
+    });
+    handle(req, res, requestId).catch((error) => {
+      logger.error({ err: error }, "unhandled request error");
+      if (!res.headersSent) {
+        res.writeHead(500, { "content-type": "application/json" });
+        res.end(JSON.stringify({ error: "Internal server error", requestId }));
+      } else res.destroy();
+    });
+  });
+});
+
+server.keepAliveTimeout = 65_000;
+server.headersTimeout = 66_000;
+server.requestTimeout = 30_000;
+
+server.listen(config.PORT, () => {
+  logger.info({ port: config.PORT, mode: config.NODE_ENV }, "app server listening");
+});
+
+function shutdown(signal: string) {
+  if (draining) return;
+  draining = true;
+  logger.info({ signal }, "draining: finishing in-flight requests");
+  server.close(() => {
+    logger.info("app server stopped");
+    void vite?.close();
+    process.exit(0);
+  });
+  server.closeIdleConnections();
+  setTimeout(() => {
+    logger.warn("shutdown grace period over; closing remaining connections");
+    server.closeAllConnections();
+  }, SHUTDOWN_GRACE_MS).unref();
+}
+
+process.on("SIGTERM", () => shutdown("SIGTERM"));
+process.on("SIGINT", () => shutdown("SIGINT"));

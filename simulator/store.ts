@@ -1,0 +1,81 @@
+import { randomBytes } from "node:crypto";
+
+/**
+ * State of the simulated Shopify: shops and the access tokens issued for
+ * them. Tokens look like Shopify's: shpat_ (offline), shpua_ (online),
+ * shprt_ (refresh).
+ */
+
+export interface SimulatedShop {
+  domain: string;
+  name: string;
+  email: string;
+  currencyCode: string;
+  ianaTimezone: string;
+  planDisplayName: string;
+  shopifyPlus: boolean;
+  createdAt: string;
+}
+
+export type TokenKind = "offline" | "online" | "refresh";
+
+export interface IssuedToken {
+  token: string;
+  kind: TokenKind;
+  shop: string;
+  scope: string;
+  expiresAt: number | null;
+  revoked: boolean;
+}
+
+const PREFIX: Record<TokenKind, string> = { offline: "shpat_", online: "shpua_", refresh: "shprt_" };
+
+export class SimulatorStore {
+  readonly shops = new Map<string, SimulatedShop>();
+  private readonly tokens = new Map<string, IssuedToken>();
+
+  addShop(shop: Partial<SimulatedShop> & { domain: string }): SimulatedShop {
+    const complete: SimulatedShop = {
+      name: shop.domain.replace(".myshopify.com", "").replace(/-/g, " ").replace(/\b\w/g, (c) => c.toUpperCase()),
+      email: `owner@${shop.domain}`,
+      currencyCode: "USD",
+      ianaTimezone: "America/New_York",
+      planDisplayName: "Basic",
+      shopifyPlus: false,
+      createdAt: new Date("2023-01-15T10:00:00Z").toISOString(),
+      ...shop,
+    };
+    this.shops.set(complete.domain, complete);
+    return complete;
+  }
+
+  issueToken(kind: TokenKind, shop: string, scope: string, lifetimeSeconds: number | null): IssuedToken {
+    const issued: IssuedToken = {
+      token: PREFIX[kind] + randomBytes(16).toString("hex"),
+      kind,
+      shop,
+      scope,
+      expiresAt: lifetimeSeconds === null ? null : Date.now() + lifetimeSeconds * 1000,
+      revoked: false,
+    };
+    this.tokens.set(issued.token, issued);
+    return issued;
+  }
+
+  /** The token if it is known, unrevoked and unexpired. */
+  validToken(token: string | null | undefined, kinds: TokenKind[]): IssuedToken | undefined {
+    const issued = token ? this.tokens.get(token) : undefined;
+    if (!issued || issued.revoked || !kinds.includes(issued.kind)) return undefined;
+    if (issued.expiresAt !== null && issued.expiresAt < Date.now()) return undefined;
+    return issued;
+  }
+
+  revokeShopTokens(shop: string) {
+    for (const issued of this.tokens.values()) if (issued.shop === shop) issued.revoked = true;
+  }
+
+  revokeToken(token: string) {
+    const issued = this.tokens.get(token);
+    if (issued) issued.revoked = true;
+  }
+}

@@ -1,0 +1,48 @@
+import { spawnSync } from "node:child_process";
+import path from "node:path";
+import { describe, expect, it } from "vitest";
+import { parseConfig } from "../../app/config.server";
+import { TEST_APP } from "../helpers/app-env";
+
+const valid = { ...TEST_APP.env, DATABASE_URL: "postgresql://localhost:5432/db" };
+
+describe("configuration", () => {
+  it("accepts a complete environment and applies defaults", () => {
+    const config = parseConfig(valid);
+    expect(config.PORT).toBe(3000);
+    expect(config.TOKEN_ENCRYPTION_KEYS[0]?.id).toBe("k1");
+    expect(config.SCOPES).toContain("read_all_orders");
+  });
+
+  it.each(["SHOPIFY_API_KEY", "SHOPIFY_API_SECRET", "SHOPIFY_APP_URL", "TOKEN_ENCRYPTION_KEYS", "DATABASE_URL"])(
+    "names a missing %s",
+    (name) => {
+      const env = { ...valid, [name]: undefined };
+      expect(() => parseConfig(env)).toThrow(`Configuration error: ${name} is required`);
+    },
+  );
+
+  it("names a malformed setting", () => {
+    expect(() => parseConfig({ ...valid, PORT: "eighty" })).toThrow(/^Configuration error: PORT is invalid/);
+    expect(() => parseConfig({ ...valid, TOKEN_ENCRYPTION_KEYS: "k1:c2hvcnQ=" })).toThrow(
+      /TOKEN_ENCRYPTION_KEYS is invalid: expected comma-separated/,
+    );
+    expect(() => parseConfig({ ...valid, DATABASE_URL: "mysql://x/y" })).toThrow(/DATABASE_URL is invalid/);
+  });
+
+  it.each([
+    ["the worker", "worker/index.ts"],
+    ["the app server", "server.ts"],
+  ])("stops %s with one line and exit code 1 when SHOPIFY_API_SECRET is unset", (_name, entry) => {
+    const env: NodeJS.ProcessEnv = { ...process.env, ...valid };
+    delete env.SHOPIFY_API_SECRET;
+    const result = spawnSync(process.execPath, [path.resolve("node_modules/tsx/dist/cli.mjs"), entry], {
+      env,
+      encoding: "utf8",
+      timeout: 30_000,
+    });
+    expect(result.status).toBe(1);
+    expect(result.stderr.trim()).toBe("Configuration error: SHOPIFY_API_SECRET is required (see .env.example)");
+    expect(result.stdout).toBe("");
+  });
+});
