@@ -2,6 +2,7 @@ import { randomUUID } from "node:crypto";
 import { createReadStream } from "node:fs";
 import { stat } from "node:fs/promises";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
 import path from "node:path";
 import { createRequestHandler, writeReadableStreamToWritable, type ServerBuild } from "@remix-run/node";
 import { loadConfig } from "./app/config.server";
@@ -151,7 +152,8 @@ server.headersTimeout = 66_000;
 server.requestTimeout = 30_000;
 
 server.listen(config.PORT, () => {
-  logger.info({ port: config.PORT, mode: config.NODE_ENV }, "app server listening");
+  const { port } = server.address() as AddressInfo;
+  logger.info({ port, mode: config.NODE_ENV }, "app server listening");
 });
 
 function shutdown(signal: string) {

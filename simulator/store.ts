@@ -70,6 +70,10 @@ export class SimulatorStore {
     return issued;
   }
 
+  allTokens(): IssuedToken[] {
+    return [...this.tokens.values()];
+  }
+
   revokeShopTokens(shop: string) {
     for (const issued of this.tokens.values()) if (issued.shop === shop) issued.revoked = true;
   }

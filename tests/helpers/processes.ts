@@ -1,0 +1,103 @@
+import { spawn, type ChildProcess } from "node:child_process";
+import path from "node:path";
+
+/** Runs the app's real entry points as child processes and keeps their logs. */
+
+export interface RunningProcess {
+  child: ChildProcess;
+  /** Everything the process wrote, stdout and stderr. */
+  output(): string;
+  /** Parsed JSON log lines. */
+  logs(): Record<string, unknown>[];
+  waitForLog(predicate: (line: Record<string, unknown>) => boolean, timeoutMs?: number): Promise<Record<string, unknown>>;
+  stop(signal?: NodeJS.Signals): Promise<number | null>;
+}
+
+const TSX = path.resolve("node_modules/tsx/dist/cli.mjs");
+
+export function startProcess(entry: string, env: Record<string, string | undefined>): RunningProcess {
+  const child = spawn(process.execPath, [TSX, entry], {
+    env: { ...process.env, ...env },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let text = "";
+  const parsed: Record<string, unknown>[] = [];
+  const waiters = new Set<() => void>();
+  let pending = "";
+  const onData = (chunk: Buffer) => {
+    text += chunk.toString("utf8");
+    pending += chunk.toString("utf8");
+    const lines = pending.split("\n");
+    pending = lines.pop() ?? "";
+    for (const line of lines) {
+      try {
+        parsed.push(JSON.parse(line));
+      } catch {
+        // not a log line
+      }
+    }
+    waiters.forEach((wake) => wake());
+  };
+  child.stdout!.on("data", onData);
+  child.stderr!.on("data", onData);
+  const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
+
+  return {
+    child,
+    output: () => text,
+    logs: () => parsed,
+    waitForLog(predicate, timeoutMs = 30_000) {
+      return new Promise((resolve, reject) => {
+        const check = () => {
+          const found = parsed.find(predicate);
+          if (found) {
+            cleanup();
+            resolve(found);
+          }
+        };
+        const timer = setTimeout(() => {
+          cleanup();
+          reject(new Error(`timed out waiting for a log line from ${entry}; output so far:\n${text.slice(-3000)}`));
+        }, timeoutMs);
+        const onExit = () => {
+          cleanup();
+          reject(new Error(`${entry} exited early; output:\n${text.slice(-3000)}`));
+        };
+        const cleanup = () => {
+          clearTimeout(timer);
+          waiters.delete(check);
+          child.off("exit", onExit);
+        };
+        waiters.add(check);
+        child.once("exit", onExit);
+        check();
+      });
+    },
+    async stop(signal = "SIGTERM") {
+      if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+      return exited;
+    },
+  };
+}
+
+export async function startAppServer(env: Record<string, string | undefined>) {
+  const app = startProcess("server.ts", { PORT: "0", ...env });
+  const listening = await app.waitForLog((line) => line.msg === "app server listening");
+  return { ...app, url: `http://127.0.0.1:${listening.port}` };
+}
+
+export async function startWorker(env: Record<string, string | undefined>) {
+  const worker = startProcess("worker/index.ts", env);
+  await worker.waitForLog((line) => line.msg === "worker started");
+  return worker;
+}
+
+export async function waitFor<T>(probe: () => Promise<T | undefined | null | false>, timeoutMs = 20_000, what = "condition") {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
