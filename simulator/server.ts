@@ -1,4 +1,6 @@
+import { EventEmitter } from "node:events";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import { setTimeout as sleep } from "node:timers/promises";
 import type { AddressInfo } from "node:net";
 import { z } from "zod";
 import { executeAdminQuery } from "./admin-graphql";
@@ -18,6 +20,8 @@ export interface SimulatorOptions {
   store?: SimulatorStore;
   /** Lifetime of expiring offline access tokens, in seconds (Shopify: 1 hour). */
   accessTokenLifetime?: number;
+  /** Added latency of every Admin API answer, for tests of slow networks and shutdown. */
+  adminLatencyMs?: number;
 }
 
 const ONLINE_TOKEN_LIFETIME = 24 * 3600;
@@ -72,6 +76,7 @@ function targetShop(req: IncomingMessage): string | undefined {
 export function createSimulator(options: SimulatorOptions) {
   const store = options.store ?? new SimulatorStore();
   const accessTokenLifetime = options.accessTokenLifetime ?? 3600;
+  const events = new EventEmitter<{ adminRequest: [shop: string] }>();
 
   function issueOffline(shop: string, expiring: boolean) {
     const access = store.issueToken("offline", shop, options.scopes, expiring ? accessTokenLifetime : null);
@@ -129,6 +134,8 @@ export function createSimulator(options: SimulatorOptions) {
     }
     const parsed = graphqlRequest.safeParse(await readJson(req).catch(() => null));
     if (!parsed.success) return send(res, 400, { errors: "Invalid JSON body: expected {query, variables}" });
+    events.emit("adminRequest", shop);
+    if (options.adminLatencyMs) await sleep(options.adminLatencyMs);
     const result = await executeAdminQuery(store, shop, parsed.data.query, parsed.data.variables ?? undefined);
     return send(res, 200, result);
   }
@@ -149,6 +156,7 @@ export function createSimulator(options: SimulatorOptions) {
   return {
     store,
     server,
+    events,
     async listen(port = 0, host = "127.0.0.1"): Promise<string> {
       await new Promise<void>((resolve) => server.listen(port, host, resolve));
       return `http://${host}:${(server.address() as AddressInfo).port}`;

@@ -36,7 +36,15 @@ const runner = await run({
   logger: workerLogger,
   noHandleSignals: true,
   pollInterval: 2000,
-  preset: { worker: { gracefulShutdownAbortTimeout: 25_000 } },
+  preset: {
+    worker: {
+      gracefulShutdownAbortTimeout: 25_000,
+      // Batched completion is flushed during graceful shutdown; unbatched
+      // completion is fire-and-forget and can be lost when the pool closes.
+      completeJobBatchDelay: 0,
+      failJobBatchDelay: 0,
+    },
+  },
 });
 
 const beat = () =>

@@ -16,8 +16,10 @@ export interface RunningProcess {
 const TSX = path.resolve("node_modules/tsx/dist/cli.mjs");
 
 export function startProcess(entry: string, env: Record<string, string | undefined>): RunningProcess {
+  // The helpers wait for info-level lines such as "worker started".
+  const logLevel = env.LOG_LEVEL === "debug" || env.LOG_LEVEL === "trace" ? env.LOG_LEVEL : "info";
   const child = spawn(process.execPath, [TSX, entry], {
-    env: { ...process.env, ...env },
+    env: { ...process.env, ...env, LOG_LEVEL: logLevel },
     stdio: ["ignore", "pipe", "pipe"],
   });
   let text = "";

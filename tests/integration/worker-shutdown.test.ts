@@ -1,0 +1,60 @@
+import { once } from "node:events";
+import { PrismaPg } from "@prisma/adapter-pg";
+import { PrismaClient } from "@prisma/client";
+import { Session } from "@shopify/shopify-api";
+import { afterAll, describe, expect, inject, it } from "vitest";
+import { enqueueJob } from "../../app/services/jobs.server";
+import { EncryptedSessionStorage } from "../../app/services/session-storage.server";
+import { loadConfig } from "../../app/config.server";
+import { createSimulator } from "../../simulator/server";
+import { TEST_APP } from "../helpers/app-env";
+import { startWorker, waitFor } from "../helpers/processes";
+
+const prisma = new PrismaClient({ adapter: new PrismaPg({ connectionString: inject("databaseUrl") }) });
+const simulator = createSimulator({
+  apiKey: TEST_APP.apiKey,
+  apiSecret: TEST_APP.apiSecret,
+  scopes: TEST_APP.scopes,
+  adminLatencyMs: 1500,
+});
+
+afterAll(async () => {
+  await simulator.close();
+  await prisma.$disconnect();
+});
+
+async function installedShop(domain: string) {
+  simulator.store.addShop({ domain, name: "Slow Network Supplies" });
+  const token = simulator.store.issueToken("offline", domain, TEST_APP.scopes, null);
+  const storage = new EncryptedSessionStorage(prisma, loadConfig().TOKEN_ENCRYPTION_KEYS);
+  await storage.storeSession(
+    new Session({ id: `offline_${domain}`, shop: domain, state: "", isOnline: false, scope: TEST_APP.scopes, accessToken: token.token }),
+  );
+  await prisma.shop.create({ data: { domain, grantedScopes: TEST_APP.scopes } });
+}
+
+describe("worker graceful shutdown", () => {
+  it("finishes the running job on SIGTERM, then exits 0 and leaves no locked job", async () => {
+    const domain = `shutdown-${Date.now()}.myshopify.com`;
+    await installedShop(domain);
+    const simulatorUrl = await simulator.listen();
+    const { id } = await enqueueJob("shop-details-sync", { shop: domain });
+    const worker = await startWorker({ ...TEST_APP.env, DATABASE_URL: inject("databaseUrl"), SHOPIFY_SIMULATOR_URL: simulatorUrl });
+
+    await once(simulator.events, "adminRequest");
+    const exitCode = await worker.stop("SIGTERM");
+
+    expect(exitCode).toBe(0);
+    expect(worker.output()).toContain("worker draining");
+    const shop = await prisma.shop.findUniqueOrThrow({ where: { domain } });
+    expect(shop.name).toBe("Slow Network Supplies");
+    const remaining = await prisma.$queryRaw<{ count: bigint }[]>`
+      SELECT count(*) FROM graphile_worker._private_jobs WHERE id = ${BigInt(id)}`;
+    expect(remaining[0]!.count).toBe(0n);
+    const heartbeats = await waitFor(async () => {
+      const rows = await prisma.workerHeartbeat.findMany({ where: { pid: worker.child.pid } });
+      return rows.length === 0 ? "gone" : undefined;
+    });
+    expect(heartbeats).toBe("gone");
+  });
+});
