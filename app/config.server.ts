@@ -51,6 +51,11 @@ const configSchema = z.object({
   // Set only for local development and tests: points the transport to
   // *.myshopify.com (and the App Bridge script) at the simulated store.
   SHOPIFY_SIMULATOR_URL: z.url({ protocol: /^https?$/ }).optional(),
+  // TLS verification is never turned off: refuse to start if someone tried.
+  NODE_TLS_REJECT_UNAUTHORIZED: z
+    .string()
+    .refine((value) => value !== "0", "TLS certificate verification must stay on; unset it")
+    .optional(),
 });
 
 export type Config = z.infer<typeof configSchema>;

@@ -14,12 +14,14 @@ import { enqueueJob } from "./services/jobs.server";
 
 const config = loadConfig();
 
-if (config.SHOPIFY_SIMULATOR_URL) {
-  // Development only: route *.myshopify.com traffic to the simulated store.
-  // Loaded on demand so production never carries the redirection code.
-  const { useSimulatorTransport } = await import("./services/simulator-transport.server");
-  useSimulatorTransport(config.SHOPIFY_SIMULATOR_URL);
-}
+// Development only: route *.myshopify.com traffic to the simulated store and
+// let its local Admin frame the app. Loaded on demand so production never
+// carries the redirection code.
+const simulator = config.SHOPIFY_SIMULATOR_URL
+  ? await import("./services/simulator-transport.server").then((module) =>
+      module.useSimulatorTransport(config.SHOPIFY_SIMULATOR_URL!),
+    )
+  : undefined;
 
 export const API_VERSION = ApiVersion.October26;
 
@@ -68,7 +70,10 @@ const shopify = shopifyApp({
 });
 
 export default shopify;
-export const addDocumentResponseHeaders = shopify.addDocumentResponseHeaders;
+export const addDocumentResponseHeaders: typeof shopify.addDocumentResponseHeaders = (request, headers) => {
+  shopify.addDocumentResponseHeaders(request, headers);
+  simulator?.adaptDocumentHeaders(headers);
+};
 export const authenticate = shopify.authenticate;
 export const unauthenticated = shopify.unauthenticated;
 export const login = shopify.login;

@@ -3,7 +3,10 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { setTimeout as sleep } from "node:timers/promises";
 import type { AddressInfo } from "node:net";
 import { z } from "zod";
+import { readFileSync } from "node:fs";
 import { executeAdminQuery } from "./admin-graphql";
+import { localAdminPage } from "./local-admin";
+import { signSessionToken } from "./session-token";
 import { InvalidSessionTokenError, verifySessionToken } from "./session-token";
 import { SimulatorStore } from "./store";
 
@@ -22,7 +25,11 @@ export interface SimulatorOptions {
   accessTokenLifetime?: number;
   /** Added latency of every Admin API answer, for tests of slow networks and shutdown. */
   adminLatencyMs?: number;
+  /** The app's URL, for the local Admin page that frames it. */
+  appUrl?: string;
 }
+
+const APP_BRIDGE_STAND_IN = readFileSync(new URL("./public/app-bridge.js", import.meta.url));
 
 const ONLINE_TOKEN_LIFETIME = 24 * 3600;
 const REFRESH_TOKEN_LIFETIME = 90 * 24 * 3600;
@@ -140,15 +147,43 @@ export function createSimulator(options: SimulatorOptions) {
     return send(res, 200, result);
   }
 
+  function handleLocalAdmin(_req: IncomingMessage, res: ServerResponse, url: URL) {
+    if (url.pathname === "/app-bridge.js") {
+      res.writeHead(200, { "content-type": "text/javascript", "cache-control": "no-cache" });
+      return res.end(APP_BRIDGE_STAND_IN);
+    }
+    const shop = store.shops.get(url.searchParams.get("shop") ?? "") ?? store.shops.values().next().value;
+    if (!shop) return send(res, 404, { error: "the simulated store has no shop yet" });
+    if (url.pathname === "/admin/local/session-token") {
+      const token = signSessionToken({ shop: shop.domain, apiKey: options.apiKey, apiSecret: options.apiSecret });
+      return send(res, 200, { token }, { "cache-control": "no-store" });
+    }
+    if (url.pathname === "/admin/local") {
+      if (!options.appUrl) return send(res, 404, { error: "no appUrl configured for the local Admin" });
+      const page = localAdminPage(
+        { appUrl: options.appUrl, apiKey: options.apiKey, apiSecret: options.apiSecret },
+        shop,
+        url.searchParams.get("path") ?? "/app",
+      );
+      res.writeHead(200, { "content-type": "text/html; charset=utf-8", "cache-control": "no-store" });
+      return res.end(page);
+    }
+    return send(res, 404, { errors: "Not Found" });
+  }
+
   const server: Server = createServer((req, res) => {
     const url = new URL(req.url ?? "/", "http://simulator");
     const shop = targetShop(req);
     const route = async () => {
       if (url.pathname === "/healthz") return send(res, 200, { status: "ok" });
+      if (req.method === "GET" && (url.pathname.startsWith("/admin/local") || url.pathname === "/app-bridge.js")) {
+        return handleLocalAdmin(req, res, url);
+      }
+      const isToken = req.method === "POST" && url.pathname === "/admin/oauth/access_token";
+      const isGraphql = req.method === "POST" && ADMIN_GRAPHQL_PATH.test(url.pathname);
+      if (!isToken && !isGraphql) return send(res, 404, { errors: "Not Found" });
       if (!shop) return send(res, 400, { error: "no shop named (x-simulated-shop header or *.myshopify.com host)" });
-      if (req.method === "POST" && url.pathname === "/admin/oauth/access_token") return handleToken(req, res, shop);
-      if (req.method === "POST" && ADMIN_GRAPHQL_PATH.test(url.pathname)) return handleGraphql(req, res, shop);
-      return send(res, 404, { errors: "Not Found" });
+      return isToken ? handleToken(req, res, shop) : handleGraphql(req, res, shop);
     };
     route().catch((error) => send(res, 500, { errors: String(error) }));
   });

@@ -39,6 +39,12 @@ const connectionBadge = {
   uninstalled: <Badge tone="warning">Uninstalled</Badge>,
 } as const;
 
+// Fixed locale and time zone so the server render and the browser agree.
+function formatDate(iso: string | null, timeZone = "UTC") {
+  if (!iso) return "—";
+  return new Intl.DateTimeFormat("en-US", { dateStyle: "medium", timeStyle: "short", timeZone }).format(new Date(iso));
+}
+
 function Row({ label, value }: { label: string; value: React.ReactNode }) {
   return (
     <InlineStack align="space-between" blockAlign="center">
@@ -66,7 +72,7 @@ export default function Dashboard() {
                 {connectionBadge[data.connection]}
               </InlineStack>
               <Row label="Shop" value={data.domain} />
-              <Row label="Installed" value={data.installedAt ? new Date(data.installedAt).toLocaleString() : "—"} />
+              <Row label="Installed" value={formatDate(data.installedAt, data.details?.ianaTimezone ?? undefined)} />
               <Row label="Access scopes" value={`${data.grantedScopes.length} granted`} />
               <Row label="Background worker" value={data.workerOnline ? "Running" : "Not running"} />
             </BlockStack>

@@ -11,13 +11,18 @@ export const links = () => [{ rel: "stylesheet", href: polarisStyles }];
 
 export const loader = async ({ request }: LoaderFunctionArgs) => {
   await authenticate.admin(request);
-  return { apiKey: loadConfig().SHOPIFY_API_KEY };
+  const config = loadConfig();
+  return {
+    apiKey: config.SHOPIFY_API_KEY,
+    // Development against the simulated store only: its local App Bridge stand-in.
+    appBridgeUrl: config.SHOPIFY_SIMULATOR_URL ? new URL("/app-bridge.js", config.SHOPIFY_SIMULATOR_URL).href : undefined,
+  };
 };
 
 export default function EmbeddedApp() {
-  const { apiKey } = useLoaderData<typeof loader>();
+  const { apiKey, appBridgeUrl } = useLoaderData<typeof loader>();
   return (
-    <AppProvider isEmbeddedApp apiKey={apiKey}>
+    <AppProvider isEmbeddedApp apiKey={apiKey} __APP_BRIDGE_URL={appBridgeUrl}>
       <NavMenu>
         <Link to="/app" rel="home">
           Dashboard

@@ -29,4 +29,18 @@ export function useSimulatorTransport(simulatorUrl: string) {
   };
   setAbstractFetchFunc(simulatedFetch);
   logger.warn({ simulatorUrl }, "Shopify transport redirected to the simulated store (development only)");
+  return {
+    /**
+     * The simulator's local Admin frames the app, as admin.shopify.com does,
+     * and serves the App Bridge stand-in instead of the CDN script.
+     */
+    adaptDocumentHeaders(headers: Headers) {
+      headers.delete("Link");
+      const policy = headers.get("Content-Security-Policy");
+      const origin = new URL(simulatorUrl).origin;
+      if (policy?.includes("frame-ancestors")) {
+        headers.set("Content-Security-Policy", policy.replace("frame-ancestors", `frame-ancestors ${origin}`));
+      }
+    },
+  };
 }

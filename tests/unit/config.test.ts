@@ -22,6 +22,12 @@ describe("configuration", () => {
     },
   );
 
+  it("refuses to run with TLS verification turned off", () => {
+    expect(() => parseConfig({ ...valid, NODE_TLS_REJECT_UNAUTHORIZED: "0" })).toThrow(
+      "Configuration error: NODE_TLS_REJECT_UNAUTHORIZED is invalid: TLS certificate verification must stay on; unset it",
+    );
+  });
+
   it("names a malformed setting", () => {
     expect(() => parseConfig({ ...valid, PORT: "eighty" })).toThrow(/^Configuration error: PORT is invalid/);
     expect(() => parseConfig({ ...valid, TOKEN_ENCRYPTION_KEYS: "k1:c2hvcnQ=" })).toThrow(

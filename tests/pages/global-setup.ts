@@ -1,0 +1,43 @@
+import { createServer } from "node:net";
+import { createSimulator } from "../../simulator/server";
+import { TEST_APP } from "../helpers/app-env";
+import { startAppServer, startWorker } from "../helpers/processes";
+import { createTestDatabase } from "../setup/test-database";
+
+/** The whole stack for page tests: database, simulated store, app server and a worker. */
+
+export const PAGE_TEST_SHOP = "page-tests.myshopify.com";
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const server = createServer().listen(0, "127.0.0.1", () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+export default async function globalSetup() {
+  const database = await createTestDatabase();
+  const appUrl = `http://127.0.0.1:${await freePort()}`;
+  const simulator = createSimulator({ apiKey: TEST_APP.apiKey, apiSecret: TEST_APP.apiSecret, scopes: TEST_APP.scopes, appUrl });
+  simulator.store.addShop({ domain: PAGE_TEST_SHOP, name: "Page Test Provisions", currencyCode: "CAD", ianaTimezone: "America/Toronto" });
+  const simulatorUrl = await simulator.listen();
+  const env = {
+    ...TEST_APP.env,
+    NODE_ENV: "production",
+    DATABASE_URL: database.url,
+    SHOPIFY_APP_URL: appUrl,
+    PORT: new URL(appUrl).port,
+    SHOPIFY_SIMULATOR_URL: simulatorUrl,
+  };
+  const app = await startAppServer(env);
+  const worker = await startWorker(env);
+  process.env.LOCAL_ADMIN_URL = `${simulatorUrl}/admin/local?shop=${PAGE_TEST_SHOP}`;
+
+  return async () => {
+    await Promise.all([app.stop(), worker.stop()]);
+    await simulator.close();
+    await database.drop();
+  };
+}
