@@ -62,7 +62,12 @@ function toRequest(req: IncomingMessage, res: ServerResponse, body: Buffer | und
     if (Array.isArray(value)) value.forEach((item) => headers.append(name, item));
     else if (value !== undefined) headers.set(name, value);
   }
-  return new Request(url, { method: req.method, headers, body: body && new Uint8Array(body), signal: controller.signal });
+  return new Request(url, {
+    method: req.method,
+    headers,
+    body: body && new Uint8Array(body),
+    signal: controller.signal,
+  });
 }
 
 async function sendResponse(res: ServerResponse, response: Response) {
@@ -84,7 +89,14 @@ async function serveStatic(req: IncomingMessage, res: ServerResponse): Promise<b
   if (!file.startsWith(CLIENT_DIR + path.sep)) return false;
   const info = await stat(file).catch(() => undefined);
   if (!info?.isFile()) return false;
-  const types: Record<string, string> = { ".js": "text/javascript", ".css": "text/css", ".json": "application/json", ".svg": "image/svg+xml", ".png": "image/png", ".ico": "image/x-icon" };
+  const types: Record<string, string> = {
+    ".js": "text/javascript",
+    ".css": "text/css",
+    ".json": "application/json",
+    ".svg": "image/svg+xml",
+    ".png": "image/png",
+    ".ico": "image/x-icon",
+  };
   res.writeHead(200, {
     "content-type": types[path.extname(file)] ?? "application/octet-stream",
     "content-length": info.size,

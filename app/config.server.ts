@@ -8,33 +8,34 @@ import { z } from "zod";
 const DEFAULT_SCOPES =
   "read_customers,write_customers,read_orders,read_all_orders,read_products,write_pixels,read_customer_events";
 
-const keyRing = z
-  .string()
-  .transform((value, ctx) => {
-    const keys: { id: string; key: Buffer }[] = [];
-    for (const entry of value.split(",").map((part) => part.trim()).filter(Boolean)) {
-      const separator = entry.indexOf(":");
-      const id = entry.slice(0, separator);
-      const key = Buffer.from(entry.slice(separator + 1), "base64");
-      if (separator < 1 || !/^[A-Za-z0-9_-]{1,32}$/.test(id) || key.length !== 32) {
-        ctx.addIssue({
-          code: "custom",
-          message: "expected comma-separated <id>:<base64 of 32 random bytes>, newest first",
-        });
-        return z.NEVER;
-      }
-      keys.push({ id, key });
-    }
-    if (keys.length === 0) {
-      ctx.addIssue({ code: "custom", message: "needs at least one key" });
+const keyRing = z.string().transform((value, ctx) => {
+  const keys: { id: string; key: Buffer }[] = [];
+  for (const entry of value
+    .split(",")
+    .map((part) => part.trim())
+    .filter(Boolean)) {
+    const separator = entry.indexOf(":");
+    const id = entry.slice(0, separator);
+    const key = Buffer.from(entry.slice(separator + 1), "base64");
+    if (separator < 1 || !/^[A-Za-z0-9_-]{1,32}$/.test(id) || key.length !== 32) {
+      ctx.addIssue({
+        code: "custom",
+        message: "expected comma-separated <id>:<base64 of 32 random bytes>, newest first",
+      });
       return z.NEVER;
     }
-    if (new Set(keys.map((k) => k.id)).size !== keys.length) {
-      ctx.addIssue({ code: "custom", message: "key ids must be unique" });
-      return z.NEVER;
-    }
-    return keys;
-  });
+    keys.push({ id, key });
+  }
+  if (keys.length === 0) {
+    ctx.addIssue({ code: "custom", message: "needs at least one key" });
+    return z.NEVER;
+  }
+  if (new Set(keys.map((k) => k.id)).size !== keys.length) {
+    ctx.addIssue({ code: "custom", message: "key ids must be unique" });
+    return z.NEVER;
+  }
+  return keys;
+});
 
 const configSchema = z.object({
   NODE_ENV: z.enum(["development", "production", "test"]).default("development"),
@@ -47,7 +48,11 @@ const configSchema = z.object({
   PORT: z.coerce.number().int().min(0).max(65535).default(3000),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
   WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(100).default(5),
-  MAX_BODY_BYTES: z.coerce.number().int().min(1024).default(5 * 1024 * 1024),
+  MAX_BODY_BYTES: z.coerce
+    .number()
+    .int()
+    .min(1024)
+    .default(5 * 1024 * 1024),
   // Set only for local development and tests: points the transport to
   // *.myshopify.com (and the App Bridge script) at the simulated store.
   SHOPIFY_SIMULATOR_URL: z.url({ protocol: /^https?$/ }).optional(),

@@ -74,10 +74,7 @@ export const logger = pino({
   },
   hooks: {
     logMethod(args, method) {
-      method.apply(
-        this,
-        args.map((arg) => (typeof arg === "string" ? scrub(arg) : arg)) as Parameters<typeof method>,
-      );
+      method.apply(this, args.map((arg) => (typeof arg === "string" ? scrub(arg) : arg)) as Parameters<typeof method>);
     },
   },
 });

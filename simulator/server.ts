@@ -127,7 +127,15 @@ export function createSimulator(options: SimulatorOptions) {
         scope: options.scopes,
         expires_in: ONLINE_TOKEN_LIFETIME,
         associated_user_scope: options.scopes,
-        associated_user: { id: Number(claims.sub), first_name: "Demo", last_name: "Owner", account_owner: true, locale: "en", collaborator: false, email_verified: true },
+        associated_user: {
+          id: Number(claims.sub),
+          first_name: "Demo",
+          last_name: "Owner",
+          account_owner: true,
+          locale: "en",
+          collaborator: false,
+          email_verified: true,
+        },
       });
     }
     return send(res, 200, issueOffline(shop, body.expiring === "1"));

@@ -20,9 +20,13 @@ export interface SessionTokenClaims {
 
 const base64url = (value: string | Buffer) => Buffer.from(value).toString("base64url");
 
-export function signSessionToken(
-  options: { shop: string; apiKey: string; apiSecret: string; userId?: string; lifetimeSeconds?: number },
-): string {
+export function signSessionToken(options: {
+  shop: string;
+  apiKey: string;
+  apiSecret: string;
+  userId?: string;
+  lifetimeSeconds?: number;
+}): string {
   const now = Math.floor(Date.now() / 1000);
   const claims: SessionTokenClaims = {
     iss: `https://${options.shop}/admin`,

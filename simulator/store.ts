@@ -1,4 +1,6 @@
 import { randomBytes } from "node:crypto";
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
+import path from "node:path";
 
 /**
  * State of the simulated Shopify: shops and the access tokens issued for
@@ -34,9 +36,30 @@ export class SimulatorStore {
   readonly shops = new Map<string, SimulatedShop>();
   private readonly tokens = new Map<string, IssuedToken>();
 
+  /** With a file, shops and tokens survive a restart (the demo reuses them). */
+  constructor(private readonly stateFile?: string) {
+    if (stateFile && existsSync(stateFile)) {
+      const state = JSON.parse(readFileSync(stateFile, "utf8")) as { shops: SimulatedShop[]; tokens: IssuedToken[] };
+      for (const shop of state.shops) this.shops.set(shop.domain, shop);
+      for (const token of state.tokens) this.tokens.set(token.token, token);
+    }
+  }
+
+  private save() {
+    if (!this.stateFile) return;
+    mkdirSync(path.dirname(this.stateFile), { recursive: true });
+    const now = Date.now();
+    const live = [...this.tokens.values()].filter((t) => !t.revoked && (t.expiresAt === null || t.expiresAt > now));
+    writeFileSync(`${this.stateFile}.tmp`, JSON.stringify({ shops: [...this.shops.values()], tokens: live }));
+    renameSync(`${this.stateFile}.tmp`, this.stateFile);
+  }
+
   addShop(shop: Partial<SimulatedShop> & { domain: string }): SimulatedShop {
     const complete: SimulatedShop = {
-      name: shop.domain.replace(".myshopify.com", "").replace(/-/g, " ").replace(/\b\w/g, (c) => c.toUpperCase()),
+      name: shop.domain
+        .replace(".myshopify.com", "")
+        .replace(/-/g, " ")
+        .replace(/\b\w/g, (c) => c.toUpperCase()),
       email: `owner@${shop.domain}`,
       currencyCode: "USD",
       ianaTimezone: "America/New_York",
@@ -46,6 +69,7 @@ export class SimulatorStore {
       ...shop,
     };
     this.shops.set(complete.domain, complete);
+    this.save();
     return complete;
   }
 
@@ -59,6 +83,7 @@ export class SimulatorStore {
       revoked: false,
     };
     this.tokens.set(issued.token, issued);
+    this.save();
     return issued;
   }
 
@@ -76,10 +101,12 @@ export class SimulatorStore {
 
   revokeShopTokens(shop: string) {
     for (const issued of this.tokens.values()) if (issued.shop === shop) issued.revoked = true;
+    this.save();
   }
 
   revokeToken(token: string) {
     const issued = this.tokens.get(token);
     if (issued) issued.revoked = true;
+    this.save();
   }
 }

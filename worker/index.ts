@@ -26,7 +26,10 @@ const levelMap: Record<LogLevel, "error" | "warn" | "info" | "debug"> = {
 };
 
 const workerLogger = new Logger((scope) => (level, message, meta) => {
-  logger[levelMap[level]]({ source: "graphile-worker", task: scope.taskIdentifier, jobId: scope.jobId, ...meta }, message);
+  logger[levelMap[level]](
+    { source: "graphile-worker", task: scope.taskIdentifier, jobId: scope.jobId, ...meta },
+    message,
+  );
 });
 
 const runner = await run({

@@ -15,7 +15,9 @@ export const loader = async ({ request }: LoaderFunctionArgs) => {
   return {
     apiKey: config.SHOPIFY_API_KEY,
     // Development against the simulated store only: its local App Bridge stand-in.
-    appBridgeUrl: config.SHOPIFY_SIMULATOR_URL ? new URL("/app-bridge.js", config.SHOPIFY_SIMULATOR_URL).href : undefined,
+    appBridgeUrl: config.SHOPIFY_SIMULATOR_URL
+      ? new URL("/app-bridge.js", config.SHOPIFY_SIMULATOR_URL).href
+      : undefined,
   };
 };
 

@@ -87,5 +87,7 @@ async function classify(shop: string, error: unknown): Promise<Error> {
     return new PermanentShopifyError(`GraphQL error: ${error.message}`);
   }
   if (error instanceof Error && (error.name === "AbortError" || error.name === "TimeoutError")) return error;
-  return new TransientShopifyError(`Admin API request failed: ${error instanceof Error ? error.message : String(error)}`);
+  return new TransientShopifyError(
+    `Admin API request failed: ${error instanceof Error ? error.message : String(error)}`,
+  );
 }

@@ -41,7 +41,12 @@
   }
 
   var shopify = {
-    config: { apiKey: apiKey, shop: params.get("shop"), host: params.get("host"), locale: params.get("locale") || "en" },
+    config: {
+      apiKey: apiKey,
+      shop: params.get("shop"),
+      host: params.get("host"),
+      locale: params.get("locale") || "en",
+    },
     environment: { embedded: window.parent !== window, mobile: false, pos: false },
     idToken: function () {
       return askAdmin("idToken");

@@ -9,7 +9,10 @@ export interface RunningProcess {
   output(): string;
   /** Parsed JSON log lines. */
   logs(): Record<string, unknown>[];
-  waitForLog(predicate: (line: Record<string, unknown>) => boolean, timeoutMs?: number): Promise<Record<string, unknown>>;
+  waitForLog(
+    predicate: (line: Record<string, unknown>) => boolean,
+    timeoutMs?: number,
+  ): Promise<Record<string, unknown>>;
   stop(signal?: NodeJS.Signals): Promise<number | null>;
 }
 
@@ -94,7 +97,11 @@ export async function startWorker(env: Record<string, string | undefined>) {
   return worker;
 }
 
-export async function waitFor<T>(probe: () => Promise<T | undefined | null | false>, timeoutMs = 20_000, what = "condition") {
+export async function waitFor<T>(
+  probe: () => Promise<T | undefined | null | false>,
+  timeoutMs = 20_000,
+  what = "condition",
+) {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await probe();

@@ -26,7 +26,9 @@ export function signedWebhook(
   options: { secret?: string; eventId?: string; webhookId?: string } = {},
 ) {
   const body = JSON.stringify(payload);
-  const hmac = createHmac("sha256", options.secret ?? TEST_APP.apiSecret).update(body).digest("base64");
+  const hmac = createHmac("sha256", options.secret ?? TEST_APP.apiSecret)
+    .update(body)
+    .digest("base64");
   return fetch(`${appUrl}/webhooks/${topic}`, {
     method: "POST",
     body,

@@ -126,7 +126,13 @@ describe("install through token exchange", () => {
     const recorded = await prisma.shop.findUniqueOrThrow({ where: { domain: shop } });
     expect(recorded.grantedScopes).toBe("read_customers,read_orders");
 
-    const forged = await signedWebhook(app.url, "app/scopes_update", shop, { current: ["everything"] }, { secret: "wrong" });
+    const forged = await signedWebhook(
+      app.url,
+      "app/scopes_update",
+      shop,
+      { current: ["everything"] },
+      { secret: "wrong" },
+    );
     expect(forged.status).toBe(401);
     const unchanged = await prisma.shop.findUniqueOrThrow({ where: { domain: shop } });
     expect(unchanged.grantedScopes).toBe("read_customers,read_orders");

@@ -188,8 +188,20 @@ describe("encryption at rest", () => {
   });
 
   it("refuses a token copied into another shop's row", async () => {
-    const victim = new Session({ id: id("victim"), shop: shop("victim"), state: "s", isOnline: false, accessToken: "shpat_victim" });
-    const thief = new Session({ id: id("thief"), shop: shop("thief"), state: "s", isOnline: false, accessToken: "shpat_thief" });
+    const victim = new Session({
+      id: id("victim"),
+      shop: shop("victim"),
+      state: "s",
+      isOnline: false,
+      accessToken: "shpat_victim",
+    });
+    const thief = new Session({
+      id: id("thief"),
+      shop: shop("thief"),
+      state: "s",
+      isOnline: false,
+      accessToken: "shpat_thief",
+    });
     await storage().storeSession(victim);
     await storage().storeSession(thief);
     const stolen = await prisma.session.findUniqueOrThrow({ where: { id: victim.id } });
@@ -204,50 +216,58 @@ describe("key rotation", () => {
     const scratch = await createScratchDatabase();
     const prisma = scratch.prisma;
     try {
-    const oldKey = "old1:" + randomBytes(32).toString("base64");
-    const newKey = "new2:" + randomBytes(32).toString("base64");
-    const ringOld: KeyRing = [{ id: "old1", key: Buffer.from(oldKey.slice(5), "base64") }];
-    const ringNew: KeyRing = [
-      { id: "new2", key: Buffer.from(newKey.slice(5), "base64") },
-      { id: "old1", key: Buffer.from(oldKey.slice(5), "base64") },
-    ];
-    const session = new Session({
-      id: id("rotate"),
-      shop: shop("rotate"),
-      state: "s",
-      isOnline: false,
-      accessToken: "shpat_rotating",
-      refreshToken: "shprt_rotating",
-      refreshTokenExpires: new Date(Date.now() + 3600_000),
-    });
-    await new EncryptedSessionStorage(prisma, ringOld).storeSession(session);
+      const oldKey = "old1:" + randomBytes(32).toString("base64");
+      const newKey = "new2:" + randomBytes(32).toString("base64");
+      const ringOld: KeyRing = [{ id: "old1", key: Buffer.from(oldKey.slice(5), "base64") }];
+      const ringNew: KeyRing = [
+        { id: "new2", key: Buffer.from(newKey.slice(5), "base64") },
+        { id: "old1", key: Buffer.from(oldKey.slice(5), "base64") },
+      ];
+      const session = new Session({
+        id: id("rotate"),
+        shop: shop("rotate"),
+        state: "s",
+        isOnline: false,
+        accessToken: "shpat_rotating",
+        refreshToken: "shprt_rotating",
+        refreshTokenExpires: new Date(Date.now() + 3600_000),
+      });
+      await new EncryptedSessionStorage(prisma, ringOld).storeSession(session);
 
-    const underNewRing = await new EncryptedSessionStorage(prisma, ringNew).loadSession(session.id);
-    expect(underNewRing?.accessToken).toBe("shpat_rotating");
+      const underNewRing = await new EncryptedSessionStorage(prisma, ringNew).loadSession(session.id);
+      expect(underNewRing?.accessToken).toBe("shpat_rotating");
 
-    const result = spawnSync(process.execPath, [path.resolve("node_modules/tsx/dist/cli.mjs"), "scripts/rotate-keys.ts"], {
-      env: { ...process.env, DATABASE_URL: scratch.url, TOKEN_ENCRYPTION_KEYS: `${newKey},${oldKey}` },
-      encoding: "utf8",
-      timeout: 60_000,
-    });
-    expect(result.stderr).toBe("");
-    expect(result.status).toBe(0);
-    const summary = JSON.parse(result.stdout.trim().split("\n").pop()!);
-    expect(summary.keyId).toBe("new2");
-    expect(summary.rotated).toBe(1);
+      const result = spawnSync(
+        process.execPath,
+        [path.resolve("node_modules/tsx/dist/cli.mjs"), "scripts/rotate-keys.ts"],
+        {
+          env: { ...process.env, DATABASE_URL: scratch.url, TOKEN_ENCRYPTION_KEYS: `${newKey},${oldKey}` },
+          encoding: "utf8",
+          timeout: 60_000,
+        },
+      );
+      expect(result.stderr).toBe("");
+      expect(result.status).toBe(0);
+      const summary = JSON.parse(result.stdout.trim().split("\n").pop()!);
+      expect(summary.keyId).toBe("new2");
+      expect(summary.rotated).toBe(1);
 
-    const raw = await prisma.session.findUniqueOrThrow({ where: { id: session.id } });
-    expect(raw.accessToken).toMatch(/^enc:v1:new2:/);
-    expect(raw.refreshToken).toMatch(/^enc:v1:new2:/);
-    const onlyNewKey = await new EncryptedSessionStorage(prisma, [ringNew[0]!]).loadSession(session.id);
-    expect(onlyNewKey?.accessToken).toBe("shpat_rotating");
-    expect(onlyNewKey?.refreshToken).toBe("shprt_rotating");
+      const raw = await prisma.session.findUniqueOrThrow({ where: { id: session.id } });
+      expect(raw.accessToken).toMatch(/^enc:v1:new2:/);
+      expect(raw.refreshToken).toMatch(/^enc:v1:new2:/);
+      const onlyNewKey = await new EncryptedSessionStorage(prisma, [ringNew[0]!]).loadSession(session.id);
+      expect(onlyNewKey?.accessToken).toBe("shpat_rotating");
+      expect(onlyNewKey?.refreshToken).toBe("shprt_rotating");
 
-    const rerun = spawnSync(process.execPath, [path.resolve("node_modules/tsx/dist/cli.mjs"), "scripts/rotate-keys.ts"], {
-      env: { ...process.env, DATABASE_URL: scratch.url, TOKEN_ENCRYPTION_KEYS: `${newKey},${oldKey}` },
-      encoding: "utf8",
-    });
-    expect(JSON.parse(rerun.stdout.trim()).rotated).toBe(0);
+      const rerun = spawnSync(
+        process.execPath,
+        [path.resolve("node_modules/tsx/dist/cli.mjs"), "scripts/rotate-keys.ts"],
+        {
+          env: { ...process.env, DATABASE_URL: scratch.url, TOKEN_ENCRYPTION_KEYS: `${newKey},${oldKey}` },
+          encoding: "utf8",
+        },
+      );
+      expect(JSON.parse(rerun.stdout.trim()).rotated).toBe(0);
     } finally {
       await scratch.drop();
     }

@@ -28,7 +28,14 @@ async function installedShop(domain: string) {
   const token = simulator.store.issueToken("offline", domain, TEST_APP.scopes, null);
   const storage = new EncryptedSessionStorage(prisma, loadConfig().TOKEN_ENCRYPTION_KEYS);
   await storage.storeSession(
-    new Session({ id: `offline_${domain}`, shop: domain, state: "", isOnline: false, scope: TEST_APP.scopes, accessToken: token.token }),
+    new Session({
+      id: `offline_${domain}`,
+      shop: domain,
+      state: "",
+      isOnline: false,
+      scope: TEST_APP.scopes,
+      accessToken: token.token,
+    }),
   );
   await prisma.shop.create({ data: { domain, grantedScopes: TEST_APP.scopes } });
 }
@@ -39,7 +46,11 @@ describe("worker graceful shutdown", () => {
     await installedShop(domain);
     const simulatorUrl = await simulator.listen();
     const { id } = await enqueueJob("shop-details-sync", { shop: domain });
-    const worker = await startWorker({ ...TEST_APP.env, DATABASE_URL: inject("databaseUrl"), SHOPIFY_SIMULATOR_URL: simulatorUrl });
+    const worker = await startWorker({
+      ...TEST_APP.env,
+      DATABASE_URL: inject("databaseUrl"),
+      SHOPIFY_SIMULATOR_URL: simulatorUrl,
+    });
 
     await once(simulator.events, "adminRequest");
     const exitCode = await worker.stop("SIGTERM");

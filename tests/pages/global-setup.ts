@@ -20,8 +20,18 @@ async function freePort(): Promise<number> {
 export default async function globalSetup() {
   const database = await createTestDatabase();
   const appUrl = `http://127.0.0.1:${await freePort()}`;
-  const simulator = createSimulator({ apiKey: TEST_APP.apiKey, apiSecret: TEST_APP.apiSecret, scopes: TEST_APP.scopes, appUrl });
-  simulator.store.addShop({ domain: PAGE_TEST_SHOP, name: "Page Test Provisions", currencyCode: "CAD", ianaTimezone: "America/Toronto" });
+  const simulator = createSimulator({
+    apiKey: TEST_APP.apiKey,
+    apiSecret: TEST_APP.apiSecret,
+    scopes: TEST_APP.scopes,
+    appUrl,
+  });
+  simulator.store.addShop({
+    domain: PAGE_TEST_SHOP,
+    name: "Page Test Provisions",
+    currencyCode: "CAD",
+    ianaTimezone: "America/Toronto",
+  });
   const simulatorUrl = await simulator.listen();
   const env = {
     ...TEST_APP.env,

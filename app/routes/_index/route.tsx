@@ -11,8 +11,8 @@ export default function Landing() {
     <main style={{ fontFamily: "system-ui, sans-serif", maxWidth: 640, margin: "4rem auto", lineHeight: 1.5 }}>
       <h1>MicroSegment</h1>
       <p>
-        Customer micro-segments for Shopify merchants: RFM analysis, predicted value and plain-language segment
-        names, pushed back to Shopify as tags and segments. Open the app from your Shopify Admin.
+        Customer micro-segments for Shopify merchants: RFM analysis, predicted value and plain-language segment names,
+        pushed back to Shopify as tags and segments. Open the app from your Shopify Admin.
       </p>
     </main>
   );

@@ -1,0 +1,108 @@
+import { createServer } from "node:net";
+import { createSimulator } from "../simulator/server";
+import { embeddedAppUrl } from "../simulator/local-admin";
+import { SimulatorStore } from "../simulator/store";
+import { ensureDatabase, migrate } from "./database";
+import { supervise } from "./processes";
+
+/**
+ * `npm run demo`: the whole app offline. Embedded PostgreSQL (unless
+ * DATABASE_URL is set), the simulated Shopify store, the app and a worker;
+ * installs the app into the simulated shop and prints the local Admin URL.
+ * The fixed credentials below are public demo values, never production ones.
+ */
+
+export const DEMO = {
+  shop: "microsegment-demo.myshopify.com",
+  apiKey: "demo-api-key",
+  apiSecret: "demo-api-secret-not-for-production",
+  encryptionKeys: "demo:ZGVtby1rZXktMzItYnl0ZXMtbm90LWZvci1wcm9kISE=",
+  scopes: "read_customers,write_customers,read_orders,read_all_orders,read_products,write_pixels,read_customer_events",
+};
+
+async function portIsFree(port: number) {
+  return new Promise<boolean>((resolve) => {
+    const probe = createServer()
+      .once("error", () => resolve(false))
+      .listen(port, "127.0.0.1", () => probe.close(() => resolve(true)));
+  });
+}
+
+const appPort = Number(process.env.PORT ?? 3000);
+const simulatorPort = Number(process.env.SIMULATOR_PORT ?? appPort + 1);
+for (const [name, port] of [
+  ["PORT", appPort],
+  ["SIMULATOR_PORT", simulatorPort],
+] as const) {
+  if (!(await portIsFree(port))) {
+    process.stderr.write(`demo: port ${port} is in use; set ${name} to a free port\n`);
+    process.exit(1);
+  }
+}
+
+const apiKey = process.env.SHOPIFY_API_KEY ?? DEMO.apiKey;
+const apiSecret = process.env.SHOPIFY_API_SECRET ?? DEMO.apiSecret;
+const appUrl = `http://127.0.0.1:${appPort}`;
+
+const database = await ensureDatabase();
+await migrate(database.url);
+
+const store = new SimulatorStore(".data/simulator/state.json");
+if (!store.shops.has(DEMO.shop)) {
+  store.addShop({
+    domain: DEMO.shop,
+    name: "MicroSegment Demo Outfitters",
+    currencyCode: "USD",
+    ianaTimezone: "America/New_York",
+  });
+}
+const simulator = createSimulator({ apiKey, apiSecret, scopes: DEMO.scopes, store, appUrl });
+const simulatorUrl = await simulator.listen(simulatorPort);
+
+const env = {
+  ...process.env,
+  NODE_ENV: process.env.NODE_ENV ?? "development",
+  DATABASE_URL: database.url,
+  SHOPIFY_API_KEY: apiKey,
+  SHOPIFY_API_SECRET: apiSecret,
+  SHOPIFY_APP_URL: appUrl,
+  SCOPES: DEMO.scopes,
+  TOKEN_ENCRYPTION_KEYS: process.env.TOKEN_ENCRYPTION_KEYS ?? DEMO.encryptionKeys,
+  PORT: String(appPort),
+  SHOPIFY_SIMULATOR_URL: simulatorUrl,
+};
+const processes = supervise();
+processes.start("app", "server.ts", env);
+processes.start("worker", "worker/index.ts", env);
+
+let stopping = false;
+async function stop(code = 0) {
+  if (stopping) return;
+  stopping = true;
+  await processes.stopAll();
+  await simulator.close();
+  await database.stop();
+  process.exit(code);
+}
+process.on("SIGINT", () => void stop());
+process.on("SIGTERM", () => void stop());
+void processes.firstExit.then(() => stop(1));
+
+// Install: open the app once the way Admin does, which runs token exchange.
+const installUrl = embeddedAppUrl({ appUrl, apiKey, apiSecret }, DEMO.shop);
+const deadline = Date.now() + 120_000;
+for (;;) {
+  const response = await fetch(installUrl, {
+    headers: { "user-agent": "Mozilla/5.0 MicroSegment demo installer" },
+  }).catch(() => undefined);
+  if (response?.ok) break;
+  if (Date.now() > deadline) {
+    process.stderr.write(`demo: the app did not come up at ${appUrl} (last status ${response?.status ?? "none"})\n`);
+    await stop(1);
+  }
+  await new Promise((resolve) => setTimeout(resolve, 500));
+}
+
+process.stdout.write(
+  `\nMicroSegment is running inside the simulated Shopify Admin:\n\n  ${simulatorUrl}/admin/local?shop=${DEMO.shop}\n\nPress Ctrl-C to stop.\n`,
+);
