@@ -19,6 +19,11 @@ resultPrototype.addFields = function (fieldDescriptions) {
   return addFields.call(this, fieldDescriptions);
 };
 
+// `prisma generate` (run by postinstall) never connects, but the schema's
+// env("DATABASE_URL") must resolve or the CLI falls back to downloading a
+// native engine. Other commands keep failing loudly without a real URL.
+if (process.argv.includes("generate")) process.env.DATABASE_URL ??= "postgresql://generate-only@localhost/unused";
+
 export default defineConfig({
   schema: "prisma/schema.prisma",
   migrations: { path: "prisma/migrations" },
