@@ -61,7 +61,9 @@ describe("install through token exchange", () => {
     const html = await response.text();
     expect(html).toContain("Shopify connection");
     expect(html).not.toMatch(/shpat_|shprt_/);
-    expect(response.headers.get("content-security-policy")).toContain(`frame-ancestors https://${shop}`);
+    const framing = response.headers.get("content-security-policy") ?? "";
+    expect(framing).toMatch(/^frame-ancestors /);
+    expect(framing).toContain(`https://${shop} https://admin.shopify.com`);
 
     const session = await prisma.session.findUniqueOrThrow({ where: { id: `offline_${shop}` } });
     expect(session.accessToken).toMatch(/^enc:v1:k1:/);
