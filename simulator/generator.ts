@@ -322,7 +322,9 @@ export class StoreGenerator {
     const lastName = random.pick(LAST_NAMES);
     const place = random.pick(PLACES);
     const createdAt = this.customerCreatedAt(index);
-    const phone = random.chance(0.7) ? `+1555${String(1_000_000 + ((index * 7919) % 9_000_000)).padStart(7, "0")}` : null;
+    const phone = random.chance(0.7)
+      ? `+1555${String(1_000_000 + ((index * 7919) % 9_000_000)).padStart(7, "0")}`
+      : null;
     const updatedLater = random.chance(0.15);
     const updatedAt = updatedLater
       ? new Date(createdAt.getTime() + random.next() * Math.max(0, this.spec.end.getTime() - createdAt.getTime()))
@@ -525,8 +527,7 @@ export class StoreGenerator {
       taxCents,
       totalCents,
       refundedCents,
-      financialStatus:
-        refundedCents === 0 ? "PAID" : refundedCents === totalCents ? "REFUNDED" : "PARTIALLY_REFUNDED",
+      financialStatus: refundedCents === 0 ? "PAID" : refundedCents === totalCents ? "REFUNDED" : "PARTIALLY_REFUNDED",
       shippingAddress,
       lineItems,
       transactions,

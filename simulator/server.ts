@@ -1,19 +1,25 @@
+import { createHmac, randomBytes, timingSafeEqual } from "node:crypto";
 import { EventEmitter } from "node:events";
+import { createReadStream, readFileSync } from "node:fs";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
-import { setTimeout as sleep } from "node:timers/promises";
 import type { AddressInfo } from "node:net";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
 import { z } from "zod";
-import { readFileSync } from "node:fs";
-import { executeAdminQuery } from "./admin-graphql";
 import { localAdminPage } from "./local-admin";
-import { signSessionToken } from "./session-token";
-import { InvalidSessionTokenError, verifySessionToken } from "./session-token";
+import { customerPayload, orderPayload, productPayload, shopPayload } from "./rest-payloads";
+import { InvalidSessionTokenError, signSessionToken, verifySessionToken } from "./session-token";
+import { ShopRuntime } from "./shop-runtime";
 import { SimulatorStore } from "./store";
+import { WebhookSender, type DeliveryReport } from "./webhooks";
 
 /**
- * A local stand-in for the parts of Shopify the app talks to. Requests
- * arrive through the app's simulator transport, which names the target shop
- * in the x-simulated-shop header.
+ * A local stand-in for the parts of Shopify the app talks to: OAuth (token
+ * exchange, refresh, authorization code), the Admin GraphQL API with cost
+ * and throttling, bulk operations and their result files, webhooks, and a
+ * local Admin page. The app's requests arrive through its simulator
+ * transport, which names the target shop in the x-simulated-shop header.
  */
 
 export interface SimulatorOptions {
@@ -21,21 +27,31 @@ export interface SimulatorOptions {
   apiSecret: string;
   scopes: string;
   store?: SimulatorStore;
+  /** The app's URL: the local Admin frames it and webhooks go there. */
+  appUrl?: string;
   /** Lifetime of expiring offline access tokens, in seconds (Shopify: 1 hour). */
   accessTokenLifetime?: number;
-  /** Added latency of every Admin API answer, for tests of slow networks and shutdown. */
+  /** Added latency of every Admin API answer. */
   adminLatencyMs?: number;
-  /** The app's URL, for the local Admin page that frames it. */
-  appUrl?: string;
+  /** Leaky bucket of the Admin API (Shopify Standard: restores 100 points a second). */
+  bucketSize?: number;
+  restoreRate?: number;
+  /** Where bulk operation result files are written. */
+  dataDir?: string;
+  bulkPageDelayMs?: number;
+  /** shopify.app.toml whose subscriptions the webhook sender serves. */
+  appTomlPath?: string;
+  webhookMaxAttempts?: number;
+  webhookBaseDelayMs?: number;
+  pixelSettingsFields?: string[];
 }
-
-const APP_BRIDGE_STAND_IN = readFileSync(new URL("./public/app-bridge.js", import.meta.url));
 
 const ONLINE_TOKEN_LIFETIME = 24 * 3600;
 const REFRESH_TOKEN_LIFETIME = 90 * 24 * 3600;
 const ADMIN_GRAPHQL_PATH = /^\/admin\/api\/(\d{4}-\d{2}|unstable)\/graphql\.json$/;
+const APP_BRIDGE_STAND_IN = readFileSync(new URL("./public/app-bridge.js", import.meta.url));
 
-const tokenRequest = z.discriminatedUnion("grant_type", [
+const tokenRequest = z.union([
   z.object({
     grant_type: z.literal("urn:ietf:params:oauth:grant-type:token-exchange"),
     client_id: z.string(),
@@ -54,6 +70,13 @@ const tokenRequest = z.discriminatedUnion("grant_type", [
     client_secret: z.string(),
     refresh_token: z.string(),
   }),
+  z.object({
+    grant_type: z.literal("authorization_code").optional(),
+    client_id: z.string(),
+    client_secret: z.string(),
+    code: z.string(),
+    expiring: z.enum(["0", "1"]).optional(),
+  }),
 ]);
 
 const graphqlRequest = z.object({
@@ -62,15 +85,43 @@ const graphqlRequest = z.object({
   operationName: z.string().nullish(),
 });
 
+export const SIMULATED_EVENTS = [
+  "app/uninstalled",
+  "customers/data_request",
+  "customers/redact",
+  "shop/redact",
+  "orders/create",
+  "customers/create",
+  "customers/update",
+  "products/update",
+] as const;
+export type SimulatedEvent = (typeof SIMULATED_EVENTS)[number];
+
+const eventRequest = z.object({
+  event: z.enum(SIMULATED_EVENTS),
+  shop: z.string(),
+  customer: z.number().int().nonnegative().optional(),
+  product: z.number().int().nonnegative().optional(),
+  duplicates: z.number().int().min(0).max(10).optional(),
+});
+
 function send(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}) {
   res.writeHead(status, { "content-type": "application/json", ...headers });
   res.end(JSON.stringify(body));
 }
 
-async function readJson(req: IncomingMessage): Promise<unknown> {
+async function readBody(req: IncomingMessage): Promise<string> {
   const chunks: Buffer[] = [];
   for await (const chunk of req) chunks.push(chunk as Buffer);
-  return JSON.parse(Buffer.concat(chunks).toString("utf8") || "null");
+  return Buffer.concat(chunks).toString("utf8");
+}
+
+async function readJson(req: IncomingMessage): Promise<unknown> {
+  const text = await readBody(req);
+  if ((req.headers["content-type"] ?? "").includes("application/x-www-form-urlencoded")) {
+    return Object.fromEntries(new URLSearchParams(text));
+  }
+  return JSON.parse(text || "null");
 }
 
 function targetShop(req: IncomingMessage): string | undefined {
@@ -83,7 +134,50 @@ function targetShop(req: IncomingMessage): string | undefined {
 export function createSimulator(options: SimulatorOptions) {
   const store = options.store ?? new SimulatorStore();
   const accessTokenLifetime = options.accessTokenLifetime ?? 3600;
-  const events = new EventEmitter<{ adminRequest: [shop: string] }>();
+  const events = new EventEmitter<{ adminRequest: [shop: string]; delivery: [report: DeliveryReport] }>();
+  const runtimes = new Map<string, ShopRuntime>();
+  const authorizationCodes = new Map<string, { shop: string; expiresAt: number }>();
+  const faults = new Map<string, { status: number; remaining: number }>();
+  let publicUrl = "";
+  let appUrl = options.appUrl;
+
+  const webhooks = new WebhookSender({
+    appUrl: () => {
+      if (!appUrl) throw new Error("the simulator has no appUrl to deliver webhooks to");
+      return appUrl;
+    },
+    apiSecret: options.apiSecret,
+    tomlPath: options.appTomlPath ?? path.resolve("shopify.app.toml"),
+    maxAttempts: options.webhookMaxAttempts,
+    baseDelayMs: options.webhookBaseDelayMs,
+  });
+
+  async function deliver(topic: string, shop: string, payload: unknown, duplicates = 0) {
+    const reports = await webhooks.deliver(topic, shop, payload, { duplicates });
+    for (const report of reports) events.emit("delivery", report);
+    return reports;
+  }
+
+  function runtime(domain: string): ShopRuntime | undefined {
+    const shop = store.shops.get(domain);
+    if (!shop) return undefined;
+    let existing = runtimes.get(domain);
+    if (!existing) {
+      existing = new ShopRuntime(shop, {
+        bucketSize: options.bucketSize ?? 2000,
+        restoreRate: options.restoreRate ?? 100,
+        resultsDir: path.join(options.dataDir ?? path.join(tmpdir(), `microsegment-simulator-${process.pid}`), "bulk"),
+        publicUrl: () => publicUrl,
+        bulkPageDelayMs: options.bulkPageDelayMs ?? 0,
+        pixelSettingsFields: options.pixelSettingsFields ?? ["accountID"],
+        notify: (topic, shopDomain, payload) => {
+          if (appUrl) void deliver(topic, shopDomain, payload).catch(() => {});
+        },
+      });
+      runtimes.set(domain, existing);
+    }
+    return existing;
+  }
 
   function issueOffline(shop: string, expiring: boolean) {
     const access = store.issueToken("offline", shop, options.scopes, expiring ? accessTokenLifetime : null);
@@ -98,14 +192,46 @@ export function createSimulator(options: SimulatorOptions) {
     };
   }
 
+  function authorizeRedirect(url: URL, res: ServerResponse) {
+    const shop = url.searchParams.get("shop") ?? "";
+    const redirectUri = url.searchParams.get("redirect_uri");
+    if (url.searchParams.get("client_id") !== options.apiKey || !redirectUri || !store.shops.has(shop)) {
+      return send(res, 400, { error: "invalid_request" });
+    }
+    const code = randomBytes(16).toString("hex");
+    authorizationCodes.set(code, { shop, expiresAt: Date.now() + 60_000 });
+    const params = new URLSearchParams({
+      code,
+      host: Buffer.from(`admin.shopify.com/store/${shop.replace(".myshopify.com", "")}`).toString("base64url"),
+      shop,
+      state: url.searchParams.get("state") ?? "",
+      timestamp: String(Math.floor(Date.now() / 1000)),
+    });
+    const sorted = [...params.entries()]
+      .sort(([a], [b]) => a.localeCompare(b))
+      .map(([k, v]) => `${k}=${v}`)
+      .join("&");
+    params.set("hmac", createHmac("sha256", options.apiSecret).update(sorted).digest("hex"));
+    res.writeHead(302, { location: `${redirectUri}?${params}` });
+    res.end();
+  }
+
   async function handleToken(req: IncomingMessage, res: ServerResponse, shop: string) {
     const parsed = tokenRequest.safeParse(await readJson(req).catch(() => null));
     if (!parsed.success) return send(res, 400, { error: "invalid_request" });
     const body = parsed.data;
-    if (body.client_id !== options.apiKey || body.client_secret !== options.apiSecret) {
-      return send(res, 401, { error: "invalid_client" });
-    }
+    const secretMatches =
+      body.client_secret.length === options.apiSecret.length &&
+      timingSafeEqual(Buffer.from(body.client_secret), Buffer.from(options.apiSecret));
+    if (body.client_id !== options.apiKey || !secretMatches) return send(res, 401, { error: "invalid_client" });
     if (!store.shops.has(shop)) return send(res, 404, { error: "shop_not_found" });
+    if ("code" in body) {
+      const grant = authorizationCodes.get(body.code);
+      authorizationCodes.delete(body.code);
+      if (!grant || grant.shop !== shop || grant.expiresAt < Date.now())
+        return send(res, 400, { error: "invalid_grant" });
+      return send(res, 200, issueOffline(shop, body.expiring === "1"));
+    }
     if (body.grant_type === "refresh_token") {
       const refresh = store.validToken(body.refresh_token, ["refresh"]);
       if (!refresh || refresh.shop !== shop) return send(res, 400, { error: "invalid_grant" });
@@ -147,15 +273,24 @@ export function createSimulator(options: SimulatorOptions) {
     if (!issued || issued.shop !== shop) {
       return send(res, 401, { errors: "[API] Invalid API key or access token (unrecognized login or wrong password)" });
     }
+    const fault = faults.get(shop);
+    if (fault && fault.remaining > 0) {
+      fault.remaining--;
+      return send(res, fault.status, { errors: "Simulated failure" });
+    }
     const parsed = graphqlRequest.safeParse(await readJson(req).catch(() => null));
     if (!parsed.success) return send(res, 400, { errors: "Invalid JSON body: expected {query, variables}" });
     events.emit("adminRequest", shop);
     if (options.adminLatencyMs) await sleep(options.adminLatencyMs);
-    const result = await executeAdminQuery(store, shop, parsed.data.query, parsed.data.variables ?? undefined);
-    return send(res, 200, result);
+    const body = await runtime(shop)!.executeAdmin(
+      parsed.data.query,
+      parsed.data.variables ?? undefined,
+      parsed.data.operationName,
+    );
+    return send(res, 200, body);
   }
 
-  function handleLocalAdmin(_req: IncomingMessage, res: ServerResponse, url: URL) {
+  function handleLocalAdmin(res: ServerResponse, url: URL) {
     if (url.pathname === "/app-bridge.js") {
       res.writeHead(200, { "content-type": "text/javascript", "cache-control": "no-cache" });
       return res.end(APP_BRIDGE_STAND_IN);
@@ -167,9 +302,9 @@ export function createSimulator(options: SimulatorOptions) {
       return send(res, 200, { token }, { "cache-control": "no-store" });
     }
     if (url.pathname === "/admin/local") {
-      if (!options.appUrl) return send(res, 404, { error: "no appUrl configured for the local Admin" });
+      if (!appUrl) return send(res, 404, { error: "no appUrl configured for the local Admin" });
       const page = localAdminPage(
-        { appUrl: options.appUrl, apiKey: options.apiKey, apiSecret: options.apiSecret },
+        { appUrl, apiKey: options.apiKey, apiSecret: options.apiSecret },
         shop,
         url.searchParams.get("path") ?? "/app",
       );
@@ -179,17 +314,114 @@ export function createSimulator(options: SimulatorOptions) {
     return send(res, 404, { errors: "Not Found" });
   }
 
+  function handleBulkResult(res: ServerResponse, token: string) {
+    for (const shopRuntime of runtimes.values()) {
+      const file = shopRuntime.bulkFileFor(token);
+      if (file) {
+        res.writeHead(200, { "content-type": "application/jsonl" });
+        return void createReadStream(file).pipe(res);
+      }
+    }
+    return send(res, 404, { error: "no such result file (or it expired)" });
+  }
+
+  /** Runs a store event and delivers its webhook, as Shopify would. */
+  async function trigger(request: z.infer<typeof eventRequest>) {
+    const shopRuntime = runtime(request.shop);
+    if (!shopRuntime) throw new Error(`unknown shop ${request.shop}`);
+    const data = shopRuntime.data;
+    const shopId = 1;
+    const customerIndex = request.customer ?? 0;
+    const customer = () => {
+      const found = data.customer(customerIndex);
+      if (!found) throw new Error(`the shop has no customer number ${customerIndex}`);
+      return found;
+    };
+    const ordersOf = (index: number) => {
+      const ids: number[] = [];
+      for (let i = 0; i < data.orderCount; i++) if (data.order(i)!.customerIndex === index) ids.push(data.order(i)!.id);
+      return ids;
+    };
+    let payload: unknown;
+    switch (request.event) {
+      case "app/uninstalled":
+        store.revokeShopTokens(request.shop);
+        payload = shopPayload(shopRuntime.shop, shopId);
+        break;
+      case "customers/data_request": {
+        const subject = customer();
+        payload = {
+          shop_id: shopId,
+          shop_domain: request.shop,
+          orders_requested: ordersOf(customerIndex),
+          customer: { id: subject.id, email: subject.email, phone: subject.phone },
+          data_request: { id: Math.floor(Math.random() * 1e9) },
+        };
+        break;
+      }
+      case "customers/redact": {
+        const subject = customer();
+        payload = {
+          shop_id: shopId,
+          shop_domain: request.shop,
+          customer: { id: subject.id, email: subject.email, phone: subject.phone },
+          orders_to_redact: ordersOf(customerIndex),
+        };
+        break;
+      }
+      case "shop/redact":
+        payload = { shop_id: shopId, shop_domain: request.shop };
+        break;
+      case "orders/create": {
+        const order = data.addOrder(request.customer ?? null);
+        payload = orderPayload(order, order.customerIndex === null ? undefined : data.customer(order.customerIndex));
+        break;
+      }
+      case "customers/create":
+        payload = customerPayload(data.addCustomer());
+        break;
+      case "customers/update": {
+        const subject = customer();
+        data.setCustomerTags(customerIndex, [...subject.tags, "updated"]);
+        payload = customerPayload(data.customer(customerIndex)!);
+        break;
+      }
+      case "products/update": {
+        const product = data.product(request.product ?? 0);
+        if (!product) throw new Error(`the shop has no product number ${request.product}`);
+        payload = productPayload(product);
+        break;
+      }
+    }
+    return deliver(request.event, request.shop, payload, request.duplicates ?? 0);
+  }
+
+  async function handleEvent(req: IncomingMessage, res: ServerResponse) {
+    const parsed = eventRequest.safeParse(await readJson(req).catch(() => null));
+    if (!parsed.success) return send(res, 400, { error: parsed.error.issues[0]?.message });
+    try {
+      return send(res, 200, { deliveries: await trigger(parsed.data) });
+    } catch (error) {
+      return send(res, 422, { error: (error as Error).message });
+    }
+  }
+
   const server: Server = createServer((req, res) => {
     const url = new URL(req.url ?? "/", "http://simulator");
-    const shop = targetShop(req);
     const route = async () => {
       if (url.pathname === "/healthz") return send(res, 200, { status: "ok" });
       if (req.method === "GET" && (url.pathname.startsWith("/admin/local") || url.pathname === "/app-bridge.js")) {
-        return handleLocalAdmin(req, res, url);
+        return handleLocalAdmin(res, url);
       }
+      if (req.method === "GET" && url.pathname.startsWith("/bulk-results/")) {
+        return handleBulkResult(res, path.basename(url.pathname, ".jsonl"));
+      }
+      if (req.method === "POST" && url.pathname === "/simulator/events") return handleEvent(req, res);
+      if (req.method === "GET" && url.pathname === "/admin/oauth/authorize") return authorizeRedirect(url, res);
       const isToken = req.method === "POST" && url.pathname === "/admin/oauth/access_token";
       const isGraphql = req.method === "POST" && ADMIN_GRAPHQL_PATH.test(url.pathname);
       if (!isToken && !isGraphql) return send(res, 404, { errors: "Not Found" });
+      const shop = targetShop(req);
       if (!shop) return send(res, 400, { error: "no shop named (x-simulated-shop header or *.myshopify.com host)" });
       return isToken ? handleToken(req, res, shop) : handleGraphql(req, res, shop);
     };
@@ -200,10 +432,27 @@ export function createSimulator(options: SimulatorOptions) {
     store,
     server,
     events,
+    webhooks,
+    runtime,
+    trigger,
+    setAppUrl(url: string) {
+      appUrl = url;
+    },
+    /** The next `count` Admin API requests of the shop answer with `status`. */
+    failAdminRequests(shop: string, status: number, count: number) {
+      faults.set(shop, { status, remaining: count });
+    },
     async listen(port = 0, host = "127.0.0.1"): Promise<string> {
       await new Promise<void>((resolve) => server.listen(port, host, resolve));
-      return `http://${host}:${(server.address() as AddressInfo).port}`;
+      publicUrl = `http://${host}:${(server.address() as AddressInfo).port}`;
+      return publicUrl;
     },
-    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
   };
 }
+
+export type Simulator = ReturnType<typeof createSimulator>;

@@ -17,6 +17,10 @@ export interface SimulatedShop {
   planDisplayName: string;
   shopifyPlus: boolean;
   createdAt: string;
+  /** Size and seed of the generated store data; the last day of its history. */
+  size?: string;
+  seed?: number;
+  storeEnd?: string;
 }
 
 export type TokenKind = "offline" | "online" | "refresh";
@@ -66,6 +70,11 @@ export class SimulatorStore {
       planDisplayName: "Basic",
       shopifyPlus: false,
       createdAt: new Date("2023-01-15T10:00:00Z").toISOString(),
+      size: "tiny",
+      seed: 1,
+      storeEnd: new Date(
+        Date.UTC(new Date().getUTCFullYear(), new Date().getUTCMonth(), new Date().getUTCDate()),
+      ).toISOString(),
       ...shop,
     };
     this.shops.set(complete.domain, complete);

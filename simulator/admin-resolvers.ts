@@ -1,0 +1,321 @@
+import { GraphQLError } from "graphql";
+import { formatCents, type GeneratedCustomer, type GeneratedOrder, type GeneratedProduct } from "./generator";
+import { compileSearch, type Searchable } from "./search-query";
+import { gid, parseGid, type ShopData } from "./shop-data";
+import type { ShopRuntime } from "./shop-runtime";
+
+/**
+ * Resolvers of the simulated Admin API: plain view objects whose fields
+ * graphql-js reads directly, with functions for what costs work to build.
+ */
+
+export const MAX_PAGE_SIZE = 250;
+
+interface ConnectionArgs {
+  first?: number | null;
+  after?: string | null;
+  last?: number | null;
+  before?: string | null;
+  query?: string | null;
+  reverse?: boolean | null;
+}
+
+export interface ResolverContext {
+  /** Bulk operations may leave out first/last on nested connections and get every item. */
+  bulk: boolean;
+  searchWarnings: { field: string; message: string }[];
+}
+
+function encodeCursor(index: number) {
+  return Buffer.from(JSON.stringify({ last_id: index })).toString("base64url");
+}
+
+function decodeCursor(cursor: string): number {
+  try {
+    const { last_id: index } = JSON.parse(Buffer.from(cursor, "base64url").toString("utf8")) as { last_id: number };
+    if (Number.isInteger(index)) return index;
+  } catch {
+    // fall through
+  }
+  throw new GraphQLError(`Invalid cursor for current pagination sort.`, { extensions: { code: "BAD_REQUEST" } });
+}
+
+/**
+ * A connection over records addressed by index, scanning from the cursor and
+ * keeping those that match the search; total work over all pages is linear.
+ */
+function connection<T extends Searchable>(
+  args: ConnectionArgs,
+  count: number,
+  at: (index: number) => T | undefined,
+  view: (record: T) => unknown,
+  context: ResolverContext,
+) {
+  const size = args.first ?? args.last;
+  if (size === undefined || size === null) {
+    if (!context.bulk)
+      throw new GraphQLError("you must provide one of first or last", { extensions: { code: "BAD_REQUEST" } });
+  } else if (size < 0 || size > MAX_PAGE_SIZE) {
+    throw new GraphQLError(`The first and last arguments must be between 0 and ${MAX_PAGE_SIZE}.`, {
+      extensions: { code: "BAD_REQUEST" },
+    });
+  }
+  const search = compileSearch(args.query);
+  context.searchWarnings.push(...search.warnings);
+  const backwards = Boolean(args.last !== undefined && args.last !== null) !== Boolean(args.reverse);
+  const step = backwards ? -1 : 1;
+  const cursor = args.after ?? args.before;
+  let index = cursor ? decodeCursor(cursor) + step : backwards ? count - 1 : 0;
+  const limit = size ?? Number.POSITIVE_INFINITY;
+  const found: { index: number; record: T }[] = [];
+  let hasMore = false;
+  for (; index >= 0 && index < count; index += step) {
+    const record = at(index);
+    if (!record || !search.matches(record)) continue;
+    if (found.length === limit) {
+      hasMore = true;
+      break;
+    }
+    found.push({ index, record });
+  }
+  const ordered = args.last !== undefined && args.last !== null ? found.reverse() : found;
+  const edges = ordered.map(({ index: position, record }) => ({ cursor: encodeCursor(position), node: view(record) }));
+  return {
+    edges,
+    nodes: edges.map((edge) => edge.node),
+    pageInfo: {
+      hasNextPage: args.last ? Boolean(cursor) : hasMore,
+      hasPreviousPage: args.last ? hasMore : Boolean(cursor),
+      startCursor: edges[0]?.cursor ?? null,
+      endCursor: edges[edges.length - 1]?.cursor ?? null,
+    },
+  };
+}
+
+function listConnection<T>(items: T[], args: ConnectionArgs, context: ResolverContext) {
+  const records = items.map((item) => ({ item, createdAt: new Date(0), updatedAt: new Date(0) }));
+  return connection(
+    args,
+    records.length,
+    (i) => records[i],
+    (record) => record.item,
+    context,
+  );
+}
+
+export class AdminViews {
+  constructor(private readonly runtime: ShopRuntime) {}
+
+  private get data(): ShopData {
+    return this.runtime.data;
+  }
+
+  private get currency() {
+    return this.runtime.shop.currencyCode;
+  }
+
+  money(cents: number) {
+    return { amount: formatCents(cents), currencyCode: this.currency };
+  }
+
+  bag(cents: number) {
+    const money = this.money(cents);
+    return { shopMoney: money, presentmentMoney: money };
+  }
+
+  customer(record: GeneratedCustomer) {
+    const stats = () => this.data.customerStats(record.index);
+    return {
+      __typename: "Customer",
+      id: gid("Customer", record.id),
+      legacyResourceId: String(record.id),
+      firstName: record.firstName,
+      lastName: record.lastName,
+      displayName: `${record.firstName} ${record.lastName}`,
+      email: record.email,
+      phone: record.phone,
+      defaultEmailAddress: { emailAddress: record.email, marketingState: record.emailMarketingState },
+      defaultPhoneNumber: record.phone ? { phoneNumber: record.phone, marketingState: record.smsMarketingState } : null,
+      defaultAddress: { ...record.defaultAddress, countryCodeV2: record.defaultAddress.countryCode },
+      locale: record.locale,
+      state: "ENABLED",
+      verifiedEmail: true,
+      tags: record.tags,
+      numberOfOrders: () => String(stats().orders),
+      amountSpent: () => this.money(stats().spentCents),
+      createdAt: record.createdAt.toISOString(),
+      updatedAt: record.updatedAt.toISOString(),
+    };
+  }
+
+  variant(product: GeneratedProduct, variantIndex: number) {
+    const variant = product.variants[variantIndex]!;
+    return {
+      __typename: "ProductVariant",
+      id: gid("ProductVariant", variant.id),
+      title: variant.title,
+      sku: variant.sku,
+      price: formatCents(variant.priceCents),
+      compareAtPrice: variant.compareAtPriceCents === null ? null : formatCents(variant.compareAtPriceCents),
+      selectedOptions: variant.selectedOptions,
+      product: () => this.product(product),
+    };
+  }
+
+  product(record: GeneratedProduct) {
+    return {
+      __typename: "Product",
+      id: gid("Product", record.id),
+      legacyResourceId: String(record.id),
+      title: record.title,
+      handle: record.handle,
+      description: record.description,
+      descriptionHtml: `<p>${record.description}</p>`,
+      productType: record.productType,
+      vendor: record.vendor,
+      tags: record.tags,
+      status: record.status,
+      options: record.options.map((option, i) => ({ id: gid("ProductOption", record.id * 10 + i), ...option })),
+      featuredImage: { url: record.imageUrl, altText: record.title },
+      variants: (args: ConnectionArgs, context: ResolverContext) =>
+        listConnection(
+          record.variants.map((_, i) => this.variant(record, i)),
+          args,
+          context,
+        ),
+      createdAt: record.createdAt.toISOString(),
+      updatedAt: record.updatedAt.toISOString(),
+    };
+  }
+
+  order(record: GeneratedOrder) {
+    const lineItems = () =>
+      record.lineItems.map((item) => {
+        const product = this.data.product(item.productIndex)!;
+        const variantIndex = product.variants.findIndex((variant) => variant.id === item.variantId);
+        const originalTotal = item.unitPriceCents * item.quantity;
+        return {
+          __typename: "LineItem",
+          id: gid("LineItem", item.id),
+          title: item.title,
+          variantTitle: item.variantTitle,
+          sku: item.sku,
+          quantity: item.quantity,
+          originalUnitPriceSet: this.bag(item.unitPriceCents),
+          originalTotalSet: this.bag(originalTotal),
+          totalDiscountSet: this.bag(item.discountCents),
+          discountedTotalSet: this.bag(originalTotal - item.discountCents),
+          variant: () => this.variant(product, variantIndex),
+          product: () => this.product(product),
+        };
+      });
+    return {
+      __typename: "Order",
+      id: gid("Order", record.id),
+      legacyResourceId: String(record.id),
+      name: record.name,
+      email: record.email,
+      phone: record.phone,
+      createdAt: record.createdAt.toISOString(),
+      processedAt: record.processedAt.toISOString(),
+      updatedAt: record.updatedAt.toISOString(),
+      cancelledAt: null,
+      currencyCode: record.currencyCode,
+      customer: () => (record.customerIndex === null ? null : this.customer(this.data.customer(record.customerIndex)!)),
+      displayFinancialStatus: record.financialStatus,
+      discountCodes: record.discountCode ? [record.discountCode] : [],
+      tags: record.tags,
+      subtotalPriceSet: this.bag(record.subtotalCents),
+      totalDiscountsSet: this.bag(record.discountCents),
+      totalShippingPriceSet: this.bag(record.shippingCents),
+      totalTaxSet: this.bag(record.taxCents),
+      totalPriceSet: this.bag(record.totalCents),
+      totalRefundedSet: this.bag(record.refundedCents),
+      shippingAddress: { ...record.shippingAddress, countryCodeV2: record.shippingAddress.countryCode },
+      lineItems: (args: ConnectionArgs, context: ResolverContext) => listConnection(lineItems(), args, context),
+      transactions: (args: { first?: number | null }) =>
+        record.transactions.slice(0, args.first ?? undefined).map((transaction) => ({
+          __typename: "OrderTransaction",
+          id: gid("OrderTransaction", transaction.id),
+          kind: transaction.kind,
+          status: transaction.status,
+          gateway: transaction.gateway,
+          amountSet: this.bag(transaction.amountCents),
+          processedAt: transaction.processedAt.toISOString(),
+          createdAt: transaction.processedAt.toISOString(),
+        })),
+    };
+  }
+
+  listOf<T>(items: T[], args: ConnectionArgs, context: ResolverContext) {
+    return listConnection(items, args, context);
+  }
+
+  customers(args: ConnectionArgs, context: ResolverContext) {
+    return connection(
+      args,
+      this.data.customerCount,
+      (i) => this.data.customer(i),
+      (r) => this.customer(r),
+      context,
+    );
+  }
+
+  products(args: ConnectionArgs, context: ResolverContext) {
+    return connection(
+      args,
+      this.data.productCount,
+      (i) => this.data.product(i),
+      (r) => this.product(r),
+      context,
+    );
+  }
+
+  orders(args: ConnectionArgs, context: ResolverContext) {
+    return connection(
+      args,
+      this.data.orderCount,
+      (i) => this.data.order(i),
+      (r) => this.order(r),
+      context,
+    );
+  }
+
+  /** Any object by GID, or undefined. */
+  node(id: string): unknown {
+    const parsed = parseGid(id);
+    if (!parsed) return undefined;
+    switch (parsed.type) {
+      case "Customer": {
+        const record = this.data.customer(this.data.customerIndexOf(parsed.id));
+        return record && this.customer(record);
+      }
+      case "Product": {
+        const record = this.data.product(this.data.productIndexOf(parsed.id));
+        return record && this.product(record);
+      }
+      case "Order": {
+        const record = this.data.order(this.data.orderIndexOf(parsed.id));
+        return record && this.order(record);
+      }
+      case "BulkOperation":
+        return this.runtime.bulkOperationView(id);
+      case "Segment":
+        return this.runtime.segments.get(id);
+      case "WebPixel":
+        return this.runtime.webPixel?.id === id ? this.runtime.webPixel : undefined;
+      default:
+        return undefined;
+    }
+  }
+}
+
+export function countOf<T extends Searchable>(count: number, at: (i: number) => T | undefined, query?: string | null) {
+  const search = compileSearch(query);
+  let matching = 0;
+  for (let i = 0; i < count; i++) {
+    const record = at(i);
+    if (record && search.matches(record)) matching++;
+  }
+  return { count: matching, precision: "EXACT" };
+}

@@ -1,0 +1,414 @@
+import { buildSchema } from "graphql";
+
+/**
+ * The part of Shopify's Admin GraphQL API (2026-10) that MicroSegment uses,
+ * with Shopify's names and shapes. graphql-js validates every request against
+ * it, so an unknown field or operation is an error, as on Shopify.
+ */
+export const adminSchema = buildSchema(/* GraphQL */ `
+  scalar DateTime
+  scalar Decimal
+  scalar URL
+  scalar JSON
+  scalar UnsignedInt64
+
+  interface Node {
+    id: ID!
+  }
+
+  type PageInfo {
+    hasNextPage: Boolean!
+    hasPreviousPage: Boolean!
+    startCursor: String
+    endCursor: String
+  }
+
+  type MoneyV2 {
+    amount: Decimal!
+    currencyCode: String!
+  }
+
+  type MoneyBag {
+    shopMoney: MoneyV2!
+    presentmentMoney: MoneyV2!
+  }
+
+  type Count {
+    count: Int!
+    precision: String!
+  }
+
+  type ShopPlan {
+    displayName: String!
+    shopifyPlus: Boolean!
+    partnerDevelopment: Boolean!
+  }
+
+  type Shop implements Node {
+    id: ID!
+    name: String!
+    email: String!
+    myshopifyDomain: String!
+    currencyCode: String!
+    ianaTimezone: String!
+    plan: ShopPlan!
+    createdAt: DateTime!
+  }
+
+  type MailingAddress {
+    firstName: String
+    lastName: String
+    address1: String
+    city: String
+    province: String
+    provinceCode: String
+    country: String
+    countryCodeV2: String
+    zip: String
+    phone: String
+  }
+
+  type CustomerEmailAddress {
+    emailAddress: String!
+    marketingState: String!
+  }
+
+  type CustomerPhoneNumber {
+    phoneNumber: String!
+    marketingState: String!
+  }
+
+  type Customer implements Node {
+    id: ID!
+    legacyResourceId: UnsignedInt64!
+    firstName: String
+    lastName: String
+    displayName: String!
+    email: String @deprecated(reason: "Use defaultEmailAddress.")
+    phone: String @deprecated(reason: "Use defaultPhoneNumber.")
+    defaultEmailAddress: CustomerEmailAddress
+    defaultPhoneNumber: CustomerPhoneNumber
+    defaultAddress: MailingAddress
+    locale: String!
+    state: String!
+    verifiedEmail: Boolean!
+    tags: [String!]!
+    numberOfOrders: UnsignedInt64!
+    amountSpent: MoneyV2!
+    createdAt: DateTime!
+    updatedAt: DateTime!
+  }
+
+  type CustomerEdge {
+    cursor: String!
+    node: Customer!
+  }
+
+  type CustomerConnection {
+    edges: [CustomerEdge!]!
+    nodes: [Customer!]!
+    pageInfo: PageInfo!
+  }
+
+  type Image {
+    url: URL!
+    altText: String
+  }
+
+  type ProductOption {
+    id: ID!
+    name: String!
+    values: [String!]!
+  }
+
+  type SelectedOption {
+    name: String!
+    value: String!
+  }
+
+  type ProductVariant implements Node {
+    id: ID!
+    title: String!
+    sku: String
+    price: Decimal!
+    compareAtPrice: Decimal
+    selectedOptions: [SelectedOption!]!
+    product: Product!
+  }
+
+  type ProductVariantEdge {
+    cursor: String!
+    node: ProductVariant!
+  }
+
+  type ProductVariantConnection {
+    edges: [ProductVariantEdge!]!
+    nodes: [ProductVariant!]!
+    pageInfo: PageInfo!
+  }
+
+  type Product implements Node {
+    id: ID!
+    legacyResourceId: UnsignedInt64!
+    title: String!
+    handle: String!
+    description: String!
+    descriptionHtml: String!
+    productType: String!
+    vendor: String!
+    tags: [String!]!
+    status: String!
+    options: [ProductOption!]!
+    featuredImage: Image
+    variants(first: Int, after: String, last: Int, before: String): ProductVariantConnection!
+    createdAt: DateTime!
+    updatedAt: DateTime!
+  }
+
+  type ProductEdge {
+    cursor: String!
+    node: Product!
+  }
+
+  type ProductConnection {
+    edges: [ProductEdge!]!
+    nodes: [Product!]!
+    pageInfo: PageInfo!
+  }
+
+  type LineItem implements Node {
+    id: ID!
+    title: String!
+    variantTitle: String
+    sku: String
+    quantity: Int!
+    originalUnitPriceSet: MoneyBag!
+    originalTotalSet: MoneyBag!
+    totalDiscountSet: MoneyBag!
+    discountedTotalSet: MoneyBag!
+    variant: ProductVariant
+    product: Product
+  }
+
+  type LineItemEdge {
+    cursor: String!
+    node: LineItem!
+  }
+
+  type LineItemConnection {
+    edges: [LineItemEdge!]!
+    nodes: [LineItem!]!
+    pageInfo: PageInfo!
+  }
+
+  type OrderTransaction implements Node {
+    id: ID!
+    kind: String!
+    status: String!
+    gateway: String
+    amountSet: MoneyBag!
+    processedAt: DateTime
+    createdAt: DateTime!
+  }
+
+  type Order implements Node {
+    id: ID!
+    legacyResourceId: UnsignedInt64!
+    name: String!
+    email: String
+    phone: String
+    createdAt: DateTime!
+    processedAt: DateTime!
+    updatedAt: DateTime!
+    cancelledAt: DateTime
+    currencyCode: String!
+    customer: Customer
+    displayFinancialStatus: String
+    discountCodes: [String!]!
+    tags: [String!]!
+    subtotalPriceSet: MoneyBag
+    totalDiscountsSet: MoneyBag
+    totalShippingPriceSet: MoneyBag!
+    totalTaxSet: MoneyBag
+    totalPriceSet: MoneyBag!
+    totalRefundedSet: MoneyBag!
+    shippingAddress: MailingAddress
+    lineItems(first: Int, after: String, last: Int, before: String): LineItemConnection!
+    transactions(first: Int): [OrderTransaction!]!
+  }
+
+  type OrderEdge {
+    cursor: String!
+    node: Order!
+  }
+
+  type OrderConnection {
+    edges: [OrderEdge!]!
+    nodes: [Order!]!
+    pageInfo: PageInfo!
+  }
+
+  enum BulkOperationType {
+    QUERY
+    MUTATION
+  }
+
+  enum BulkOperationStatus {
+    CREATED
+    RUNNING
+    COMPLETED
+    CANCELING
+    CANCELED
+    FAILED
+    EXPIRED
+  }
+
+  enum BulkOperationErrorCode {
+    ACCESS_DENIED
+    INTERNAL_SERVER_ERROR
+    TIMEOUT
+  }
+
+  type BulkOperation implements Node {
+    id: ID!
+    status: BulkOperationStatus!
+    type: BulkOperationType!
+    errorCode: BulkOperationErrorCode
+    objectCount: UnsignedInt64!
+    rootObjectCount: UnsignedInt64!
+    fileSize: UnsignedInt64
+    url: URL
+    partialDataUrl: URL
+    query: String!
+    createdAt: DateTime!
+    completedAt: DateTime
+  }
+
+  type BulkOperationUserError {
+    field: [String!]
+    message: String!
+    code: String
+  }
+
+  type BulkOperationRunQueryPayload {
+    bulkOperation: BulkOperation
+    userErrors: [BulkOperationUserError!]!
+  }
+
+  type BulkOperationCancelPayload {
+    bulkOperation: BulkOperation
+    userErrors: [UserError!]!
+  }
+
+  type UserError {
+    field: [String!]
+    message: String!
+  }
+
+  type TagsAddPayload {
+    node: Node
+    userErrors: [UserError!]!
+  }
+
+  type TagsRemovePayload {
+    node: Node
+    userErrors: [UserError!]!
+  }
+
+  type Segment implements Node {
+    id: ID!
+    name: String!
+    query: String!
+    creationDate: DateTime!
+    lastEditDate: DateTime!
+  }
+
+  type SegmentEdge {
+    cursor: String!
+    node: Segment!
+  }
+
+  type SegmentConnection {
+    edges: [SegmentEdge!]!
+    nodes: [Segment!]!
+    pageInfo: PageInfo!
+  }
+
+  type SegmentCreatePayload {
+    segment: Segment
+    userErrors: [UserError!]!
+  }
+
+  type SegmentUpdatePayload {
+    segment: Segment
+    userErrors: [UserError!]!
+  }
+
+  type WebPixel implements Node {
+    id: ID!
+    settings: JSON!
+  }
+
+  input WebPixelInput {
+    settings: JSON!
+  }
+
+  type ErrorsWebPixelUserError {
+    field: [String!]
+    message: String!
+    code: String
+  }
+
+  type WebPixelCreatePayload {
+    webPixel: WebPixel
+    userErrors: [ErrorsWebPixelUserError!]!
+  }
+
+  type WebPixelUpdatePayload {
+    webPixel: WebPixel
+    userErrors: [ErrorsWebPixelUserError!]!
+  }
+
+  type WebPixelDeletePayload {
+    deletedWebPixelId: ID
+    userErrors: [ErrorsWebPixelUserError!]!
+  }
+
+  type Query {
+    shop: Shop!
+    node(id: ID!): Node
+    customer(id: ID!): Customer
+    product(id: ID!): Product
+    order(id: ID!): Order
+    customers(
+      first: Int
+      after: String
+      last: Int
+      before: String
+      query: String
+      reverse: Boolean
+    ): CustomerConnection!
+    products(first: Int, after: String, last: Int, before: String, query: String, reverse: Boolean): ProductConnection!
+    orders(first: Int, after: String, last: Int, before: String, query: String, reverse: Boolean): OrderConnection!
+    customersCount(query: String): Count
+    productsCount(query: String): Count
+    ordersCount(query: String): Count
+    currentBulkOperation(type: BulkOperationType = QUERY): BulkOperation
+    bulkOperation(id: ID!): BulkOperation
+    segments(first: Int, after: String, last: Int, before: String): SegmentConnection!
+    segment(id: ID!): Segment
+    webPixel(id: ID): WebPixel
+  }
+
+  type Mutation {
+    bulkOperationRunQuery(query: String!, groupObjects: Boolean = false): BulkOperationRunQueryPayload
+    bulkOperationCancel(id: ID!): BulkOperationCancelPayload
+    tagsAdd(id: ID!, tags: [String!]!): TagsAddPayload
+    tagsRemove(id: ID!, tags: [String!]!): TagsRemovePayload
+    segmentCreate(name: String!, query: String!): SegmentCreatePayload
+    segmentUpdate(id: ID!, name: String, query: String): SegmentUpdatePayload
+    webPixelCreate(webPixel: WebPixelInput!): WebPixelCreatePayload
+    webPixelUpdate(id: ID!, webPixel: WebPixelInput!): WebPixelUpdatePayload
+    webPixelDelete(id: ID!): WebPixelDeletePayload
+  }
+`);

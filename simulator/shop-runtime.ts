@@ -1,0 +1,414 @@
+import { execute, GraphQLError, parse, validate, type DocumentNode, type ExecutionResult } from "graphql";
+import { adminSchema } from "./admin-schema";
+import { AdminViews, countOf, type ResolverContext } from "./admin-resolvers";
+import {
+  BulkQueryError,
+  checkBulkQuery,
+  createBulkOperation,
+  MAX_CONCURRENT_BULK_QUERIES,
+  runBulkOperation,
+  type BulkEnvironment,
+  type BulkFailurePlan,
+  type BulkOperationState,
+} from "./bulk-operations";
+import { storeSpec, type StoreSizeName } from "./generator";
+import { LeakyBucket, MAX_QUERY_COST, queryCost } from "./query-cost";
+import { gid, parseGid, ShopData } from "./shop-data";
+import type { SimulatedShop } from "./store";
+
+/**
+ * Everything one simulated shop does at run time: its data, its API rate
+ * limit, bulk operations, segments and web pixel.
+ */
+
+export interface RuntimeOptions {
+  bucketSize: number;
+  restoreRate: number;
+  resultsDir: string;
+  publicUrl: () => string;
+  bulkPageDelayMs: number;
+  /** Settings fields the web pixel extension declares; webPixelCreate checks them. */
+  pixelSettingsFields: string[];
+  notify(topic: string, shop: string, payload: unknown): void;
+}
+
+interface SegmentView {
+  __typename: "Segment";
+  id: string;
+  name: string;
+  query: string;
+  creationDate: string;
+  lastEditDate: string;
+}
+
+interface WebPixelView {
+  __typename: "WebPixel";
+  id: string;
+  settings: string;
+}
+
+const SEGMENT_QUERY =
+  /^(customer_tags\s+CONTAINS\s+'[^']+'|number_of_orders\s*[<>=]+\s*\d+|email_subscription_status\s*=\s*'\w+'|amount_spent\s*[<>=]+\s*\d+(\.\d+)?)(\s+(AND|OR)\s+.+)?$/i;
+
+let segmentCounter = 0;
+let pixelCounter = 0;
+
+export class ShopRuntime {
+  readonly data: ShopData;
+  readonly bucket: LeakyBucket;
+  readonly segments = new Map<string, SegmentView>();
+  webPixel: WebPixelView | undefined;
+  readonly bulkOperations = new Map<string, BulkOperationState>();
+  readonly views: AdminViews;
+  private readonly bulkEnv: BulkEnvironment;
+  /** Counts for tests and benchmarks. */
+  readonly counters = { requests: 0, throttled: 0, pointsSpent: 0 };
+
+  constructor(
+    readonly shop: SimulatedShop,
+    private readonly options: RuntimeOptions,
+  ) {
+    this.data = new ShopData(
+      storeSpec((shop.size ?? "tiny") as StoreSizeName, {
+        seed: shop.seed ?? 1,
+        end: new Date(shop.storeEnd ?? Date.now()),
+        currencyCode: shop.currencyCode,
+      }),
+    );
+    this.bucket = new LeakyBucket(options.bucketSize, options.restoreRate);
+    this.views = new AdminViews(this);
+    this.bulkEnv = {
+      rootValue: this.rootValue(),
+      resultsDir: options.resultsDir,
+      publicUrl: "",
+      pageDelayMs: options.bulkPageDelayMs,
+      onFinish: (operation) =>
+        options.notify("bulk_operations/finish", shop.domain, {
+          admin_graphql_api_id: operation.id,
+          completed_at: operation.completedAt,
+          created_at: operation.createdAt,
+          error_code: operation.errorCode?.toLowerCase() ?? null,
+          status: operation.status.toLowerCase(),
+          type: "query",
+        }),
+    };
+  }
+
+  failNextBulkOperation(plan: BulkFailurePlan) {
+    this.bulkEnv.nextFailure = plan;
+  }
+
+  bulkOperationView(id: string) {
+    const operation = this.bulkOperations.get(id);
+    if (!operation) return undefined;
+    const { file: _file, fileToken: _token, cancelRequested: _cancel, groupObjects: _group, ...view } = operation;
+    return {
+      __typename: "BulkOperation",
+      ...view,
+      objectCount: String(view.objectCount),
+      rootObjectCount: String(view.rootObjectCount),
+      fileSize: view.fileSize === null ? null : String(view.fileSize),
+    };
+  }
+
+  bulkFileFor(token: string): string | undefined {
+    for (const operation of this.bulkOperations.values()) if (operation.fileToken === token) return operation.file;
+    return undefined;
+  }
+
+  private rootValue(): Record<string, unknown> {
+    const views = this.views;
+    const data = this.data;
+    const shop = this.shop;
+    const userError = (field: string, message: string) => [{ field: [field], message }];
+    return {
+      shop: () => ({
+        __typename: "Shop",
+        id: gid("Shop", 1),
+        name: shop.name,
+        email: shop.email,
+        myshopifyDomain: shop.domain,
+        currencyCode: shop.currencyCode,
+        ianaTimezone: shop.ianaTimezone,
+        plan: { displayName: shop.planDisplayName, shopifyPlus: shop.shopifyPlus, partnerDevelopment: false },
+        createdAt: shop.createdAt,
+      }),
+      node: ({ id }: { id: string }) => views.node(id) ?? null,
+      customer: ({ id }: { id: string }) => (parseGid(id)?.type === "Customer" ? (views.node(id) ?? null) : null),
+      product: ({ id }: { id: string }) => (parseGid(id)?.type === "Product" ? (views.node(id) ?? null) : null),
+      order: ({ id }: { id: string }) => (parseGid(id)?.type === "Order" ? (views.node(id) ?? null) : null),
+      customers: (args: object, context: ResolverContext) => views.customers(args, context),
+      products: (args: object, context: ResolverContext) => views.products(args, context),
+      orders: (args: object, context: ResolverContext) => views.orders(args, context),
+      customersCount: ({ query }: { query?: string }) => countOf(data.customerCount, (i) => data.customer(i), query),
+      productsCount: ({ query }: { query?: string }) => countOf(data.productCount, (i) => data.product(i), query),
+      ordersCount: ({ query }: { query?: string }) => countOf(data.orderCount, (i) => data.order(i), query),
+      currentBulkOperation: () => {
+        const latest = [...this.bulkOperations.values()].at(-1);
+        return latest ? this.bulkOperationView(latest.id) : null;
+      },
+      bulkOperation: ({ id }: { id: string }) => this.bulkOperationView(id) ?? null,
+      segments: (args: { first?: number; after?: string }, context: ResolverContext) => {
+        const list = [...this.segments.values()];
+        return views.listOf(list, args, context);
+      },
+      segment: ({ id }: { id: string }) => this.segments.get(id) ?? null,
+      webPixel: ({ id }: { id?: string }) => {
+        if (!this.webPixel || (id && id !== this.webPixel.id)) {
+          throw new GraphQLError("No web pixel was found for this app.", { extensions: { code: "NOT_FOUND" } });
+        }
+        return this.webPixel;
+      },
+
+      bulkOperationRunQuery: ({ query, groupObjects }: { query: string; groupObjects: boolean }) => {
+        let document: DocumentNode;
+        try {
+          document = checkBulkQuery(query);
+        } catch (error) {
+          if (!(error instanceof BulkQueryError)) throw error;
+          return { bulkOperation: null, userErrors: [{ field: ["query"], message: error.message, code: "INVALID" }] };
+        }
+        const running = [...this.bulkOperations.values()].filter((op) =>
+          ["CREATED", "RUNNING", "CANCELING"].includes(op.status),
+        );
+        if (running.length >= MAX_CONCURRENT_BULK_QUERIES) {
+          return {
+            bulkOperation: null,
+            userErrors: [
+              {
+                field: null,
+                message: `A shop can run at most ${MAX_CONCURRENT_BULK_QUERIES} bulk query operations at once.`,
+                code: "LIMIT_REACHED",
+              },
+            ],
+          };
+        }
+        const operation = createBulkOperation(query, groupObjects, this.options.resultsDir);
+        this.bulkOperations.set(operation.id, operation);
+        this.bulkEnv.publicUrl = this.options.publicUrl();
+        setImmediate(() => void runBulkOperation(operation, document, this.bulkEnv));
+        return { bulkOperation: this.bulkOperationView(operation.id), userErrors: [] };
+      },
+      bulkOperationCancel: ({ id }: { id: string }) => {
+        const operation = this.bulkOperations.get(id);
+        if (!operation) return { bulkOperation: null, userErrors: userError("id", "Bulk operation does not exist") };
+        if (!["CREATED", "RUNNING"].includes(operation.status)) {
+          return {
+            bulkOperation: this.bulkOperationView(id),
+            userErrors: userError(
+              "id",
+              `A bulk operation cannot be canceled when it is ${operation.status.toLowerCase()}`,
+            ),
+          };
+        }
+        operation.cancelRequested = true;
+        operation.status = "CANCELING";
+        return { bulkOperation: this.bulkOperationView(id), userErrors: [] };
+      },
+      tagsAdd: ({ id, tags }: { id: string; tags: string[] }) => this.changeTags(id, tags, "add"),
+      tagsRemove: ({ id, tags }: { id: string; tags: string[] }) => this.changeTags(id, tags, "remove"),
+      segmentCreate: ({ name, query }: { name: string; query: string }) => {
+        if ([...this.segments.values()].some((segment) => segment.name === name)) {
+          return { segment: null, userErrors: userError("name", "Name has already been taken") };
+        }
+        if (!SEGMENT_QUERY.test(query.trim()))
+          return { segment: null, userErrors: userError("query", `Query is invalid: ${query}`) };
+        const now = new Date().toISOString();
+        const segment: SegmentView = {
+          __typename: "Segment",
+          id: gid("Segment", 520_000 + ++segmentCounter),
+          name,
+          query,
+          creationDate: now,
+          lastEditDate: now,
+        };
+        this.segments.set(segment.id, segment);
+        return { segment, userErrors: [] };
+      },
+      segmentUpdate: ({ id, name, query }: { id: string; name?: string; query?: string }) => {
+        const segment = this.segments.get(id);
+        if (!segment) return { segment: null, userErrors: userError("id", "Segment does not exist") };
+        if (name && [...this.segments.values()].some((other) => other.name === name && other.id !== id)) {
+          return { segment: null, userErrors: userError("name", "Name has already been taken") };
+        }
+        if (query !== undefined && query !== null && !SEGMENT_QUERY.test(query.trim())) {
+          return { segment: null, userErrors: userError("query", `Query is invalid: ${query}`) };
+        }
+        Object.assign(segment, {
+          ...(name ? { name } : {}),
+          ...(query ? { query } : {}),
+          lastEditDate: new Date().toISOString(),
+        });
+        return { segment, userErrors: [] };
+      },
+      webPixelCreate: ({ webPixel }: { webPixel: { settings: unknown } }) => {
+        if (this.webPixel)
+          return {
+            webPixel: null,
+            userErrors: [{ field: ["webPixel"], message: "Web pixel is taken.", code: "TAKEN" }],
+          };
+        const settings = this.checkPixelSettings(webPixel.settings);
+        if ("error" in settings)
+          return {
+            webPixel: null,
+            userErrors: [{ field: ["webPixel", "settings"], message: settings.error, code: "INVALID_SETTINGS" }],
+          };
+        this.webPixel = {
+          __typename: "WebPixel",
+          id: gid("WebPixel", 880_000 + ++pixelCounter),
+          settings: settings.json,
+        };
+        return { webPixel: this.webPixel, userErrors: [] };
+      },
+      webPixelUpdate: ({ id, webPixel }: { id: string; webPixel: { settings: unknown } }) => {
+        if (!this.webPixel || this.webPixel.id !== id)
+          return {
+            webPixel: null,
+            userErrors: [{ field: ["id"], message: "Web pixel not found.", code: "NOT_FOUND" }],
+          };
+        const settings = this.checkPixelSettings(webPixel.settings);
+        if ("error" in settings)
+          return {
+            webPixel: null,
+            userErrors: [{ field: ["webPixel", "settings"], message: settings.error, code: "INVALID_SETTINGS" }],
+          };
+        this.webPixel.settings = settings.json;
+        return { webPixel: this.webPixel, userErrors: [] };
+      },
+      webPixelDelete: ({ id }: { id: string }) => {
+        if (!this.webPixel || this.webPixel.id !== id)
+          return {
+            deletedWebPixelId: null,
+            userErrors: [{ field: ["id"], message: "Web pixel not found.", code: "NOT_FOUND" }],
+          };
+        this.webPixel = undefined;
+        return { deletedWebPixelId: id, userErrors: [] };
+      },
+    };
+  }
+
+  private checkPixelSettings(raw: unknown): { json: string } | { error: string } {
+    let settings: unknown = raw;
+    if (typeof raw === "string") {
+      try {
+        settings = JSON.parse(raw);
+      } catch {
+        return { error: "Settings must be a JSON object." };
+      }
+    }
+    if (typeof settings !== "object" || settings === null || Array.isArray(settings))
+      return { error: "Settings must be a JSON object." };
+    for (const field of this.options.pixelSettingsFields) {
+      const value = (settings as Record<string, unknown>)[field];
+      if (typeof value !== "string" || value.length === 0)
+        return { error: `Setting "${field}" is required by the extension's settings definition.` };
+    }
+    const unknown = Object.keys(settings).filter((key) => !this.options.pixelSettingsFields.includes(key));
+    if (unknown.length > 0) return { error: `Setting "${unknown[0]}" is not defined by the extension.` };
+    return { json: JSON.stringify(settings) };
+  }
+
+  private changeTags(id: string, tags: string[], change: "add" | "remove") {
+    const parsed = parseGid(id);
+    if (tags.length > 250)
+      return { node: null, userErrors: [{ field: ["tags"], message: "Too many tags: at most 250 at once." }] };
+    if (parsed?.type !== "Customer")
+      return { node: null, userErrors: [{ field: ["id"], message: "Invalid id: only customers are supported here." }] };
+    const index = this.data.customerIndexOf(parsed.id);
+    const customer = this.data.customer(index);
+    if (!customer) return { node: null, userErrors: [{ field: ["id"], message: "Resource not found." }] };
+    const cleaned = tags.map((tag) => tag.trim()).filter(Boolean);
+    const next =
+      change === "add" ? [...customer.tags, ...cleaned] : customer.tags.filter((tag) => !cleaned.includes(tag));
+    this.data.setCustomerTags(index, next);
+    return { node: this.views.customer(this.data.customer(index)!), userErrors: [] };
+  }
+
+  /** One Admin API request: cost, throttle, execution, refund. */
+  async executeAdmin(query: string, variables: Record<string, unknown> | undefined, operationName?: string | null) {
+    this.counters.requests++;
+    let document: DocumentNode;
+    try {
+      document = parse(query);
+    } catch (error) {
+      return { errors: [{ message: (error as GraphQLError).message, extensions: { code: "PARSE_ERROR" } }] };
+    }
+    const validationErrors = validate(adminSchema, document);
+    if (validationErrors.length > 0) {
+      return {
+        errors: validationErrors.map((error) => ({
+          message: error.message,
+          locations: error.locations,
+          extensions: { code: "GRAPHQL_VALIDATION_FAILED" },
+        })),
+      };
+    }
+    let requested: number;
+    try {
+      requested = queryCost(adminSchema, document, variables ?? {}, { operationName });
+    } catch (error) {
+      return { errors: [{ message: (error as Error).message }] };
+    }
+    if (requested > MAX_QUERY_COST) {
+      return {
+        errors: [
+          {
+            message: `Query cost is ${requested}, which exceeds the single query max cost limit (${MAX_QUERY_COST}).`,
+            extensions: { code: "MAX_COST_EXCEEDED", cost: requested, maxCost: MAX_QUERY_COST },
+          },
+        ],
+      };
+    }
+    if (!this.bucket.take(requested)) {
+      this.counters.throttled++;
+      return {
+        errors: [
+          {
+            message: "Throttled",
+            extensions: { code: "THROTTLED", documentation: "https://shopify.dev/api/usage/rate-limits" },
+          },
+        ],
+        extensions: {
+          cost: { requestedQueryCost: requested, actualQueryCost: null, throttleStatus: this.bucket.status() },
+        },
+      };
+    }
+    const context: ResolverContext = { bulk: false, searchWarnings: [] };
+    const result: ExecutionResult = await execute({
+      schema: adminSchema,
+      document,
+      rootValue: this.bulkEnv.rootValue,
+      contextValue: context,
+      variableValues: variables,
+      operationName,
+    });
+    const actual = result.data
+      ? Math.min(
+          requested,
+          queryCost(adminSchema, document, variables ?? {}, {
+            operationName,
+            data: result.data as Record<string, unknown>,
+          }),
+        )
+      : requested;
+    this.bucket.refund(requested - actual);
+    this.counters.pointsSpent += actual;
+    return {
+      ...(result.errors ? { errors: result.errors.map((error) => error.toJSON()) } : {}),
+      data: result.data ?? null,
+      extensions: {
+        cost: { requestedQueryCost: requested, actualQueryCost: actual, throttleStatus: this.bucket.status() },
+        ...(context.searchWarnings.length
+          ? {
+              search: context.searchWarnings.map((warning) => ({
+                path: [],
+                query: "",
+                parsed: {},
+                warnings: [warning],
+              })),
+            }
+          : {}),
+      },
+    };
+  }
+}
