@@ -136,7 +136,9 @@ export function checkBulkQuery(query: string): DocumentNode {
   return document;
 }
 
-/** The same query, paged: the top-level connection gets first/after. */
+const PAGE_INFO_ALIAS = "__bulkPageInfo";
+
+/** The same query, paged: the top-level connection gets first/after and reports where it stopped. */
 function pageDocument(document: DocumentNode, after: string | null): DocumentNode {
   let rootDone = false;
   return visit(document, {
@@ -163,7 +165,16 @@ function pageDocument(document: DocumentNode, after: string | null): DocumentNod
             ]
           : []),
       ];
-      return { ...node, arguments: args } as FieldNode;
+      const pageInfo = parse(`{ ${PAGE_INFO_ALIAS}: pageInfo { hasNextPage endCursor } }`)
+        .definitions[0] as OperationDefinitionNode;
+      return {
+        ...node,
+        arguments: args,
+        selectionSet: {
+          ...node.selectionSet!,
+          selections: [...node.selectionSet!.selections, ...pageInfo.selectionSet.selections],
+        },
+      } as FieldNode;
     },
   });
 }
@@ -248,7 +259,7 @@ export async function runBulkOperation(operation: BulkOperationState, document: 
       const connection = Object.values(result.data ?? {})[0] as {
         edges?: { node: JsonObject }[];
         nodes?: JsonObject[];
-        pageInfo?: { hasNextPage: boolean; endCursor: string | null };
+        [PAGE_INFO_ALIAS]: { hasNextPage: boolean; endCursor: string | null };
       };
       const roots = connection.edges?.map((edge) => edge.node) ?? connection.nodes ?? [];
       const lines = { parents: [] as JsonObject[], children: [] as JsonObject[] };
@@ -268,7 +279,7 @@ export async function runBulkOperation(operation: BulkOperationState, document: 
         operation.objectCount++;
         if (!("__parentId" in line)) operation.rootObjectCount++;
       }
-      const pageInfo = connection.pageInfo;
+      const pageInfo = connection[PAGE_INFO_ALIAS];
       if (!pageInfo?.hasNextPage || !pageInfo.endCursor) break;
       after = pageInfo.endCursor;
       if (env.pageDelayMs > 0) await new Promise((resolve) => setTimeout(resolve, env.pageDelayMs));
