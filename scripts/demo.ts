@@ -1,4 +1,5 @@
 import { createServer } from "node:net";
+import path from "node:path";
 import { createSimulator } from "../simulator/server";
 import { embeddedAppUrl } from "../simulator/local-admin";
 import { SimulatorStore } from "../simulator/store";
@@ -47,16 +48,19 @@ const appUrl = `http://127.0.0.1:${appPort}`;
 const database = await ensureDatabase();
 await migrate(database.url);
 
-const store = new SimulatorStore(".data/simulator/state.json");
-if (!store.shops.has(DEMO.shop)) {
+const simulatorDir = process.env.SIMULATOR_DATA_DIR ?? ".data/simulator";
+const store = new SimulatorStore(path.join(simulatorDir, "state.json"));
+const existingShop = store.shops.get(DEMO.shop);
+if (!existingShop || (process.env.DEMO_STORE_SIZE && existingShop.size !== process.env.DEMO_STORE_SIZE)) {
   store.addShop({
     domain: DEMO.shop,
     name: "MicroSegment Demo Outfitters",
     currencyCode: "USD",
     ianaTimezone: "America/New_York",
+    size: process.env.DEMO_STORE_SIZE ?? "medium",
   });
 }
-const simulator = createSimulator({ apiKey, apiSecret, scopes: DEMO.scopes, store, appUrl });
+const simulator = createSimulator({ apiKey, apiSecret, scopes: DEMO.scopes, store, appUrl, dataDir: simulatorDir });
 const simulatorUrl = await simulator.listen(simulatorPort);
 
 const env = {
@@ -103,6 +107,9 @@ for (;;) {
   await new Promise((resolve) => setTimeout(resolve, 500));
 }
 
+const { data } = simulator.runtime(DEMO.shop)!;
 process.stdout.write(
-  `\nMicroSegment is running inside the simulated Shopify Admin:\n\n  ${simulatorUrl}/admin/local?shop=${DEMO.shop}\n\nPress Ctrl-C to stop.\n`,
+  `\nMicroSegment is running inside the simulated Shopify Admin (${data.customerCount} customers, ${data.orderCount} orders):\n\n` +
+    `  ${simulatorUrl}/admin/local?shop=${DEMO.shop}\n\n` +
+    `Send a webhook: npm run simulator -- send orders/create --customer 1 --url ${simulatorUrl}\nPress Ctrl-C to stop.\n`,
 );

@@ -152,8 +152,8 @@ export function createSimulator(options: SimulatorOptions) {
     baseDelayMs: options.webhookBaseDelayMs,
   });
 
-  async function deliver(topic: string, shop: string, payload: unknown, duplicates = 0) {
-    const reports = await webhooks.deliver(topic, shop, payload, { duplicates });
+  async function deliver(topic: string, shop: string, payload: unknown, duplicates = 0, waitForRetries = true) {
+    const reports = await webhooks.deliver(topic, shop, payload, { duplicates, waitForRetries });
     for (const report of reports) events.emit("delivery", report);
     return reports;
   }
@@ -326,7 +326,7 @@ export function createSimulator(options: SimulatorOptions) {
   }
 
   /** Runs a store event and delivers its webhook, as Shopify would. */
-  async function trigger(request: z.infer<typeof eventRequest>) {
+  async function trigger(request: z.infer<typeof eventRequest>, waitForRetries = true) {
     const shopRuntime = runtime(request.shop);
     if (!shopRuntime) throw new Error(`unknown shop ${request.shop}`);
     const data = shopRuntime.data;
@@ -393,14 +393,15 @@ export function createSimulator(options: SimulatorOptions) {
         break;
       }
     }
-    return deliver(request.event, request.shop, payload, request.duplicates ?? 0);
+    return deliver(request.event, request.shop, payload, request.duplicates ?? 0, waitForRetries);
   }
 
   async function handleEvent(req: IncomingMessage, res: ServerResponse) {
     const parsed = eventRequest.safeParse(await readJson(req).catch(() => null));
     if (!parsed.success) return send(res, 400, { error: parsed.error.issues[0]?.message });
     try {
-      return send(res, 200, { deliveries: await trigger(parsed.data) });
+      // Answers after the first attempt; Shopify-style retries go on in the background.
+      return send(res, 200, { deliveries: await trigger(parsed.data, false) });
     } catch (error) {
       return send(res, 422, { error: (error as Error).message });
     }

@@ -84,7 +84,7 @@ export class WebhookSender {
     topic: string,
     shop: string,
     payload: unknown,
-    options: { duplicates?: number; eventId?: string } = {},
+    options: { duplicates?: number; eventId?: string; waitForRetries?: boolean } = {},
   ) {
     const targets = this.subscriptions.filter((subscription) => subscription.topic === topic);
     if (targets.length === 0) throw new Error(`the app does not subscribe to ${topic} in shopify.app.toml`);
@@ -94,19 +94,39 @@ export class WebhookSender {
     const reports: DeliveryReport[] = [];
     for (const target of targets) {
       for (let copy = 0; copy <= (options.duplicates ?? 0); copy++) {
-        reports.push(await this.deliverOnce(target, topic, shop, body, eventId, triggeredAt));
+        const delivery = this.deliverOnce(target, topic, shop, body, eventId, triggeredAt);
+        reports.push(options.waitForRetries === false ? await delivery.firstAttempt : await delivery.done);
       }
     }
     return reports;
   }
 
-  private async deliverOnce(
+  /** `firstAttempt` settles after the first try, `done` after the last; both give the same live report. */
+  private deliverOnce(
     target: Subscription,
     topic: string,
     shop: string,
     body: string,
     eventId: string,
     triggeredAt: string,
+  ) {
+    let firstAttempt!: (report: DeliveryReport) => void;
+    const first = new Promise<DeliveryReport>((resolve) => (firstAttempt = resolve));
+    const done = this.attemptAll(target, topic, shop, body, eventId, triggeredAt, firstAttempt).then((report) => {
+      firstAttempt(report);
+      return report;
+    });
+    return { firstAttempt: first, done };
+  }
+
+  private async attemptAll(
+    target: Subscription,
+    topic: string,
+    shop: string,
+    body: string,
+    eventId: string,
+    triggeredAt: string,
+    afterFirstAttempt: (report: DeliveryReport) => void,
   ): Promise<DeliveryReport> {
     const url = new URL(target.uri, this.options.appUrl()).toString();
     const webhookId = randomUUID();
@@ -114,6 +134,7 @@ export class WebhookSender {
     this.deliveries.push(report);
     const maxAttempts = this.options.maxAttempts ?? 8;
     for (let attempt = 0; attempt < maxAttempts; attempt++) {
+      if (attempt === 1) afterFirstAttempt(report);
       if (attempt > 0) await sleep((this.options.baseDelayMs ?? 60_000) * 2 ** (attempt - 1));
       const started = performance.now();
       try {

@@ -1,0 +1,61 @@
+import { spawn } from "node:child_process";
+import { rmSync } from "node:fs";
+import { createServer } from "node:net";
+import path from "node:path";
+import { describe, expect, inject, it } from "vitest";
+import { BROWSER_HEADERS } from "../helpers/shopify-requests";
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const server = createServer().listen(0, "127.0.0.1", () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+describe("npm run demo", () => {
+  it("starts the simulator, the app and a worker, installs the app and prints the local Admin URL; Ctrl-C stops it", async () => {
+    const port = await freePort();
+    const simulatorPort = await freePort();
+    const child = spawn(process.execPath, [path.resolve("node_modules/tsx/dist/cli.mjs"), "scripts/demo.ts"], {
+      env: {
+        ...process.env,
+        DATABASE_URL: inject("databaseUrl"),
+        PORT: String(port),
+        SIMULATOR_PORT: String(simulatorPort),
+        DEMO_STORE_SIZE: "small",
+        SIMULATOR_DATA_DIR: path.resolve(`.data/test-demo-${process.pid}`),
+        TOKEN_ENCRYPTION_KEYS: undefined,
+        SHOPIFY_API_KEY: undefined,
+        SHOPIFY_API_SECRET: undefined,
+        SHOPIFY_APP_URL: undefined,
+      },
+      stdio: ["ignore", "pipe", "pipe"],
+      detached: true,
+    });
+    let output = "";
+    child.stdout.on("data", (chunk) => (output += chunk));
+    child.stderr.on("data", (chunk) => (output += chunk));
+    const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
+    try {
+      const deadline = Date.now() + 90_000;
+      while (!output.includes("Press Ctrl-C") && Date.now() < deadline && child.exitCode === null) {
+        await new Promise((resolve) => setTimeout(resolve, 200));
+      }
+      const url = /(http:\/\/127\.0\.0\.1:\d+\/admin\/local\?shop=[^\s]+)/.exec(output)?.[1];
+      expect(url, output.slice(-2000)).toBeDefined();
+      expect(output).toContain("(500 customers, 3000 orders)");
+      const admin = await fetch(url!);
+      expect(admin.status).toBe(200);
+      const frame = /<iframe[^>]+src="([^"]+)"/.exec(await admin.text())![1]!.replaceAll("&amp;", "&");
+      const app = await fetch(frame, { headers: BROWSER_HEADERS });
+      expect(app.status).toBe(200);
+      expect(await app.text()).toContain("Shopify connection");
+    } finally {
+      process.kill(-child.pid!, "SIGINT");
+    }
+    expect(await exited).toBe(0);
+    rmSync(path.resolve(`.data/test-demo-${process.pid}`), { recursive: true, force: true });
+  });
+});
