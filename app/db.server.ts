@@ -1,10 +1,17 @@
 import { PrismaPg } from "@prisma/adapter-pg";
 import { PrismaClient } from "@prisma/client";
+import pg from "pg";
 import { loadConfig } from "./config.server";
+
+/**
+ * Database access. Prisma for ordinary reads and writes; a plain pg pool for
+ * what Prisma cannot do well (COPY, large multi-row upserts).
+ */
 
 declare global {
   // Reused across Vite HMR reloads so development does not leak pools.
   var prismaGlobal: PrismaClient | undefined;
+  var pgPoolGlobal: pg.Pool | undefined;
 }
 
 function createClient() {
@@ -13,6 +20,10 @@ function createClient() {
 }
 
 const prisma = globalThis.prismaGlobal ?? createClient();
-if (process.env.NODE_ENV !== "production") globalThis.prismaGlobal = prisma;
+export const pgPool = globalThis.pgPoolGlobal ?? new pg.Pool({ connectionString: loadConfig().DATABASE_URL, max: 5 });
+if (process.env.NODE_ENV !== "production") {
+  globalThis.prismaGlobal = prisma;
+  globalThis.pgPoolGlobal = pgPool;
+}
 
 export default prisma;

@@ -3,6 +3,7 @@ import { ApiVersion, AppDistribution, LogSeverity, shopifyApp } from "@shopify/s
 import { loadConfig } from "./config.server";
 import prisma from "./db.server";
 import { logger } from "./logger.server";
+import { createPull, hasActivePull, hasSucceededFullPull } from "./models/pulls.server";
 import { recordInstall } from "./models/shop.server";
 import { EncryptedSessionStorage } from "./services/session-storage.server";
 import { enqueueJob } from "./services/jobs.server";
@@ -60,6 +61,10 @@ const shopify = shopifyApp({
         );
         logger.info({ shop: session.shop, firstInstall }, "app installed or token renewed");
       });
+      // A new merchant sees data without asking: the first full pull starts by itself.
+      if (!(await hasSucceededFullPull(session.shop)) && !(await hasActivePull(session.shop))) {
+        await createPull({ shop: session.shop, kind: "full", trigger: "install" });
+      }
     },
   },
 });

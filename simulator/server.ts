@@ -153,6 +153,8 @@ export function createSimulator(options: SimulatorOptions) {
   });
 
   async function deliver(topic: string, shop: string, payload: unknown, duplicates = 0, waitForRetries = true) {
+    // Without an app to deliver to, an event only changes the store.
+    if (!appUrl) return [];
     const reports = await webhooks.deliver(topic, shop, payload, { duplicates, waitForRetries });
     for (const report of reports) events.emit("delivery", report);
     return reports;

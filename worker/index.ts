@@ -1,10 +1,11 @@
 import { randomUUID } from "node:crypto";
 import { hostname } from "node:os";
-import { Logger, run, type LogLevel } from "graphile-worker";
+import { EventEmitter } from "node:events";
+import { Logger, run, type LogLevel, type WorkerEvents } from "graphile-worker";
 import { loadConfig } from "../app/config.server";
 import prisma from "../app/db.server";
 import { logger } from "../app/logger.server";
-import { recordWorkerHeartbeat, removeWorkerHeartbeat } from "../app/models/health.server";
+import { recordWorkerHeartbeat, releaseJobsOfDeadWorkers, removeWorkerHeartbeat } from "../app/models/health.server";
 import { taskList } from "./task-list";
 
 /**
@@ -14,7 +15,10 @@ import { taskList } from "./task-list";
  */
 
 const config = loadConfig();
-const HEARTBEAT_MS = 15_000;
+const HEARTBEAT_MS = Number(process.env.WORKER_HEARTBEAT_MS ?? 15_000);
+const STALE_AFTER_MS = Number(process.env.WORKER_STALE_AFTER_MS ?? 4 * HEARTBEAT_MS);
+// Daily incremental pull for every installed shop, 03:00 UTC. Cron runs once across all workers.
+const CRONTAB = "0 3 * * * pull-scheduled";
 const workerId = `worker-${hostname()}-${process.pid}-${randomUUID().slice(0, 8)}`;
 const startedAt = new Date();
 
@@ -32,7 +36,15 @@ const workerLogger = new Logger((scope) => (level, message, meta) => {
   );
 });
 
+const events: WorkerEvents = new EventEmitter();
+let poolId: string | null = null;
+events.on("pool:create", ({ workerPool }) => {
+  poolId = workerPool.id;
+});
+
 const runner = await run({
+  events,
+  crontab: CRONTAB,
   connectionString: config.DATABASE_URL,
   concurrency: config.WORKER_CONCURRENCY,
   taskList,
@@ -50,10 +62,15 @@ const runner = await run({
   },
 });
 
-const beat = () =>
-  recordWorkerHeartbeat(workerId, hostname(), startedAt).catch((error) =>
-    logger.warn({ err: error }, "worker heartbeat failed"),
-  );
+const beat = async () => {
+  try {
+    await recordWorkerHeartbeat(workerId, hostname(), startedAt, poolId);
+    const released = await releaseJobsOfDeadWorkers(STALE_AFTER_MS);
+    if (released > 0) logger.warn({ released }, "released the jobs of workers that stopped sending heartbeats");
+  } catch (error) {
+    logger.warn({ err: error }, "worker heartbeat failed");
+  }
+};
 await beat();
 const heartbeat = setInterval(beat, HEARTBEAT_MS);
 logger.info({ workerId, concurrency: config.WORKER_CONCURRENCY }, "worker started");

@@ -1,8 +1,14 @@
 import type { TaskList } from "graphile-worker";
 import type { TaskName } from "../app/services/jobs.server";
+import { pullScheduled } from "./tasks/pull-scheduled";
+import { pullStart } from "./tasks/pull-start";
+import { pullStep } from "./tasks/pull-step";
 import { shopDetailsSync } from "./tasks/shop-details-sync";
 
 /** Every task the worker runs, one file each under worker/tasks. */
 export const taskList: Record<TaskName, TaskList[string]> = {
   "shop-details-sync": shopDetailsSync,
+  "pull-start": pullStart,
+  "pull-step": pullStep,
+  "pull-scheduled": pullScheduled,
 };

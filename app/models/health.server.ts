@@ -34,13 +34,34 @@ export async function checkReadiness(): Promise<Readiness> {
   return { ready: checks.database && checks.migrations && checks.worker, checks };
 }
 
-export async function recordWorkerHeartbeat(workerId: string, hostname: string, startedAt: Date) {
+export async function recordWorkerHeartbeat(
+  workerId: string,
+  hostname: string,
+  startedAt: Date,
+  poolId: string | null,
+) {
   const seenAt = new Date();
   await prisma.workerHeartbeat.upsert({
     where: { workerId },
-    create: { workerId, hostname, pid: process.pid, startedAt, seenAt },
-    update: { seenAt },
+    create: { workerId, hostname, pid: process.pid, startedAt, seenAt, poolId },
+    update: { seenAt, poolId },
   });
+}
+
+/**
+ * Releases the jobs of workers that stopped sending heartbeats (killed, or
+ * their machine died), so another worker picks them up now instead of after
+ * graphile-worker's four-hour lock timeout.
+ */
+export async function releaseJobsOfDeadWorkers(staleAfterMs: number): Promise<number> {
+  const stale = await prisma.workerHeartbeat.findMany({
+    where: { seenAt: { lt: new Date(Date.now() - staleAfterMs) } },
+  });
+  const poolIds = stale.map((worker) => worker.poolId).filter((id): id is string => Boolean(id));
+  if (poolIds.length > 0) await prisma.$executeRaw`SELECT graphile_worker.force_unlock_workers(${poolIds}::text[])`;
+  if (stale.length > 0)
+    await prisma.workerHeartbeat.deleteMany({ where: { workerId: { in: stale.map((w) => w.workerId) } } });
+  return stale.length;
 }
 
 export async function removeWorkerHeartbeat(workerId: string) {

@@ -29,6 +29,7 @@ export default function EmbeddedApp() {
         <Link to="/app" rel="home">
           Dashboard
         </Link>
+        <Link to="/app/data">Data</Link>
       </NavMenu>
       <Outlet />
     </AppProvider>

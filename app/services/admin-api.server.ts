@@ -25,6 +25,14 @@ export interface QueryCost {
 
 /** Worth retrying later: throttling, 5xx, network trouble. */
 export class TransientShopifyError extends Error {}
+/** THROTTLED: the bucket lacked the points; the cost says how long to wait. */
+export class ThrottledError extends TransientShopifyError {
+  constructor(readonly cost: QueryCost | undefined) {
+    super("THROTTLED by the Admin API");
+  }
+}
+/** The query asked more than one request may cost; a smaller page fits. */
+export class QueryTooCostlyError extends Error {}
 /** Retrying cannot help: the shop must re-authenticate, or the query is wrong. */
 export class PermanentShopifyError extends Error {
   constructor(
@@ -80,10 +88,11 @@ async function classify(shop: string, error: unknown): Promise<Error> {
       : new PermanentShopifyError(`Admin API answered ${status}`);
   }
   if (error instanceof GraphqlQueryError) {
-    const errors = (error.body as { errors?: { extensions?: { code?: string } }[] } | undefined)?.errors ?? [];
-    if (errors.some((item) => item.extensions?.code === "THROTTLED")) {
-      return new TransientShopifyError("THROTTLED by the Admin API");
-    }
+    const body = error.body as
+      { errors?: { extensions?: { code?: string } }[]; extensions?: { cost?: QueryCost } } | undefined;
+    const codes = (body?.errors ?? []).map((item) => item.extensions?.code);
+    if (codes.includes("THROTTLED")) return new ThrottledError(body?.extensions?.cost);
+    if (codes.includes("MAX_COST_EXCEEDED")) return new QueryTooCostlyError(error.message);
     return new PermanentShopifyError(`GraphQL error: ${error.message}`);
   }
   if (error instanceof Error && (error.name === "AbortError" || error.name === "TimeoutError")) return error;

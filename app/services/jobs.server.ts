@@ -9,6 +9,9 @@ import prisma from "../db.server";
  */
 export const jobPayloads = {
   "shop-details-sync": z.object({ shop: z.string().min(1) }),
+  "pull-start": z.object({ pullId: z.uuid() }),
+  "pull-step": z.object({ stepId: z.uuid() }),
+  "pull-scheduled": z.object({}).passthrough(),
 } as const;
 
 export type TaskName = keyof typeof jobPayloads;

@@ -1,5 +1,4 @@
 import { spawn, type ChildProcess } from "node:child_process";
-import path from "node:path";
 
 /** Runs the app's real entry points as child processes and keeps their logs. */
 
@@ -16,12 +15,15 @@ export interface RunningProcess {
   stop(signal?: NodeJS.Signals): Promise<number | null>;
 }
 
-const TSX = path.resolve("node_modules/tsx/dist/cli.mjs");
+// Node with tsx's loader, not the tsx CLI: the CLI runs the program in a
+// child process, so a signal sent to the CLI (SIGKILL above all) would not
+// reach the program.
+const NODE_WITH_TSX = ["--import", "tsx"];
 
 export function startProcess(entry: string, env: Record<string, string | undefined>): RunningProcess {
   // The helpers wait for info-level lines such as "worker started".
   const logLevel = env.LOG_LEVEL === "debug" || env.LOG_LEVEL === "trace" ? env.LOG_LEVEL : "info";
-  const child = spawn(process.execPath, [TSX, entry], {
+  const child = spawn(process.execPath, [...NODE_WITH_TSX, entry], {
     env: { ...process.env, ...env, LOG_LEVEL: logLevel },
     stdio: ["ignore", "pipe", "pipe"],
   });
@@ -46,6 +48,10 @@ export function startProcess(entry: string, env: Record<string, string | undefin
   child.stdout!.on("data", onData);
   child.stderr!.on("data", onData);
   const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
+  // Never leave a process behind when the test runner goes away.
+  const killOnExit = () => child.kill("SIGKILL");
+  process.once("exit", killOnExit);
+  child.once("exit", () => process.off("exit", killOnExit));
 
   return {
     child,

@@ -4,7 +4,7 @@ import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import pg from "pg";
-import { afterEach, describe, expect, inject, it } from "vitest";
+import { afterEach, describe, expect, it } from "vitest";
 import { ensureDatabase } from "../../scripts/database";
 
 async function freePort(): Promise<number> {
@@ -36,12 +36,12 @@ describe("zero-setup database", () => {
   it("uses DATABASE_URL when it is set and embeds nothing", async () => {
     const dataDir = await mkdtemp(path.join(tmpdir(), "ms-pg-unused-"));
     await rm(dataDir, { recursive: true });
-    process.env.DATABASE_URL = inject("databaseUrl");
+    process.env.DATABASE_URL = savedUrl;
     const database = await ensureDatabase({ dataDir, port: await freePort(), log: () => {} });
     expect(database.embedded).toBe(false);
-    expect(database.url).toBe(inject("databaseUrl"));
+    expect(database.url).toBe(process.env.DATABASE_URL!);
     expect(existsSync(dataDir)).toBe(false);
-    expect((await selectOne(database.url)).name).toBe(new URL(inject("databaseUrl")).pathname.slice(1));
+    expect((await selectOne(database.url)).name).toBe(new URL(process.env.DATABASE_URL!).pathname.slice(1));
   });
 
   it("starts an embedded PostgreSQL with its data in the given folder when DATABASE_URL is unset", async () => {

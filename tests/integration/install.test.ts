@@ -1,7 +1,6 @@
 import { PrismaPg } from "@prisma/adapter-pg";
 import { PrismaClient } from "@prisma/client";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { inject } from "vitest";
 import { createSimulator } from "../../simulator/server";
 import { TEST_APP } from "../helpers/app-env";
 import { startAppServer, startWorker, waitFor, type RunningProcess } from "../helpers/processes";
@@ -13,7 +12,7 @@ import { BROWSER_HEADERS, embeddedAppUrl, sessionToken, signedWebhook } from "..
  */
 
 const shop = `install-${Date.now()}.myshopify.com`;
-const prisma = new PrismaClient({ adapter: new PrismaPg({ connectionString: inject("databaseUrl") }) });
+const prisma = new PrismaClient({ adapter: new PrismaPg({ connectionString: process.env.DATABASE_URL! }) });
 const simulator = createSimulator({ apiKey: TEST_APP.apiKey, apiSecret: TEST_APP.apiSecret, scopes: TEST_APP.scopes });
 simulator.store.addShop({
   domain: shop,
@@ -34,7 +33,7 @@ beforeAll(async () => {
     ...TEST_APP.env,
     NODE_ENV: "production",
     LOG_LEVEL: "debug",
-    DATABASE_URL: inject("databaseUrl"),
+    DATABASE_URL: process.env.DATABASE_URL!,
     SHOPIFY_SIMULATOR_URL: simulatorUrl,
   };
   app = await startAppServer(env);

@@ -1,7 +1,7 @@
 import { readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { describe, expect, inject, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { TEST_APP } from "../helpers/app-env";
 import { startAppServer } from "../helpers/processes";
 
@@ -12,7 +12,7 @@ async function loadedModules(extraEnv: Record<string, string>) {
   const app = await startAppServer({
     ...TEST_APP.env,
     NODE_ENV: "production",
-    DATABASE_URL: inject("databaseUrl"),
+    DATABASE_URL: process.env.DATABASE_URL!,
     MODULE_LOG: log,
     NODE_OPTIONS: `--import ${path.resolve("tests/helpers/record-modules.mjs")}`,
     ...extraEnv,

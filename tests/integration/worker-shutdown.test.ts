@@ -2,7 +2,7 @@ import { once } from "node:events";
 import { PrismaPg } from "@prisma/adapter-pg";
 import { PrismaClient } from "@prisma/client";
 import { Session } from "@shopify/shopify-api";
-import { afterAll, describe, expect, inject, it } from "vitest";
+import { afterAll, describe, expect, it } from "vitest";
 import { enqueueJob } from "../../app/services/jobs.server";
 import { EncryptedSessionStorage } from "../../app/services/session-storage.server";
 import { loadConfig } from "../../app/config.server";
@@ -10,7 +10,7 @@ import { createSimulator } from "../../simulator/server";
 import { TEST_APP } from "../helpers/app-env";
 import { startWorker, waitFor } from "../helpers/processes";
 
-const prisma = new PrismaClient({ adapter: new PrismaPg({ connectionString: inject("databaseUrl") }) });
+const prisma = new PrismaClient({ adapter: new PrismaPg({ connectionString: process.env.DATABASE_URL! }) });
 const simulator = createSimulator({
   apiKey: TEST_APP.apiKey,
   apiSecret: TEST_APP.apiSecret,
@@ -48,7 +48,7 @@ describe("worker graceful shutdown", () => {
     const { id } = await enqueueJob("shop-details-sync", { shop: domain });
     const worker = await startWorker({
       ...TEST_APP.env,
-      DATABASE_URL: inject("databaseUrl"),
+      DATABASE_URL: process.env.DATABASE_URL!,
       SHOPIFY_SIMULATOR_URL: simulatorUrl,
     });
 

@@ -1,0 +1,13 @@
+import type { ActionFunctionArgs } from "@remix-run/node";
+import { z } from "zod";
+import { requestCancel } from "../models/pulls.server";
+import { authenticate } from "../shopify.server";
+
+/** POST /api/pulls/<id>/cancel: the pull stops within seconds and is recorded as cancelled. */
+export const action = async ({ request, params }: ActionFunctionArgs) => {
+  const { session } = await authenticate.admin(request);
+  const id = z.uuid().safeParse(params.id);
+  if (!id.success) return Response.json({ error: "no such pull" }, { status: 404 });
+  const cancelled = await requestCancel(session.shop, id.data);
+  return Response.json({ cancelled }, { status: cancelled ? 202 : 409 });
+};

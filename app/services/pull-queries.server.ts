@@ -1,0 +1,344 @@
+import { z } from "zod";
+import type { Resource, Row } from "../models/store-data.server";
+
+/**
+ * What a pull asks Shopify for, and how each answer becomes rows. The same
+ * node shapes serve paginated pages and bulk JSONL lines; zod checks every
+ * record at the boundary.
+ */
+
+const money = z.object({ amount: z.string().regex(/^-?\d+(\.\d+)?$/), currencyCode: z.string() });
+const moneyBag = z.object({ shopMoney: money });
+const gidOf = (type: string) => z.string().regex(new RegExp(`^gid://shopify/${type}/\\d+$`));
+
+const CUSTOMER_FIELDS = `id legacyResourceId firstName lastName
+  defaultEmailAddress { emailAddress marketingState }
+  defaultPhoneNumber { phoneNumber marketingState }
+  tags locale numberOfOrders amountSpent { amount currencyCode }
+  defaultAddress { address1 city province countryCodeV2 zip }
+  createdAt updatedAt`;
+
+export const customerNode = z.object({
+  id: gidOf("Customer"),
+  legacyResourceId: z.string(),
+  firstName: z.string().nullable(),
+  lastName: z.string().nullable(),
+  defaultEmailAddress: z.object({ emailAddress: z.string(), marketingState: z.string() }).nullable(),
+  defaultPhoneNumber: z.object({ phoneNumber: z.string(), marketingState: z.string() }).nullable(),
+  tags: z.array(z.string()),
+  locale: z.string().nullable(),
+  numberOfOrders: z.string(),
+  amountSpent: money,
+  defaultAddress: z
+    .object({
+      address1: z.string().nullable(),
+      city: z.string().nullable(),
+      province: z.string().nullable(),
+      countryCodeV2: z.string().nullable(),
+      zip: z.string().nullable(),
+    })
+    .nullable(),
+  createdAt: z.string(),
+  updatedAt: z.string(),
+});
+
+const PRODUCT_FIELDS = `id legacyResourceId title handle description productType vendor tags status
+  options { name values } featuredImage { url } createdAt updatedAt`;
+const VARIANT_FIELDS = `id title sku price compareAtPrice selectedOptions { name value }`;
+
+export const productNode = z.object({
+  id: gidOf("Product"),
+  legacyResourceId: z.string(),
+  title: z.string(),
+  handle: z.string().nullable(),
+  description: z.string().nullable(),
+  productType: z.string().nullable(),
+  vendor: z.string().nullable(),
+  tags: z.array(z.string()),
+  status: z.string().nullable(),
+  options: z.array(z.object({ name: z.string(), values: z.array(z.string()) })),
+  featuredImage: z.object({ url: z.string() }).nullable(),
+  createdAt: z.string(),
+  updatedAt: z.string(),
+});
+
+export const variantNode = z.object({
+  id: gidOf("ProductVariant"),
+  title: z.string().nullable(),
+  sku: z.string().nullable(),
+  price: z.string(),
+  compareAtPrice: z.string().nullable(),
+  selectedOptions: z.array(z.object({ name: z.string(), value: z.string() })),
+});
+
+const ORDER_FIELDS = `id legacyResourceId name email phone currencyCode displayFinancialStatus discountCodes tags
+  customer { id }
+  subtotalPriceSet { shopMoney { amount currencyCode } }
+  totalDiscountsSet { shopMoney { amount currencyCode } }
+  totalShippingPriceSet { shopMoney { amount currencyCode } }
+  totalTaxSet { shopMoney { amount currencyCode } }
+  totalPriceSet { shopMoney { amount currencyCode } }
+  totalRefundedSet { shopMoney { amount currencyCode } }
+  shippingAddress { firstName lastName address1 city countryCodeV2 zip }
+  transactions(first: 10) { id kind status gateway processedAt amountSet { shopMoney { amount currencyCode } } }
+  processedAt cancelledAt createdAt updatedAt`;
+const LINE_ITEM_FIELDS = `id title variantTitle sku quantity variant { id } product { id }
+  originalUnitPriceSet { shopMoney { amount currencyCode } }
+  totalDiscountSet { shopMoney { amount currencyCode } }
+  discountedTotalSet { shopMoney { amount currencyCode } }`;
+
+export const transactionNode = z.object({
+  id: gidOf("OrderTransaction"),
+  kind: z.string(),
+  status: z.string(),
+  gateway: z.string().nullable(),
+  processedAt: z.string().nullable(),
+  amountSet: moneyBag,
+});
+
+export const orderNode = z.object({
+  id: gidOf("Order"),
+  legacyResourceId: z.string(),
+  name: z.string(),
+  email: z.string().nullable(),
+  phone: z.string().nullable(),
+  currencyCode: z.string(),
+  displayFinancialStatus: z.string().nullable(),
+  discountCodes: z.array(z.string()),
+  tags: z.array(z.string()),
+  customer: z.object({ id: gidOf("Customer") }).nullable(),
+  subtotalPriceSet: moneyBag.nullable(),
+  totalDiscountsSet: moneyBag.nullable(),
+  totalShippingPriceSet: moneyBag,
+  totalTaxSet: moneyBag.nullable(),
+  totalPriceSet: moneyBag,
+  totalRefundedSet: moneyBag,
+  shippingAddress: z
+    .object({
+      firstName: z.string().nullable(),
+      lastName: z.string().nullable(),
+      address1: z.string().nullable(),
+      city: z.string().nullable(),
+      countryCodeV2: z.string().nullable(),
+      zip: z.string().nullable(),
+    })
+    .nullable(),
+  transactions: z.array(transactionNode),
+  processedAt: z.string(),
+  cancelledAt: z.string().nullable(),
+  createdAt: z.string(),
+  updatedAt: z.string(),
+});
+
+export const lineItemNode = z.object({
+  id: gidOf("LineItem"),
+  title: z.string(),
+  variantTitle: z.string().nullable(),
+  sku: z.string().nullable(),
+  quantity: z.number().int(),
+  variant: z.object({ id: z.string() }).nullable(),
+  product: z.object({ id: z.string() }).nullable(),
+  originalUnitPriceSet: moneyBag,
+  totalDiscountSet: moneyBag,
+  discountedTotalSet: moneyBag,
+});
+
+const pageInfo = z.object({ hasNextPage: z.boolean(), endCursor: z.string().nullable() });
+const connectionOf = <T extends z.ZodType>(node: T) => z.object({ nodes: z.array(node), pageInfo });
+
+/** Paginated queries: one page of a resource, with nested children where needed. */
+export const PAGINATED = {
+  customers: {
+    pageSize: 150,
+    query: `query PullCustomers($first: Int!, $after: String, $query: String) {
+      customers(first: $first, after: $after, query: $query) { nodes { ${CUSTOMER_FIELDS} } pageInfo { hasNextPage endCursor } }
+    }`,
+    schema: z.object({ customers: connectionOf(customerNode) }),
+  },
+  products: {
+    pageSize: 35,
+    query: `query PullProducts($first: Int!, $after: String, $query: String) {
+      products(first: $first, after: $after, query: $query) {
+        nodes { ${PRODUCT_FIELDS} variants(first: 10) { nodes { ${VARIANT_FIELDS} } pageInfo { hasNextPage endCursor } } }
+        pageInfo { hasNextPage endCursor }
+      }
+    }`,
+    schema: z.object({
+      products: connectionOf(productNode.extend({ variants: connectionOf(variantNode) })),
+    }),
+  },
+  orders: {
+    pageSize: 7,
+    query: `query PullOrders($first: Int!, $after: String, $query: String) {
+      orders(first: $first, after: $after, query: $query) {
+        nodes { ${ORDER_FIELDS} lineItems(first: 10) { nodes { ${LINE_ITEM_FIELDS} } pageInfo { hasNextPage endCursor } } }
+        pageInfo { hasNextPage endCursor }
+      }
+    }`,
+    schema: z.object({
+      orders: connectionOf(orderNode.extend({ lineItems: connectionOf(lineItemNode) })),
+    }),
+  },
+} as const;
+
+/** For the rare order or product with more children than one page holds. */
+export const MORE_LINE_ITEMS = {
+  query: `query MoreLineItems($id: ID!, $after: String) {
+    order(id: $id) { lineItems(first: 100, after: $after) { nodes { ${LINE_ITEM_FIELDS} } pageInfo { hasNextPage endCursor } } }
+  }`,
+  schema: z.object({ order: z.object({ lineItems: connectionOf(lineItemNode) }).nullable() }),
+};
+
+export const MORE_VARIANTS = {
+  query: `query MoreVariants($id: ID!, $after: String) {
+    product(id: $id) { variants(first: 100, after: $after) { nodes { ${VARIANT_FIELDS} } pageInfo { hasNextPage endCursor } } }
+  }`,
+  schema: z.object({ product: z.object({ variants: connectionOf(variantNode) }).nullable() }),
+};
+
+/** Bulk operation queries. Bulk queries take no variables, so the filter is inlined as a string literal. */
+export function bulkQuery(resource: Resource, search: string | null): string {
+  const filter = search ? `(query: ${JSON.stringify(search)})` : "";
+  switch (resource) {
+    case "customers":
+      return `{ customers${filter} { edges { node { ${CUSTOMER_FIELDS} } } } }`;
+    case "products":
+      return `{ products${filter} { edges { node { ${PRODUCT_FIELDS} variants { edges { node { ${VARIANT_FIELDS} } } } } } } }`;
+    case "orders":
+      return `{ orders${filter} { edges { node { ${ORDER_FIELDS} lineItems { edges { node { ${LINE_ITEM_FIELDS} } } } } } } }`;
+  }
+}
+
+export function updatedSinceFilter(since: Date | null): string | null {
+  return since ? `updated_at:>='${since.toISOString()}'` : null;
+}
+
+// --- rows -------------------------------------------------------------------
+
+const legacyId = (gid: string) => gid.slice(gid.lastIndexOf("/") + 1);
+
+export function customerRow(shop: string, node: z.infer<typeof customerNode>): Row<"Customer"> {
+  return {
+    shop,
+    id: node.id,
+    legacyId: node.legacyResourceId,
+    firstName: node.firstName,
+    lastName: node.lastName,
+    email: node.defaultEmailAddress?.emailAddress ?? null,
+    phone: node.defaultPhoneNumber?.phoneNumber ?? null,
+    tags: node.tags,
+    emailMarketing: node.defaultEmailAddress?.marketingState ?? null,
+    smsMarketing: node.defaultPhoneNumber?.marketingState ?? null,
+    locale: node.locale,
+    numberOfOrders: Number(node.numberOfOrders),
+    amountSpent: node.amountSpent.amount,
+    currencyCode: node.amountSpent.currencyCode,
+    city: node.defaultAddress?.city ?? null,
+    province: node.defaultAddress?.province ?? null,
+    countryCode: node.defaultAddress?.countryCodeV2 ?? null,
+    zip: node.defaultAddress?.zip ?? null,
+    address1: node.defaultAddress?.address1 ?? null,
+    shopifyCreatedAt: node.createdAt,
+    shopifyUpdatedAt: node.updatedAt,
+  };
+}
+
+export function productRow(shop: string, node: z.infer<typeof productNode>): Row<"Product"> {
+  return {
+    shop,
+    id: node.id,
+    legacyId: node.legacyResourceId,
+    title: node.title,
+    handle: node.handle,
+    description: node.description,
+    productType: node.productType,
+    vendor: node.vendor,
+    tags: node.tags,
+    status: node.status,
+    imageUrl: node.featuredImage?.url ?? null,
+    options: node.options,
+    shopifyCreatedAt: node.createdAt,
+    shopifyUpdatedAt: node.updatedAt,
+  };
+}
+
+export function variantRow(shop: string, productId: string, node: z.infer<typeof variantNode>): Row<"ProductVariant"> {
+  return {
+    shop,
+    id: node.id,
+    productId,
+    title: node.title,
+    sku: node.sku,
+    price: node.price,
+    compareAtPrice: node.compareAtPrice,
+    selectedOptions: node.selectedOptions,
+  };
+}
+
+export function orderRow(shop: string, node: z.infer<typeof orderNode>): Row<"Order"> {
+  const address = node.shippingAddress;
+  return {
+    shop,
+    id: node.id,
+    legacyId: node.legacyResourceId,
+    name: node.name,
+    customerId: node.customer?.id ?? null,
+    email: node.email,
+    phone: node.phone,
+    currencyCode: node.currencyCode,
+    financialStatus: node.displayFinancialStatus,
+    discountCodes: node.discountCodes,
+    tags: node.tags,
+    subtotal: node.subtotalPriceSet?.shopMoney.amount ?? null,
+    totalDiscounts: node.totalDiscountsSet?.shopMoney.amount ?? null,
+    totalShipping: node.totalShippingPriceSet.shopMoney.amount,
+    totalTax: node.totalTaxSet?.shopMoney.amount ?? null,
+    totalPrice: node.totalPriceSet.shopMoney.amount,
+    totalRefunded: node.totalRefundedSet.shopMoney.amount,
+    shippingCity: address?.city ?? null,
+    shippingCountry: address?.countryCodeV2 ?? null,
+    shippingZip: address?.zip ?? null,
+    shippingAddress1: address?.address1 ?? null,
+    shippingName: address ? [address.firstName, address.lastName].filter(Boolean).join(" ") || null : null,
+    processedAt: node.processedAt,
+    cancelledAt: node.cancelledAt,
+    shopifyCreatedAt: node.createdAt,
+    shopifyUpdatedAt: node.updatedAt,
+  };
+}
+
+export function transactionRow(
+  shop: string,
+  orderId: string,
+  node: z.infer<typeof transactionNode>,
+): Row<"OrderTransaction"> {
+  return {
+    shop,
+    id: node.id,
+    orderId,
+    kind: node.kind,
+    status: node.status,
+    gateway: node.gateway,
+    amount: node.amountSet.shopMoney.amount,
+    processedAt: node.processedAt,
+  };
+}
+
+export function lineItemRow(shop: string, orderId: string, node: z.infer<typeof lineItemNode>): Row<"OrderLineItem"> {
+  return {
+    shop,
+    id: node.id,
+    orderId,
+    productId: node.product?.id ?? null,
+    variantId: node.variant?.id ?? null,
+    title: node.title,
+    variantTitle: node.variantTitle,
+    sku: node.sku,
+    quantity: node.quantity,
+    originalUnitPrice: node.originalUnitPriceSet.shopMoney.amount,
+    totalDiscount: node.totalDiscountSet.shopMoney.amount,
+    discountedTotal: node.discountedTotalSet.shopMoney.amount,
+  };
+}
+
+export { legacyId };

@@ -1,0 +1,102 @@
+import { PrismaPg } from "@prisma/adapter-pg";
+import { PrismaClient } from "@prisma/client";
+import { Session } from "@shopify/shopify-api";
+import { loadConfig } from "../../app/config.server";
+import { EncryptedSessionStorage } from "../../app/services/session-storage.server";
+import { createSimulator, type SimulatorOptions } from "../../simulator/server";
+import { TEST_APP } from "./app-env";
+
+/** A simulated Shopify with one shop in which the app is installed (session stored, shop recorded). */
+export async function simulatedInstall(options: Partial<SimulatorOptions> & { size?: string } = {}) {
+  const { size, ...simulatorOptions } = options;
+  const prisma = new PrismaClient({ adapter: new PrismaPg({ connectionString: process.env.DATABASE_URL! }) });
+  const simulator = createSimulator({
+    apiKey: TEST_APP.apiKey,
+    apiSecret: TEST_APP.apiSecret,
+    scopes: TEST_APP.scopes,
+    webhookMaxAttempts: 3,
+    webhookBaseDelayMs: 200,
+    ...simulatorOptions,
+  });
+  const shop = `pull-${Date.now()}-${Math.random().toString(36).slice(2, 6)}.myshopify.com`;
+  simulator.store.addShop({ domain: shop, size: size ?? "tiny", storeEnd: "2026-11-01T00:00:00.000Z" });
+  const url = await simulator.listen();
+  const token = simulator.store.issueToken("offline", shop, TEST_APP.scopes, null);
+  await new EncryptedSessionStorage(prisma, loadConfig().TOKEN_ENCRYPTION_KEYS).storeSession(
+    new Session({
+      id: `offline_${shop}`,
+      shop,
+      state: "",
+      isOnline: false,
+      scope: TEST_APP.scopes,
+      accessToken: token.token,
+    }),
+  );
+  await prisma.shop.create({ data: { domain: shop, grantedScopes: TEST_APP.scopes } });
+  const data = simulator.runtime(shop)!.data;
+  return {
+    simulator,
+    simulatorUrl: url,
+    shop,
+    prisma,
+    data,
+    env: {
+      ...TEST_APP.env,
+      DATABASE_URL: process.env.DATABASE_URL!,
+      SHOPIFY_SIMULATOR_URL: url,
+      BULK_POLL_INTERVAL_MS: "200",
+      WORKER_HEARTBEAT_MS: "500",
+      WORKER_STALE_AFTER_MS: "2500",
+    },
+    /** What the simulated store holds, to compare a pull against. */
+    truth() {
+      let lineItems = 0;
+      let transactions = 0;
+      let totalCents = 0;
+      for (let i = 0; i < data.orderCount; i++) {
+        const order = data.order(i)!;
+        lineItems += order.lineItems.length;
+        transactions += order.transactions.length;
+        totalCents += order.totalCents;
+      }
+      let variants = 0;
+      for (let k = 0; k < data.productCount; k++) variants += data.product(k)!.variants.length;
+      return {
+        customers: data.customerCount,
+        products: data.productCount,
+        variants,
+        orders: data.orderCount,
+        lineItems,
+        transactions,
+        totalCents,
+      };
+    },
+    async counts() {
+      const where = { shop };
+      const [customers, products, variants, orders, lineItems, transactions, totals] = await Promise.all([
+        prisma.customer.count({ where }),
+        prisma.product.count({ where }),
+        prisma.productVariant.count({ where }),
+        prisma.order.count({ where }),
+        prisma.orderLineItem.count({ where }),
+        prisma.orderTransaction.count({ where }),
+        prisma.$queryRaw<
+          { cents: string }[]
+        >`SELECT (COALESCE(sum("totalPrice"), 0) * 100)::text AS cents FROM "Order" WHERE shop = ${shop}`,
+      ]);
+      return {
+        customers,
+        products,
+        variants,
+        orders,
+        lineItems,
+        transactions,
+        totalCents: Number(totals[0]!.cents.split(".")[0]),
+      };
+    },
+    async close() {
+      await simulator.close();
+      await prisma.$disconnect();
+    },
+  };
+}

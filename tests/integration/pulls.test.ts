@@ -1,0 +1,247 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createPull, requestCancel } from "../../app/models/pulls.server";
+import { simulatedInstall } from "../helpers/installed-shop";
+import { startWorker, waitFor, type RunningProcess } from "../helpers/processes";
+
+/** Data pulls end to end: the real worker process against the simulated store and real Postgres. */
+
+type Install = Awaited<ReturnType<typeof simulatedInstall>>;
+
+async function waitForPull(install: Install, id: string, timeoutMs = 45_000) {
+  try {
+    return await waitFor(
+      async () => {
+        const pull = await install.prisma.dataPull.findUnique({ where: { id }, include: { steps: true } });
+        return pull && ["succeeded", "failed", "cancelled"].includes(pull.status) ? pull : undefined;
+      },
+      timeoutMs,
+      `pull ${id}`,
+    );
+  } catch (error) {
+    const steps = await install.prisma.dataPullStep.findMany({ where: { pullId: id } });
+    const summary = steps.map(({ resource, status, processed, total, error: stepError, bulkStatus }) => ({
+      resource,
+      status,
+      processed,
+      total,
+      stepError,
+      bulkStatus,
+    }));
+    throw new Error(`${(error as Error).message}: ${JSON.stringify(summary)}`);
+  }
+}
+
+describe("bulk pulls", () => {
+  let install: Install;
+  let worker: RunningProcess;
+  beforeAll(async () => {
+    install = await simulatedInstall({ size: "small" });
+    worker = await startWorker(install.env);
+  });
+  afterAll(async () => {
+    await worker?.stop();
+    await install?.close();
+  });
+
+  it("pulls every customer, product, variant, order, line item and transaction, with exact money", async () => {
+    const pull = await createPull({ shop: install.shop, kind: "full", trigger: "merchant" });
+    expect(pull.mode).toBe("bulk");
+    const finished = await waitForPull(install, pull.id);
+    expect(finished.status, JSON.stringify(finished.steps.map((s) => [s.resource, s.status, s.error]))).toBe(
+      "succeeded",
+    );
+    expect(await install.counts()).toEqual(install.truth());
+    for (const step of finished.steps) expect(step.processed).toBe(step.total);
+  });
+
+  it("changes nothing when run again over unchanged data", async () => {
+    const before = await install.prisma.$queryRaw<{ synced: Date; xmins: string }[]>`
+      SELECT max("syncedAt") AS synced, string_agg(xmin::text, ',' ORDER BY id) AS xmins FROM "Order" WHERE shop = ${install.shop}`;
+    const pull = await createPull({ shop: install.shop, kind: "full", trigger: "merchant" });
+    expect((await waitForPull(install, pull.id)).status).toBe("succeeded");
+    const after = await install.prisma.$queryRaw<{ synced: Date; xmins: string }[]>`
+      SELECT max("syncedAt") AS synced, string_agg(xmin::text, ',' ORDER BY id) AS xmins FROM "Order" WHERE shop = ${install.shop}`;
+    expect(after[0]).toEqual(before[0]);
+    expect(await install.counts()).toEqual(install.truth());
+  });
+
+  it("restarts a failed bulk operation, keeping its partial data, and still ends exact", async () => {
+    install.simulator
+      .runtime(install.shop)!
+      .failNextBulkOperation({ afterObjects: 100, errorCode: "INTERNAL_SERVER_ERROR" });
+    await install.prisma.customer.deleteMany({ where: { shop: install.shop } });
+    const pull = await createPull({ shop: install.shop, kind: "full", resources: ["customers"], trigger: "merchant" });
+    const finished = await waitForPull(install, pull.id);
+    expect(finished.status).toBe("succeeded");
+    expect(finished.steps[0]!.attempts).toBe(1);
+    expect(await install.prisma.customer.count({ where: { shop: install.shop } })).toBe(install.truth().customers);
+  });
+
+  it("cancels a running pull within seconds", async () => {
+    // Workers share the database; the one above talks to another simulator.
+    await worker.stop();
+    const slow = await simulatedInstall({ size: "small", adminLatencyMs: 300, bulkPageDelayMs: 500 });
+    const slowWorker = await startWorker(slow.env);
+    try {
+      const pull = await createPull({ shop: slow.shop, kind: "full", mode: "paginated", trigger: "merchant" });
+      await waitFor(
+        async () =>
+          (await slow.prisma.dataPullStep.findFirst({ where: { pullId: pull.id, processed: { gt: 0 } } })) ?? undefined,
+        30_000,
+        "progress",
+      );
+      const asked = Date.now();
+      expect(await requestCancel(slow.shop, pull.id)).toBe(true);
+      const finished = await waitForPull(slow, pull.id, 15_000);
+      expect(finished.status, JSON.stringify(finished.steps.map((s) => [s.resource, s.status, s.error]))).toBe(
+        "cancelled",
+      );
+      expect(Date.now() - asked).toBeLessThan(10_000);
+      expect(finished.steps.every((step) => ["cancelled", "succeeded"].includes(step.status))).toBe(true);
+    } finally {
+      await slowWorker.stop();
+      await slow.close();
+    }
+  });
+});
+
+describe("paginated pulls", () => {
+  it("paces itself by the throttle status: no THROTTLED answers, exact counts", async () => {
+    const install = await simulatedInstall({ size: "tiny", bucketSize: 1000, restoreRate: 1000 });
+    const worker = await startWorker(install.env);
+    try {
+      const pull = await createPull({ shop: install.shop, kind: "full", mode: "paginated", trigger: "merchant" });
+      const finished = await waitForPull(install, pull.id);
+      expect(finished.status, JSON.stringify(finished.steps.map((s) => [s.resource, s.error]))).toBe("succeeded");
+      expect(await install.counts()).toEqual(install.truth());
+      expect(install.simulator.runtime(install.shop)!.counters.throttled).toBe(0);
+      expect(finished.steps.reduce((sum, step) => sum + step.throttled, 0)).toBe(0);
+      expect(finished.steps.reduce((sum, step) => sum + step.pointsUsed, 0)).toBeGreaterThan(0);
+    } finally {
+      await worker.stop();
+      await install.close();
+    }
+  });
+
+  it("fetches only what changed since the last successful pull", async () => {
+    const install = await simulatedInstall({ size: "tiny", bucketSize: 10000, restoreRate: 5000 });
+    const worker = await startWorker(install.env);
+    try {
+      expect(
+        (await waitForPull(install, (await createPull({ shop: install.shop, kind: "full", trigger: "merchant" })).id))
+          .status,
+      ).toBe("succeeded");
+      await install.simulator.trigger({ event: "customers/update", shop: install.shop, customer: 4 });
+      await install.simulator.trigger({ event: "orders/create", shop: install.shop, customer: 4 });
+      const incremental = await createPull({ shop: install.shop, kind: "incremental", trigger: "merchant" });
+      expect(incremental.mode).toBe("paginated");
+      const finished = await waitForPull(install, incremental.id);
+      expect(finished.status).toBe("succeeded");
+      const byResource = Object.fromEntries(finished.steps.map((step) => [step.resource, step.processed]));
+      expect(byResource).toEqual({ customers: 1, orders: 1, products: 0 });
+      expect(await install.counts()).toEqual(install.truth());
+      const customer = await install.prisma.customer.findFirst({
+        where: { shop: install.shop, tags: { has: "updated" } },
+      });
+      expect(customer).not.toBeNull();
+    } finally {
+      await worker.stop();
+      await install.close();
+    }
+  });
+
+  it("resumes after the worker is killed mid-pull and ends with exact counts", async () => {
+    const install = await simulatedInstall({
+      size: "small",
+      adminLatencyMs: 40,
+      bucketSize: 20000,
+      restoreRate: 10000,
+    });
+    let worker = await startWorker(install.env);
+    try {
+      const pull = await createPull({
+        shop: install.shop,
+        kind: "full",
+        mode: "paginated",
+        resources: ["orders"],
+        trigger: "merchant",
+      });
+      await waitFor(
+        async () =>
+          (await install.prisma.dataPullStep.findFirst({ where: { pullId: pull.id, processed: { gte: 200 } } })) ??
+          undefined,
+        60_000,
+        "progress",
+      );
+      await worker.stop("SIGKILL");
+      const atKill = await install.prisma.dataPullStep.findFirstOrThrow({ where: { pullId: pull.id } });
+      expect(atKill.status).toBe("running");
+      worker = await startWorker(install.env);
+      const finished = await waitForPull(install, pull.id, 120_000);
+      expect(finished.status).toBe("succeeded");
+      const truth = install.truth();
+      const counts = await install.counts();
+      expect({
+        orders: counts.orders,
+        lineItems: counts.lineItems,
+        transactions: counts.transactions,
+        totalCents: counts.totalCents,
+      }).toEqual({
+        orders: truth.orders,
+        lineItems: truth.lineItems,
+        transactions: truth.transactions,
+        totalCents: truth.totalCents,
+      });
+      expect(finished.steps[0]!.processed).toBe(truth.orders);
+    } finally {
+      await worker.stop();
+      await install.close();
+    }
+  });
+});
+
+describe("failures", () => {
+  it("retries transient 5xx answers and succeeds", async () => {
+    const install = await simulatedInstall({ size: "tiny", bucketSize: 10000, restoreRate: 5000 });
+    const worker = await startWorker(install.env);
+    try {
+      install.simulator.failAdminRequests(install.shop, 503, 1);
+      const pull = await createPull({
+        shop: install.shop,
+        kind: "full",
+        mode: "paginated",
+        resources: ["customers"],
+        trigger: "merchant",
+      });
+      const finished = await waitForPull(install, pull.id);
+      expect(finished.status).toBe("succeeded");
+      expect(await install.prisma.customer.count({ where: { shop: install.shop } })).toBe(install.truth().customers);
+    } finally {
+      await worker.stop();
+      await install.close();
+    }
+  });
+
+  it("fails clearly on 401 and marks the shop as needing re-authentication", async () => {
+    const install = await simulatedInstall({ size: "tiny" });
+    const worker = await startWorker(install.env);
+    try {
+      install.simulator.store.revokeShopTokens(install.shop);
+      const pull = await createPull({
+        shop: install.shop,
+        kind: "full",
+        resources: ["customers"],
+        trigger: "merchant",
+      });
+      const finished = await waitForPull(install, pull.id);
+      expect(finished.status).toBe("failed");
+      expect(finished.error).toMatch(/401/);
+      expect(
+        (await install.prisma.shop.findUniqueOrThrow({ where: { domain: install.shop } })).needsReauthAt,
+      ).not.toBeNull();
+    } finally {
+      await worker.stop();
+      await install.close();
+    }
+  });
+});

@@ -1,0 +1,360 @@
+import { spawnSync } from "node:child_process";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import {
+  bgNbdLogLikelihood,
+  expectedAverageSpend,
+  expectedTransactions,
+  fitBgNbd,
+  fitGammaGamma,
+  hyp2f1,
+  logGamma,
+  predictCustomer,
+  probabilityAlive,
+  summarizeTransactions,
+  type CustomerSummary,
+  type Transaction,
+} from "../../app/services/clv.server";
+
+const CDNOW_PATH = path.resolve(process.cwd(), "../shared/data/CDNOW_sample.txt");
+const CLI = ["node_modules/tsx/dist/cli.mjs", "scripts/clv-fit.ts"];
+const CALIBRATION_END = "1997-09-30";
+
+const workDir = mkdtempSync(path.join(tmpdir(), "clv-test-"));
+afterAll(() => rmSync(workDir, { recursive: true, force: true }));
+
+function runCli(args: string[]) {
+  return spawnSync(process.execPath, [...CLI, ...args], { cwd: process.cwd(), encoding: "utf8", timeout: 60_000 });
+}
+
+function writeCsv(name: string, text: string): string {
+  const file = path.join(workDir, name);
+  writeFileSync(file, text);
+  return file;
+}
+
+/** CDNOW rows: customer id, second id, date YYYYMMDD, number of CDs, dollar value. */
+function readCdnowRows(): string[][] {
+  if (!existsSync(CDNOW_PATH)) throw new Error(`CDNOW reference data missing: expected it at ${CDNOW_PATH}`);
+  return readFileSync(CDNOW_PATH, "utf8")
+    .split("\n")
+    .filter((line) => line.trim() !== "")
+    .map((line) => line.trim().split(/\s+/));
+}
+
+function cdnowTransactions(): Transaction[] {
+  return readCdnowRows().map(([customerId, , date, , amount]) => ({
+    customerId: customerId!,
+    date: new Date(`${date!.slice(0, 4)}-${date!.slice(4, 6)}-${date!.slice(6, 8)}T00:00:00Z`),
+    amount: Number(amount),
+  }));
+}
+
+function expectWithin(actual: number, expected: number, relativeTolerance: number): void {
+  expect(Math.abs(actual / expected - 1), `${actual} vs ${expected}`).toBeLessThanOrEqual(relativeTolerance);
+}
+
+// --- Seeded simulation -------------------------------------------------------------------------
+
+type Random = () => number;
+
+/** mulberry32: a small, well-mixed 32-bit generator, enough for reproducible simulations. */
+function mulberry32(seed: number): Random {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+function openUnit(random: Random): number {
+  let u = random();
+  while (u === 0) u = random();
+  return u;
+}
+
+function standardNormal(random: Random): number {
+  return Math.sqrt(-2 * Math.log(openUnit(random))) * Math.cos(2 * Math.PI * random());
+}
+
+/** Gamma(shape, 1) by Marsaglia & Tsang; shapes below 1 are boosted by U^(1/shape). */
+function sampleGamma(random: Random, shape: number): number {
+  if (shape < 1) return sampleGamma(random, shape + 1) * Math.pow(openUnit(random), 1 / shape);
+  const d = shape - 1 / 3;
+  const c = 1 / Math.sqrt(9 * d);
+  for (;;) {
+    const z = standardNormal(random);
+    const v = (1 + c * z) ** 3;
+    if (v <= 0) continue;
+    if (Math.log(openUnit(random)) < 0.5 * z * z + d - d * v + d * Math.log(v)) return d * v;
+  }
+}
+
+function sampleBeta(random: Random, a: number, b: number): number {
+  const x = sampleGamma(random, a);
+  return x / (x + sampleGamma(random, b));
+}
+
+/** BG/NBD customers: Poisson purchases at rate λ ~ Gamma(r, α); after each repeat purchase, drop out with p ~ Beta(a, b). */
+function simulateBgNbd(random: Random, customers: number, truth: { r: number; alpha: number; a: number; b: number }) {
+  return Array.from({ length: customers }, () => {
+    const lambda = sampleGamma(random, truth.r) / truth.alpha;
+    const dropout = sampleBeta(random, truth.a, truth.b);
+    const T = 52 + 52 * random();
+    let time = 0;
+    let frequency = 0;
+    let recency = 0;
+    for (;;) {
+      time += -Math.log(openUnit(random)) / lambda;
+      if (time > T) break;
+      frequency += 1;
+      recency = time;
+      if (random() < dropout) break;
+    }
+    return { frequency, recency, T };
+  });
+}
+
+/** Gamma-Gamma spend: ν ~ Gamma(q, γ) per customer, each purchase ~ Gamma(p, ν); the model sees the mean. */
+function simulateGammaGamma(random: Random, customers: number, truth: { p: number; q: number; gamma: number }) {
+  return Array.from({ length: customers }, () => {
+    const nu = sampleGamma(random, truth.q) / truth.gamma;
+    const frequency = 1 + Math.floor(random() * 20);
+    let total = 0;
+    for (let i = 0; i < frequency; i++) total += sampleGamma(random, truth.p) / nu;
+    return { frequency, monetaryValue: total / frequency };
+  });
+}
+
+// --- Tests -------------------------------------------------------------------------------------
+
+describe("summarizeTransactions", () => {
+  it("reproduces CDNOW customer 1's calibration summary", () => {
+    const summaries = summarizeTransactions(cdnowTransactions(), new Date(`${CALIBRATION_END}T00:00:00Z`));
+    expect(summaries).toHaveLength(2357);
+    const first = summaries[0]!;
+    expect(first.customerId).toBe("00004");
+    expect(first.frequency).toBe(2);
+    expect(first.recency).toBeCloseTo(30.43, 2);
+    expect(first.T).toBeCloseTo(38.86, 2);
+    // Repeat purchases on 1997-01-18 (29.73) and 1997-08-02 (14.96); 1997-12-12 is after the end.
+    expect(first.monetaryValue).toBeCloseTo((29.73 + 14.96) / 2, 10);
+  });
+
+  it("counts same-day purchases once, sums their amounts and ignores later ones", () => {
+    const day = (iso: string) => new Date(`${iso}T00:00:00Z`);
+    const [summary] = summarizeTransactions(
+      [
+        { customerId: "c", date: day("2024-01-01"), amount: 10 },
+        { customerId: "c", date: new Date("2024-01-08T09:00:00Z"), amount: 5 },
+        { customerId: "c", date: new Date("2024-01-08T17:00:00Z"), amount: 7 },
+        { customerId: "c", date: day("2024-01-15"), amount: 30 },
+        { customerId: "c", date: day("2024-03-01"), amount: 99 },
+      ],
+      day("2024-01-29"),
+    );
+    expect(summary).toEqual({ customerId: "c", frequency: 2, recency: 2, T: 4, monetaryValue: 21 });
+  });
+
+  it("gives a one-time buyer frequency 0, recency 0 and monetary value 0", () => {
+    const purchase = { customerId: "x", date: new Date("2024-01-01"), amount: 50 };
+    const [summary] = summarizeTransactions([purchase], new Date("2024-01-11"), { timeUnitDays: 1 });
+    expect(summary).toEqual({ customerId: "x", frequency: 0, recency: 0, T: 10, monetaryValue: 0 });
+  });
+});
+
+describe("clv-fit CLI on CDNOW", () => {
+  it("reproduces the published BG/NBD and Gamma-Gamma parameters", () => {
+    const csv = [
+      "customer_id,date,amount",
+      ...readCdnowRows().map(([id, , date, , amount]) => `${id},${date},${amount}`),
+    ];
+    const file = writeCsv("cdnow.csv", `${csv.join("\n")}\n`);
+    const result = runCli(["--transactions", file, "--calibration-end", CALIBRATION_END]);
+    expect(result.status, result.stderr).toBe(0);
+    const lastLine = result.stdout.trim().split("\n").at(-1)!;
+    const fit = JSON.parse(lastLine) as Record<string, number>;
+
+    expect(fit.customers).toBe(2357);
+    expectWithin(fit.r!, 0.243, 0.01);
+    expectWithin(fit.alpha!, 4.414, 0.01);
+    expectWithin(fit.a!, 0.793, 0.01);
+    expectWithin(fit.b!, 2.426, 0.01);
+    expect(fit.log_likelihood).toBeCloseTo(-9582.43, 1);
+    // Fader & Hardie's p = 6.25, q = 3.74, v = 15.44 come from the calibration-period summary (the
+    // 946 customers with a repeat purchase by 1997-09-30, mean of their repeat days up to then), as
+    // in lifetimes' example. Taking monetary values over the whole 78 weeks instead gives p ≈ 4.68,
+    // q ≈ 4.19, v ≈ 24.4 (1,139 customers), or p ≈ 5.88, q ≈ 4.24, v ≈ 19.7 for the same 946.
+    expectWithin(fit.p!, 6.25, 0.02);
+    expectWithin(fit.q!, 3.74, 0.02);
+    expectWithin(fit.gamma!, 15.45, 0.02);
+  });
+
+  it("predicts the paper's 1.226 transactions in weeks 40-78 for customer 1", () => {
+    const params = { r: 0.243, alpha: 4.414, a: 0.793, b: 2.426 };
+    expect(expectedTransactions(params, 39, 2, 30.43, 38.86)).toBeCloseTo(1.226, 3);
+  });
+});
+
+describe("clv-fit CLI input errors", () => {
+  function expectOneLineError(args: string[], pattern: RegExp): void {
+    const result = runCli(args);
+    expect(result.status).toBe(1);
+    expect(result.stdout).toBe("");
+    const lines = result.stderr.trim().split("\n");
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(pattern);
+  }
+
+  it("names a bad header", () => {
+    const file = writeCsv("bad-header.csv", "id,day,value\n1,2024-01-01,10\n");
+    expectOneLineError(["--transactions", file, "--calibration-end", "2024-06-30"], /bad-header\.csv:1: bad header/);
+  });
+
+  it("names the line of a malformed row", () => {
+    const file = writeCsv("bad-row.csv", "customer_id,date,amount\n1,2024-01-01,10\n2,2024-02-30,5\n");
+    expectOneLineError(
+      ["--transactions", file, "--calibration-end", "2024-06-30"],
+      /bad-row\.csv:3: invalid date "2024-02-30"/,
+    );
+  });
+
+  it("names a missing file", () => {
+    const file = path.join(workDir, "absent.csv");
+    expectOneLineError(["--transactions", file, "--calibration-end", "2024-06-30"], /cannot read .*absent\.csv/);
+  });
+});
+
+describe("parameter recovery on simulated customers", () => {
+  it("recovers BG/NBD parameters", () => {
+    const truth = { r: 0.5, alpha: 6, a: 0.8, b: 2.5 };
+    const fit = fitBgNbd(simulateBgNbd(mulberry32(20240601), 8000, truth));
+    expectWithin(fit.r, truth.r, 0.15);
+    expectWithin(fit.alpha, truth.alpha, 0.15);
+    expectWithin(fit.a, truth.a, 0.25);
+    expectWithin(fit.b, truth.b, 0.25);
+  });
+
+  it("recovers Gamma-Gamma parameters", () => {
+    // p and γ trade off against each other (the mean spend is pγ/(q−1)); a moderate p keeps them
+    // identifiable with a few thousand customers.
+    const truth = { p: 2, q: 5, gamma: 20 };
+    const fit = fitGammaGamma(simulateGammaGamma(mulberry32(7), 5000, truth));
+    expectWithin(fit.p, truth.p, 0.2);
+    expectWithin(fit.q, truth.q, 0.2);
+    expectWithin(fit.gamma, truth.gamma, 0.2);
+  });
+
+  it("finds the same optimum whatever the time unit (α scales with it)", () => {
+    const weekly = simulateBgNbd(mulberry32(3), 2000, { r: 0.5, alpha: 6, a: 0.8, b: 2.5 });
+    const daily = weekly.map(({ frequency, recency, T }) => ({ frequency, recency: recency * 7, T: T * 7 }));
+    const inWeeks = fitBgNbd(weekly);
+    const inDays = fitBgNbd(daily);
+    expectWithin(inDays.alpha, inWeeks.alpha * 7, 1e-4);
+    expectWithin(inDays.r, inWeeks.r, 1e-4);
+    expectWithin(inDays.a, inWeeks.a, 1e-4);
+    expectWithin(inDays.b, inWeeks.b, 1e-4);
+  });
+
+  it("shrinks parameters under a penalizer", () => {
+    const data = simulateBgNbd(mulberry32(5), 2000, { r: 0.5, alpha: 6, a: 0.8, b: 2.5 });
+    const plain = fitBgNbd(data);
+    const penalized = fitBgNbd(data, { penalizer: 0.01 });
+    const size = (p: typeof plain) => p.r ** 2 + p.alpha ** 2 + p.a ** 2 + p.b ** 2;
+    expect(size(penalized)).toBeLessThan(size(plain));
+    expect(penalized.logLikelihood).toBeLessThan(plain.logLikelihood);
+  });
+});
+
+describe("predictions", () => {
+  const params = { r: 0.243, alpha: 4.414, a: 0.793, b: 2.426 };
+  const spend = { p: 6.25, q: 3.74, gamma: 15.44 };
+
+  it("treats a customer without repeat purchases as alive", () => {
+    // Dropout can only happen right after a repeat purchase, so with x = 0 nothing has been risked.
+    expect(probabilityAlive(params, 0, 0, 10)).toBe(1);
+    expect(probabilityAlive(params, 0, 0, 1000)).toBe(1);
+  });
+
+  it("makes P(alive) fall as the silence since the last purchase grows", () => {
+    const values = [20, 30, 40, 80, 200].map((T) => probabilityAlive(params, 3, 20, T));
+    for (let i = 1; i < values.length; i++) expect(values[i]!).toBeLessThan(values[i - 1]!);
+    expect(values[0]!).toBeLessThan(1);
+    expect(values.at(-1)!).toBeGreaterThan(0);
+  });
+
+  it("expects more transactions over longer horizons", () => {
+    const horizons = [1, 90 / 7, 365 / 7, 200].map((t) => expectedTransactions(params, t, 4, 25, 38));
+    expect(horizons[0]!).toBeGreaterThan(0);
+    for (let i = 1; i < horizons.length; i++) expect(horizons[i]!).toBeGreaterThan(horizons[i - 1]!);
+    expect(expectedTransactions(params, 0, 4, 25, 38)).toBe(0);
+  });
+
+  it("matches lifetimes' README predictions for CDNOW's most frequent buyers", () => {
+    const fitted = { r: 0.242594, alpha: 4.413602, a: 0.792922, b: 2.425906 };
+    expect(expectedTransactions(fitted, 1, 18, 35.14, 35.86)).toBeCloseTo(0.424877, 4);
+    expect(expectedTransactions(fitted, 1, 29, 37.71, 38.0)).toBeCloseTo(0.662396, 4);
+  });
+
+  it("stays finite for edge cases: a = 1, huge counts, recency 0, a brand-new customer", () => {
+    const unitA = { r: 0.5, alpha: 6, a: 1, b: 2.5 };
+    const nearUnitA = { ...unitA, a: 1 + 1e-12 };
+    expect(expectedTransactions(unitA, 52, 2, 30, 39)).toBeCloseTo(expectedTransactions(nearUnitA, 52, 2, 30, 39), 9);
+    const cases = [
+      expectedTransactions(params, 52, 5000, 50, 50),
+      expectedTransactions(params, 52, 1000, 0, 1e6),
+      expectedTransactions(params, 52, 3, 0, 10),
+      expectedTransactions(params, 52, 0, 0, 0),
+      probabilityAlive(params, 1000, 0, 1e6),
+      bgNbdLogLikelihood(params, 5000, 50, 50),
+    ];
+    for (const value of cases) expect(Number.isFinite(value), String(cases)).toBe(true);
+    expect(probabilityAlive(params, 1000, 0, 1e6)).toBe(0);
+  });
+
+  it("shrinks average spend towards the population mean", () => {
+    const populationMean = (spend.p * spend.gamma) / (spend.q - 1);
+    expect(expectedAverageSpend(spend, 0, 0)).toBeCloseTo(populationMean, 10);
+    const few = expectedAverageSpend(spend, 1, 100);
+    const many = expectedAverageSpend(spend, 50, 100);
+    expect(few).toBeGreaterThan(populationMean);
+    expect(many).toBeGreaterThan(few);
+    expect(many).toBeLessThan(100);
+  });
+
+  it("predicts a customer over 90 and 365 days", () => {
+    const history: Pick<CustomerSummary, "frequency" | "recency" | "T" | "monetaryValue"> = {
+      frequency: 2,
+      recency: 30.43,
+      T: 38.86,
+      monetaryValue: 22.35,
+    };
+    const prediction = predictCustomer(params, spend, history, [90 / 7, 365 / 7]);
+    expect(prediction.probabilityAlive).toBeCloseTo(probabilityAlive(params, 2, 30.43, 38.86), 12);
+    const [quarter, year] = prediction.horizons;
+    expect(year!.expectedTransactions).toBeGreaterThan(quarter!.expectedTransactions);
+    expect(year!.expectedSpend).toBeCloseTo(year!.expectedTransactions * prediction.expectedAverageSpend, 10);
+  });
+});
+
+describe("special functions", () => {
+  it("computes log-gamma accurately", () => {
+    expect(logGamma(0.5)).toBeCloseTo(0.5 * Math.log(Math.PI), 13);
+    expect(logGamma(10)).toBeCloseTo(Math.log(362880), 12);
+    expect(logGamma(1e-8)).toBeCloseTo(-Math.log(1e-8) - 0.5772156649e-8, 8);
+    // Stirling's series for a large argument.
+    const x = 1e6;
+    expect(logGamma(x)).toBeCloseTo((x - 0.5) * Math.log(x) - x + 0.5 * Math.log(2 * Math.PI) + 1 / (12 * x), 5);
+  });
+
+  it("sums the hypergeometric series against closed forms", () => {
+    expect(hyp2f1(1, 1, 2, 0.9)).toBeCloseTo(-Math.log(0.1) / 0.9, 12);
+    expect(hyp2f1(2.5, 3, 3, 0.7)).toBeCloseTo(0.3 ** -2.5, 10);
+    expect(hyp2f1(0.5, 1, 1.5, 0.99)).toBeCloseTo(Math.atanh(Math.sqrt(0.99)) / Math.sqrt(0.99), 10);
+  });
+});

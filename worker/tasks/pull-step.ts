@@ -1,0 +1,54 @@
+import type { Task } from "graphile-worker";
+import { logger } from "../../app/logger.server";
+import { finishStep, getStep, updateStep, type PullTrigger } from "../../app/models/pulls.server";
+import { PermanentShopifyError } from "../../app/services/admin-api.server";
+import { jobPayloads } from "../../app/services/jobs.server";
+import { enqueuePullStep } from "../../app/services/pull-jobs.server";
+import { runBulkStep, runPaginatedStep, StepCancelled } from "../../app/services/pull-runner.server";
+
+const STEP_TIMEOUT_MS = Number(process.env.PULL_STEP_TIMEOUT_MS ?? 2 * 3_600_000);
+
+/**
+ * Pulls one resource of one shop. Transient failures (5xx, network,
+ * THROTTLED) are retried by graphile-worker with exponential backoff;
+ * permanent ones end the step with a clear error; a bulk operation still
+ * running reschedules this job (the bulk_operations/finish webhook brings it
+ * forward).
+ */
+export const pullStep: Task = async (rawPayload, helpers) => {
+  const { stepId } = jobPayloads["pull-step"].parse(rawPayload);
+  const step = await getStep(stepId);
+  if (!step || ["succeeded", "failed", "cancelled"].includes(step.status)) return;
+  const startedAt = step.startedAt ?? new Date();
+  if (step.status !== "running") await updateStep(step.id, { status: "running", startedAt });
+  const context = {
+    signal: helpers.abortSignal ?? new AbortController().signal,
+    deadline: startedAt.getTime() + STEP_TIMEOUT_MS,
+  };
+  const log = { shop: step.shop, resource: step.resource, mode: step.mode, pullId: step.pullId };
+
+  try {
+    const outcome = step.mode === "bulk" ? await runBulkStep(step, context) : await runPaginatedStep(step, context);
+    if (outcome.kind === "waiting") {
+      await enqueuePullStep(step, step.pull.trigger as PullTrigger, new Date(Date.now() + outcome.retryInMs));
+      return;
+    }
+    await finishStep(step, outcome.kind === "cancelled" ? "cancelled" : "succeeded");
+    logger.info(log, `pull step ${outcome.kind === "cancelled" ? "cancelled" : "finished"}`);
+  } catch (error) {
+    if (error instanceof StepCancelled) {
+      await finishStep(step, "cancelled");
+      logger.info(log, "pull step cancelled");
+      return;
+    }
+    const message = error instanceof Error ? error.message : String(error);
+    const lastAttempt = helpers.job.attempts >= helpers.job.max_attempts;
+    if (error instanceof PermanentShopifyError || lastAttempt) {
+      await finishStep(step, "failed", message);
+      logger.warn({ ...log, error: message }, "pull step failed");
+      return;
+    }
+    await updateStep(step.id, { error: `retrying: ${message}` });
+    throw error;
+  }
+};
