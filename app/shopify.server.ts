@@ -6,7 +6,7 @@ import { logger } from "./logger.server";
 import { createPull, hasActivePull, hasSucceededFullPull } from "./models/pulls.server";
 import { recordInstall } from "./models/shop.server";
 import { EncryptedSessionStorage } from "./services/session-storage.server";
-import { enqueueJob } from "./services/jobs.server";
+import { enqueueJob, JobPriority, shopKey } from "./services/jobs.server";
 
 const config = loadConfig();
 
@@ -56,7 +56,7 @@ const shopify = shopifyApp({
         await enqueueJob(
           "shop-details-sync",
           { shop: session.shop },
-          { jobKey: `shop-details-sync:${session.shop}`, priority: 0 },
+          { jobKey: `shop-details-sync:${shopKey(session.shop)}`, priority: JobPriority.install },
           tx,
         );
         logger.info({ shop: session.shop, firstInstall }, "app installed or token renewed");

@@ -4,6 +4,8 @@ import { pullScheduled } from "./tasks/pull-scheduled";
 import { pullStart } from "./tasks/pull-start";
 import { pullStep } from "./tasks/pull-step";
 import { shopDetailsSync } from "./tasks/shop-details-sync";
+import { syncRecordsTask } from "./tasks/sync-records";
+import { webhookProcess } from "./tasks/webhook-process";
 
 /** Every task the worker runs, one file each under worker/tasks. */
 export const taskList: Record<TaskName, TaskList[string]> = {
@@ -11,4 +13,6 @@ export const taskList: Record<TaskName, TaskList[string]> = {
   "pull-start": pullStart,
   "pull-step": pullStep,
   "pull-scheduled": pullScheduled,
+  "webhook-process": webhookProcess,
+  "sync-records": syncRecordsTask,
 };

@@ -153,3 +153,24 @@ export async function shopsForScheduledPull(): Promise<string[]> {
   });
   return shops.map((shop) => shop.domain);
 }
+
+/** On uninstall: every queued or running pull of the shop stops and is recorded as cancelled. */
+export async function cancelActivePulls(shop: string) {
+  const active = await prisma.dataPull.findMany({
+    where: { shop, status: { in: ["queued", "running"] } },
+    include: { steps: true },
+  });
+  for (const pull of active) {
+    await prisma.dataPull.update({ where: { id: pull.id }, data: { cancelRequestedAt: new Date() } });
+    for (const step of pull.steps.filter((s) => s.status === "queued")) {
+      await prisma.$executeRaw`SELECT graphile_worker.remove_job(${`pull-step:${step.id}`})`;
+      await finishStep(step, "cancelled");
+    }
+    if (pull.status === "queued") {
+      await prisma.dataPull.updateMany({
+        where: { id: pull.id, status: "queued" },
+        data: { status: "cancelled", finishedAt: new Date() },
+      });
+    }
+  }
+}

@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import type { Prisma, PrismaClient } from "@prisma/client";
 import { z } from "zod";
 import prisma from "../db.server";
@@ -12,10 +13,27 @@ export const jobPayloads = {
   "pull-start": z.object({ pullId: z.uuid() }),
   "pull-step": z.object({ stepId: z.uuid() }),
   "pull-scheduled": z.object({}).passthrough(),
+  "webhook-process": z.object({ deliveryId: z.uuid() }),
+  "sync-records": z.object({
+    shop: z.string().min(1),
+    resource: z.enum(["customers", "products", "orders"]),
+    ids: z
+      .array(z.string().regex(/^gid:\/\/shopify\/\w+\/\d+$/))
+      .min(1)
+      .max(250),
+  }),
 } as const;
 
 export type TaskName = keyof typeof jobPayloads;
 export type JobPayload<Name extends TaskName> = z.infer<(typeof jobPayloads)[Name]>;
+
+/**
+ * A shop's name inside queue names and job keys. Hashed, so that once a shop
+ * is redacted no row of the job queue mentions it.
+ */
+export function shopKey(shop: string) {
+  return createHash("sha256").update(shop).digest("hex").slice(0, 20);
+}
 
 /** Lower runs first, as in graphile-worker. */
 export const JobPriority = { merchant: 0, install: 5, scheduled: 10 } as const;

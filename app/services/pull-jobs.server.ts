@@ -1,6 +1,6 @@
 import type { Prisma } from "@prisma/client";
 import { priorityFor, stepsOfBulkOperation, type PullTrigger } from "../models/pulls.server";
-import { enqueueJob } from "./jobs.server";
+import { enqueueJob, shopKey } from "./jobs.server";
 
 /** Enqueues (or brings forward) the job of a pull step. The job key keeps one job per step. */
 export function enqueuePullStep(
@@ -14,7 +14,7 @@ export function enqueuePullStep(
     { stepId: step.id },
     {
       jobKey: `pull-step:${step.id}`,
-      queueName: `pull:${step.shop}`,
+      queueName: `pull:${shopKey(step.shop)}`,
       priority: priorityFor(trigger),
       runAt,
       maxAttempts: 8,

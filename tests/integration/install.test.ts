@@ -1,6 +1,7 @@
 import { PrismaPg } from "@prisma/adapter-pg";
 import { PrismaClient } from "@prisma/client";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { shopKey } from "../../app/services/jobs.server";
 import { createSimulator } from "../../simulator/server";
 import { TEST_APP } from "../helpers/app-env";
 import { startAppServer, startWorker, waitFor, type RunningProcess } from "../helpers/processes";
@@ -77,7 +78,7 @@ describe("install through token exchange", () => {
     const jobs = await prisma.$queryRaw<{ task_identifier: string; payload: unknown }[]>`
       SELECT t.identifier AS task_identifier, j.payload
       FROM graphile_worker._private_jobs j JOIN graphile_worker._private_tasks t ON t.id = j.task_id
-      WHERE j.key = ${`shop-details-sync:${shop}`}`;
+      WHERE j.key = ${`shop-details-sync:${shopKey(shop)}`}`;
     expect(jobs).toEqual([{ task_identifier: "shop-details-sync", payload: { shop } }]);
   });
 

@@ -1,0 +1,145 @@
+import { createHash } from "node:crypto";
+import type { Prisma } from "@prisma/client";
+import prisma from "../db.server";
+import { shopKey } from "../services/jobs.server";
+
+/**
+ * The privacy (GDPR) obligations: hand over what the app holds about a
+ * customer, erase a customer, erase a shop. Tables added later that hold
+ * shop or customer data register here; a test fails when one is forgotten.
+ */
+
+/** Every table with a "shop" column, children before parents. */
+export const SHOP_SCOPED_TABLES = [
+  "OrderLineItem",
+  "OrderTransaction",
+  "Order",
+  "ProductVariant",
+  "Product",
+  "Customer",
+  "DataPullStep",
+  "DataPull",
+  "DataRequest",
+  "WebhookDelivery",
+  "Session",
+  "RedactionRecord",
+] as const;
+
+const hash = (value: string) => createHash("sha256").update(value).digest("hex");
+
+export interface CustomerSubject {
+  shop: string;
+  customerId: number;
+  email?: string | null;
+  phone?: string | null;
+  ordersToRedact?: number[];
+}
+
+const customerGid = (id: number) => `gid://shopify/Customer/${id}`;
+
+async function ordersOf(tx: Prisma.TransactionClient, subject: CustomerSubject) {
+  const orderGids = (subject.ordersToRedact ?? []).map((id) => `gid://shopify/Order/${id}`);
+  const orders = await tx.order.findMany({
+    where: {
+      shop: subject.shop,
+      OR: [
+        { customerId: customerGid(subject.customerId) },
+        { id: { in: orderGids } },
+        ...(subject.email ? [{ email: { equals: subject.email, mode: "insensitive" as const } }] : []),
+      ],
+    },
+    select: { id: true },
+  });
+  return orders.map((order) => order.id);
+}
+
+/** customers/data_request: everything the app holds about the customer, as one JSON document. */
+export async function buildCustomerExport(subject: CustomerSubject) {
+  return prisma.$transaction(async (tx) => {
+    const orderIds = await ordersOf(tx, subject);
+    const [customer, orders, lineItems, transactions] = await Promise.all([
+      tx.customer.findUnique({ where: { shop_id: { shop: subject.shop, id: customerGid(subject.customerId) } } }),
+      tx.order.findMany({ where: { shop: subject.shop, id: { in: orderIds } }, orderBy: { processedAt: "asc" } }),
+      tx.orderLineItem.findMany({ where: { shop: subject.shop, orderId: { in: orderIds } } }),
+      tx.orderTransaction.findMany({ where: { shop: subject.shop, orderId: { in: orderIds } } }),
+    ]);
+    return {
+      generatedAt: new Date().toISOString(),
+      shop: subject.shop,
+      customer,
+      orders: orders.map((order) => ({
+        ...order,
+        lineItems: lineItems.filter((item) => item.orderId === order.id),
+        transactions: transactions.filter((transaction) => transaction.orderId === order.id),
+      })),
+      // Filled in as the features that hold such data exist: pixel events, segment memberships, AI outputs.
+      pixelEvents: [],
+      segmentMemberships: [],
+      aiOutputs: [],
+    };
+  });
+}
+
+/**
+ * customers/redact: erase the customer's personal data everywhere. Orders
+ * stay for aggregate statistics with every personal field and link removed.
+ */
+export async function redactCustomer(subject: CustomerSubject) {
+  const gid = customerGid(subject.customerId);
+  return prisma.$transaction(async (tx) => {
+    const orderIds = await ordersOf(tx, subject);
+    let rows = 0;
+    rows += (await tx.customer.deleteMany({ where: { shop: subject.shop, id: gid } })).count;
+    rows += (
+      await tx.order.updateMany({
+        where: { shop: subject.shop, id: { in: orderIds } },
+        data: {
+          customerId: null,
+          email: null,
+          phone: null,
+          shippingName: null,
+          shippingAddress1: null,
+          shippingCity: null,
+          shippingZip: null,
+          shippingCountry: null,
+        },
+      })
+    ).count;
+    rows += (await tx.dataRequest.deleteMany({ where: { shop: subject.shop, customerId: gid } })).count;
+    // Webhook payloads that name the customer (their own redact request included) keep no trace of them.
+    const needles = [String(subject.customerId), subject.email, subject.phone].filter((value): value is string =>
+      Boolean(value),
+    );
+    for (const needle of needles) {
+      rows += await tx.$executeRaw`
+        UPDATE "WebhookDelivery" SET payload = '{"redacted": true}'::jsonb
+        WHERE shop = ${subject.shop} AND strpos(lower(payload::text), lower(${needle})) > 0`;
+    }
+    await tx.redactionRecord.create({
+      data: { shop: subject.shop, kind: "customer", subjectHash: hash(`${subject.shop}|${gid}`), rowsRedacted: rows },
+    });
+    return { rows, orders: orderIds.length };
+  });
+}
+
+/** shop/redact: delete every row of the shop, its queued jobs included. */
+export async function redactShop(shop: string) {
+  return prisma.$transaction(async (tx) => {
+    let rows = 0;
+    for (const table of SHOP_SCOPED_TABLES) {
+      rows += await tx.$executeRawUnsafe(`DELETE FROM "${table}" WHERE shop = $1`, shop);
+    }
+    rows += await tx.$executeRaw`DELETE FROM "Shop" WHERE domain = ${shop}`;
+    const key = shopKey(shop);
+    // Queued jobs of the shop (the job running this redaction is locked, and finishes by itself).
+    rows += await tx.$executeRaw`
+      DELETE FROM graphile_worker._private_jobs j USING graphile_worker._private_job_queues q
+      WHERE j.job_queue_id = q.id AND q.queue_name IN (${`pull:${key}`}, ${`webhooks:${key}`}) AND j.locked_at IS NULL`;
+    rows +=
+      await tx.$executeRaw`DELETE FROM graphile_worker._private_jobs WHERE key = ${`shop-details-sync:${key}`} AND locked_at IS NULL`;
+    await tx.redactionRecord.create({
+      data: { shop: null, kind: "shop", subjectHash: hash(shop), rowsRedacted: rows },
+    });
+    return { rows };
+  });
+}

@@ -1,0 +1,373 @@
+/**
+ * `npm run bench:pull`: a full bulk pull of a simulated store of 50k customers,
+ * 10k products and 300k orders (about 1M line items) through the real worker,
+ * against plain COPY of the same rows into the same tables, measured in the
+ * same run; then the same for a store four times smaller, and a paginated
+ * pull of the small store's customers and products to measure pacing.
+ * Prints progress to stderr and, last, one JSON line.
+ */
+import { readFileSync } from "node:fs";
+import { Readable } from "node:stream";
+import { pipeline } from "node:stream/promises";
+import pg from "pg";
+import { from as copyFrom } from "pg-copy-streams";
+import { createDatabaseIfMissing, ensureDatabase, migrate } from "../scripts/database";
+import { startProcess } from "../tests/helpers/processes";
+import { createSimulator } from "../simulator/server";
+import { formatCents, StoreGenerator, storeSpec, type StoreSizeName } from "../simulator/generator";
+import { gid } from "../simulator/shop-data";
+
+const API = { apiKey: "bench-key", apiSecret: "bench-secret-not-for-production" };
+const KEYS = "bench:YmVuY2gta2V5LTMyLWJ5dGVzLWxvbmctZm9yLWFlcyE=";
+const STORE_END = new Date("2026-11-01T00:00:00Z");
+const log = (line: string) => process.stderr.write(`${line}\n`);
+
+const server = await ensureDatabase({ dataDir: ".data/postgres-bench", port: 54331, database: "postgres", log });
+
+async function freshDatabase(name: string) {
+  const admin = new URL(server.url);
+  const client = new pg.Client({ connectionString: admin.toString() });
+  await client.connect();
+  await client.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
+  await client.end();
+  await createDatabaseIfMissing(admin.toString(), name);
+  const url = new URL(server.url);
+  url.pathname = `/${name}`;
+  await migrate(url.toString());
+  return url.toString();
+}
+
+function peakRssMb(pid: number) {
+  const status = readFileSync(`/proc/${pid}/status`, "utf8");
+  return Math.round(Number(/VmHWM:\s+(\d+)/.exec(status)![1]) / 1024);
+}
+
+async function runPull(
+  size: StoreSizeName,
+  mode: "bulk" | "paginated",
+  options: { resources?: string[]; restoreRate?: number; bucketSize?: number } = {},
+) {
+  const databaseUrl = await freshDatabase(`bench_pull_${size}_${mode}`);
+  const simulator = createSimulator({
+    ...API,
+    scopes: "read_customers,read_orders,read_products",
+    dataDir: ".data/bench-simulator",
+    restoreRate: options.restoreRate ?? 100,
+    bucketSize: options.bucketSize ?? 2000,
+  });
+  const shop = `bench-${size}.myshopify.com`;
+  simulator.store.addShop({ domain: shop, size, storeEnd: STORE_END.toISOString() });
+  const simulatorUrl = await simulator.listen();
+  const token = simulator.store.issueToken("offline", shop, "read_customers,read_orders,read_products", null).token;
+  const env = {
+    NODE_ENV: "production",
+    LOG_LEVEL: "warn",
+    DATABASE_URL: databaseUrl,
+    SHOPIFY_API_KEY: API.apiKey,
+    SHOPIFY_API_SECRET: API.apiSecret,
+    SHOPIFY_APP_URL: "https://bench.example",
+    TOKEN_ENCRYPTION_KEYS: KEYS,
+    SHOPIFY_SIMULATOR_URL: simulatorUrl,
+    BULK_POLL_INTERVAL_MS: "250",
+  };
+  // The app's own code stores the session and starts the pull, in a helper process with these settings.
+  const seeded = startProcess("bench/seed-install.ts", {
+    ...env,
+    BENCH_SHOP: shop,
+    BENCH_TOKEN: token,
+    BENCH_MODE: mode,
+    BENCH_RESOURCES: (options.resources ?? []).join(","),
+  });
+  const created = await seeded.waitForLog((line) => line.msg === "bench pull created", 60_000);
+  await seeded.stop();
+  const worker = startProcess("worker/index.ts", env);
+  const db = new pg.Client({ connectionString: databaseUrl });
+  await db.connect();
+  const started = performance.now();
+  let status = "queued";
+  while (!["succeeded", "failed", "cancelled"].includes(status)) {
+    await new Promise((resolve) => setTimeout(resolve, 250));
+    status = (await db.query(`SELECT status FROM "DataPull" WHERE id = $1`, [created.pullId])).rows[0].status;
+  }
+  const seconds = (performance.now() - started) / 1000;
+  if (status !== "succeeded") {
+    const steps = await db.query(`SELECT resource, status, error FROM "DataPullStep" WHERE "pullId" = $1`, [
+      created.pullId,
+    ]);
+    throw new Error(`bench pull ${status}: ${JSON.stringify(steps.rows)}\n${worker.output().slice(-2000)}`);
+  }
+  const rss = peakRssMb(worker.child.pid!);
+  // Shopify's own export time is not the app's: per step, the import runs from the
+  // moment its bulk operation completed to the moment the step finished.
+  const steps = (
+    await db.query(`SELECT "bulkOperationId", "finishedAt" FROM "DataPullStep" WHERE "pullId" = $1`, [created.pullId])
+  ).rows as {
+    bulkOperationId: string | null;
+    finishedAt: Date;
+  }[];
+  const operations = simulator.runtime(shop)!.bulkOperations;
+  let importSeconds = 0;
+  for (const step of steps) {
+    const completedAt = step.bulkOperationId ? operations.get(step.bulkOperationId)?.completedAt : null;
+    if (completedAt) importSeconds += (step.finishedAt.getTime() - Date.parse(completedAt)) / 1000;
+  }
+  await worker.stop();
+  const counts = (
+    await db.query(`SELECT (SELECT count(*) FROM "Customer") + (SELECT count(*) FROM "Product") + (SELECT count(*) FROM "ProductVariant")
+      + (SELECT count(*) FROM "Order") + (SELECT count(*) FROM "OrderLineItem") + (SELECT count(*) FROM "OrderTransaction") AS records`)
+  ).rows[0].records;
+  const runtime = simulator.runtime(shop)!;
+  await db.end();
+  await simulator.close();
+  return {
+    records: Number(counts),
+    seconds,
+    importSeconds: importSeconds || seconds,
+    peakRssMb: rss,
+    counters: runtime.counters,
+    restoreRate: options.restoreRate ?? 100,
+    bucketSize: options.bucketSize ?? 2000,
+  };
+}
+
+/** The reference: the same rows, generated and loaded with plain COPY into the same tables. */
+async function copyReference(size: StoreSizeName) {
+  const databaseUrl = await freshDatabase(`bench_copy_${size}`);
+  const generator = new StoreGenerator(storeSpec(size, { end: STORE_END }));
+  const client = new pg.Client({ connectionString: databaseUrl });
+  await client.connect();
+  const shop = `bench-${size}.myshopify.com`;
+  const csv = (values: (string | number | null)[]) =>
+    `${values.map((value) => (value === null ? "" : `"${String(value).replaceAll('"', '""')}"`)).join(",")}\n`;
+  const copy = async (table: string, columns: string[], rows: Iterable<string>) =>
+    pipeline(
+      Readable.from(rows),
+      client.query(copyFrom(`COPY "${table}" (${columns.map((c) => `"${c}"`).join(",")}) FROM STDIN (FORMAT csv)`)),
+    );
+  const started = performance.now();
+  await copy(
+    "Customer",
+    [
+      "shop",
+      "id",
+      "legacyId",
+      "firstName",
+      "lastName",
+      "email",
+      "phone",
+      "tags",
+      "numberOfOrders",
+      "amountSpent",
+      "currencyCode",
+      "city",
+      "countryCode",
+      "shopifyCreatedAt",
+      "shopifyUpdatedAt",
+    ],
+    (function* () {
+      for (const c of generator.customers())
+        yield csv([
+          shop,
+          gid("Customer", c.id),
+          c.id,
+          c.firstName,
+          c.lastName,
+          c.email,
+          c.phone,
+          `{${c.tags.join(",")}}`,
+          0,
+          "0.00",
+          "USD",
+          c.defaultAddress.city,
+          c.defaultAddress.countryCode,
+          c.createdAt.toISOString(),
+          c.updatedAt.toISOString(),
+        ]);
+    })(),
+  );
+  await copy(
+    "Product",
+    [
+      "shop",
+      "id",
+      "legacyId",
+      "title",
+      "handle",
+      "description",
+      "productType",
+      "vendor",
+      "tags",
+      "status",
+      "shopifyCreatedAt",
+      "shopifyUpdatedAt",
+    ],
+    (function* () {
+      for (const p of generator.products())
+        yield csv([
+          shop,
+          gid("Product", p.id),
+          p.id,
+          p.title,
+          p.handle,
+          p.description,
+          p.productType,
+          p.vendor,
+          `{${p.tags.join(",")}}`,
+          p.status,
+          p.createdAt.toISOString(),
+          p.updatedAt.toISOString(),
+        ]);
+    })(),
+  );
+  await copy(
+    "ProductVariant",
+    ["shop", "id", "productId", "title", "sku", "price"],
+    (function* () {
+      for (const p of generator.products())
+        for (const v of p.variants)
+          yield csv([
+            shop,
+            gid("ProductVariant", v.id),
+            gid("Product", p.id),
+            v.title,
+            v.sku,
+            formatCents(v.priceCents),
+          ]);
+    })(),
+  );
+  await copy(
+    "Order",
+    [
+      "shop",
+      "id",
+      "legacyId",
+      "name",
+      "customerId",
+      "email",
+      "currencyCode",
+      "totalPrice",
+      "totalRefunded",
+      "processedAt",
+      "shopifyCreatedAt",
+      "shopifyUpdatedAt",
+    ],
+    (function* () {
+      for (const o of generator.orders())
+        yield csv([
+          shop,
+          gid("Order", o.id),
+          o.id,
+          o.name,
+          o.customerIndex === null ? null : gid("Customer", generator.customer(o.customerIndex).id),
+          o.email,
+          "USD",
+          formatCents(o.totalCents),
+          formatCents(o.refundedCents),
+          o.processedAt.toISOString(),
+          o.createdAt.toISOString(),
+          o.updatedAt.toISOString(),
+        ]);
+    })(),
+  );
+  await copy(
+    "OrderLineItem",
+    [
+      "shop",
+      "id",
+      "orderId",
+      "productId",
+      "variantId",
+      "title",
+      "quantity",
+      "originalUnitPrice",
+      "totalDiscount",
+      "discountedTotal",
+    ],
+    (function* () {
+      for (const o of generator.orders())
+        for (const l of o.lineItems)
+          yield csv([
+            shop,
+            gid("LineItem", l.id),
+            gid("Order", o.id),
+            gid("Product", l.productId),
+            gid("ProductVariant", l.variantId),
+            l.title,
+            l.quantity,
+            formatCents(l.unitPriceCents),
+            formatCents(l.discountCents),
+            formatCents(l.unitPriceCents * l.quantity - l.discountCents),
+          ]);
+    })(),
+  );
+  await copy(
+    "OrderTransaction",
+    ["shop", "id", "orderId", "kind", "status", "amount"],
+    (function* () {
+      for (const o of generator.orders())
+        for (const t of o.transactions)
+          yield csv([
+            shop,
+            gid("OrderTransaction", t.id),
+            gid("Order", o.id),
+            t.kind,
+            t.status,
+            formatCents(t.amountCents),
+          ]);
+    })(),
+  );
+  const seconds = (performance.now() - started) / 1000;
+  const records = Number(
+    (
+      await client.query(
+        `SELECT (SELECT count(*) FROM "Customer") + (SELECT count(*) FROM "Product") + (SELECT count(*) FROM "ProductVariant") + (SELECT count(*) FROM "Order") + (SELECT count(*) FROM "OrderLineItem") + (SELECT count(*) FROM "OrderTransaction") AS n`,
+      )
+    ).rows[0].n,
+  );
+  await client.end();
+  return { records, seconds };
+}
+
+try {
+  log("reference: plain COPY of the 300k-order store…");
+  const reference = await copyReference("bench");
+  log(`  ${reference.records} rows in ${reference.seconds.toFixed(1)} s`);
+  log("bulk pull of the 300k-order store through the worker…");
+  const large = await runPull("bench", "bulk");
+  log(
+    `  ${large.records} rows in ${large.seconds.toFixed(1)} s end to end, ${large.importSeconds.toFixed(1)} s importing; worker peak RSS ${large.peakRssMb} MB`,
+  );
+  log("bulk pull of the 75k-order store…");
+  const small = await runPull("benchSmall", "bulk");
+  log(`  ${small.records} rows in ${small.seconds.toFixed(1)} s, worker peak RSS ${small.peakRssMb} MB`);
+  log("paginated pull of the small store's customers and products (restore rate 1000 points/s)…");
+  const paginated = await runPull("benchSmall", "paginated", {
+    resources: ["customers", "products"],
+    restoreRate: 1000,
+    bucketSize: 2000,
+  });
+  const usable = paginated.restoreRate * paginated.seconds;
+  const restoreUsed = Math.max(0, paginated.counters.pointsSpent - paginated.bucketSize) / usable;
+  log(
+    `  ${paginated.records} rows in ${paginated.seconds.toFixed(1)} s, ${paginated.counters.throttled} THROTTLED, ${(restoreUsed * 100).toFixed(1)}% of the restore rate used`,
+  );
+  // The app's part of a bulk pull: download, parse, check and write (Shopify's export time excluded).
+  const recordsPerSecond = large.records / large.importSeconds;
+  const copyPerSecond = reference.records / reference.seconds;
+  process.stdout.write(
+    `${JSON.stringify({
+      records: large.records,
+      seconds: Math.round(large.seconds * 10) / 10,
+      import_seconds: Math.round(large.importSeconds * 10) / 10,
+      records_per_s: Math.round(recordsPerSecond),
+      copy_records_per_s: Math.round(copyPerSecond),
+      ratio_to_copy: Math.round((recordsPerSecond / copyPerSecond) * 100) / 100,
+      peak_rss_mb: large.peakRssMb,
+      small_peak_rss_mb: small.peakRssMb,
+      paginated_throttled: paginated.counters.throttled,
+      paginated_restore_rate_used: Math.round(restoreUsed * 100) / 100,
+    })}\n`,
+  );
+} finally {
+  await server.stop();
+}
