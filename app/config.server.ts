@@ -53,6 +53,17 @@ const configSchema = z.object({
     .int()
     .min(1024)
     .default(5 * 1024 * 1024),
+  // Data pulls: how often a waiting bulk operation is polled when its webhook has not come, and
+  // how long one resource of a pull may run before it fails as timed out.
+  BULK_POLL_INTERVAL_MS: z.coerce.number().int().min(100).default(10_000),
+  PULL_STEP_TIMEOUT_MS: z.coerce
+    .number()
+    .int()
+    .min(1000)
+    .default(2 * 3_600_000),
+  // Workers: heartbeat period, and silence after which a worker counts as dead and its jobs are released.
+  WORKER_HEARTBEAT_MS: z.coerce.number().int().min(100).default(15_000),
+  WORKER_STALE_AFTER_MS: z.coerce.number().int().min(500).default(60_000),
   // Set only for local development and tests: points the transport to
   // *.myshopify.com (and the App Bridge script) at the simulated store.
   SHOPIFY_SIMULATOR_URL: z.url({ protocol: /^https?$/ }).optional(),

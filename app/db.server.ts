@@ -27,3 +27,19 @@ if (process.env.NODE_ENV !== "production") {
 }
 
 export default prisma;
+
+/** Runs `work` in one transaction on a pooled pg client; rolls back if it throws. */
+export async function withPgTransaction<T>(work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+  const client = await pgPool.connect();
+  try {
+    await client.query("BEGIN");
+    const result = await work(client);
+    await client.query("COMMIT");
+    return result;
+  } catch (error) {
+    await client.query("ROLLBACK").catch(() => {});
+    throw error;
+  } finally {
+    client.release();
+  }
+}

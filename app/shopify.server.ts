@@ -51,7 +51,7 @@ const shopify = shopifyApp({
   },
   hooks: {
     afterAuth: async ({ session }) => {
-      await prisma.$transaction(async (tx) => {
+      const installed = await prisma.$transaction(async (tx) => {
         const { firstInstall } = await recordInstall(tx, session.shop, session.scope ?? "");
         await enqueueJob(
           "shop-details-sync",
@@ -60,9 +60,11 @@ const shopify = shopifyApp({
           tx,
         );
         logger.info({ shop: session.shop, firstInstall }, "app installed or token renewed");
+        return firstInstall;
       });
-      // A new merchant sees data without asking: the first full pull starts by itself.
-      if (!(await hasSucceededFullPull(session.shop)) && !(await hasActivePull(session.shop))) {
+      // A new (or returning) merchant sees data without asking: a full pull starts by itself.
+      const needsData = installed || !(await hasSucceededFullPull(session.shop));
+      if (needsData && !(await hasActivePull(session.shop))) {
         await createPull({ shop: session.shop, kind: "full", trigger: "install" });
       }
     },

@@ -27,6 +27,7 @@ const server = await ensureDatabase({ dataDir: ".data/postgres-bench", port: 543
 async function freshDatabase(name: string) {
   const admin = new URL(server.url);
   const client = new pg.Client({ connectionString: admin.toString() });
+  client.on("error", (error) => log(`admin client: ${error.message}`));
   await client.connect();
   await client.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
   await client.end();
@@ -47,7 +48,7 @@ async function runPull(
   mode: "bulk" | "paginated",
   options: { resources?: string[]; restoreRate?: number; bucketSize?: number } = {},
 ) {
-  const databaseUrl = await freshDatabase(`bench_pull_${size}_${mode}`);
+  const databaseUrl = await freshDatabase(`bench_pull_${size.toLowerCase()}_${mode}`);
   const simulator = createSimulator({
     ...API,
     scopes: "read_customers,read_orders,read_products",
@@ -55,7 +56,7 @@ async function runPull(
     restoreRate: options.restoreRate ?? 100,
     bucketSize: options.bucketSize ?? 2000,
   });
-  const shop = `bench-${size}.myshopify.com`;
+  const shop = `bench-${size.toLowerCase()}.myshopify.com`;
   simulator.store.addShop({ domain: shop, size, storeEnd: STORE_END.toISOString() });
   const simulatorUrl = await simulator.listen();
   const token = simulator.store.issueToken("offline", shop, "read_customers,read_orders,read_products", null).token;
@@ -82,6 +83,7 @@ async function runPull(
   await seeded.stop();
   const worker = startProcess("worker/index.ts", env);
   const db = new pg.Client({ connectionString: databaseUrl });
+  db.on("error", (error) => log(`bench client (${databaseUrl.split("/").pop()}): ${error.message}`));
   await db.connect();
   const started = performance.now();
   let status = "queued";
@@ -132,11 +134,12 @@ async function runPull(
 
 /** The reference: the same rows, generated and loaded with plain COPY into the same tables. */
 async function copyReference(size: StoreSizeName) {
-  const databaseUrl = await freshDatabase(`bench_copy_${size}`);
+  const databaseUrl = await freshDatabase(`bench_copy_${size.toLowerCase()}`);
   const generator = new StoreGenerator(storeSpec(size, { end: STORE_END }));
   const client = new pg.Client({ connectionString: databaseUrl });
+  client.on("error", (error) => log(`copy client: ${error.message}`));
   await client.connect();
-  const shop = `bench-${size}.myshopify.com`;
+  const shop = `bench-${size.toLowerCase()}.myshopify.com`;
   const csv = (values: (string | number | null)[]) =>
     `${values.map((value) => (value === null ? "" : `"${String(value).replaceAll('"', '""')}"`)).join(",")}\n`;
   const copy = async (table: string, columns: string[], rows: Iterable<string>) =>
@@ -329,6 +332,15 @@ async function copyReference(size: StoreSizeName) {
 }
 
 try {
+  log("paginated pull of the small store's customers and products (restore rate 1000 points/s)…");
+  const paginated = await runPull("benchSmall", "paginated", {
+    resources: ["customers", "products"],
+    restoreRate: 1000,
+    bucketSize: 2000,
+  });
+  log("bulk pull of the 75k-order store…");
+  const small = await runPull("benchSmall", "bulk");
+  log(`  ${small.records} rows in ${small.seconds.toFixed(1)} s, worker peak RSS ${small.peakRssMb} MB`);
   log("reference: plain COPY of the 300k-order store…");
   const reference = await copyReference("bench");
   log(`  ${reference.records} rows in ${reference.seconds.toFixed(1)} s`);
@@ -337,15 +349,6 @@ try {
   log(
     `  ${large.records} rows in ${large.seconds.toFixed(1)} s end to end, ${large.importSeconds.toFixed(1)} s importing; worker peak RSS ${large.peakRssMb} MB`,
   );
-  log("bulk pull of the 75k-order store…");
-  const small = await runPull("benchSmall", "bulk");
-  log(`  ${small.records} rows in ${small.seconds.toFixed(1)} s, worker peak RSS ${small.peakRssMb} MB`);
-  log("paginated pull of the small store's customers and products (restore rate 1000 points/s)…");
-  const paginated = await runPull("benchSmall", "paginated", {
-    resources: ["customers", "products"],
-    restoreRate: 1000,
-    bucketSize: 2000,
-  });
   const usable = paginated.restoreRate * paginated.seconds;
   const restoreUsed = Math.max(0, paginated.counters.pointsSpent - paginated.bucketSize) / usable;
   log(

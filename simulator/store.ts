@@ -76,6 +76,8 @@ export class SimulatorStore {
         Date.UTC(new Date().getUTCFullYear(), new Date().getUTCMonth(), new Date().getUTCDate()),
       ).toISOString(),
       ...shop,
+      // Shopify's domains are lowercase, and the app's library lowercases what it sends.
+      domain: shop.domain.toLowerCase(),
     };
     this.shops.set(complete.domain, complete);
     this.save();

@@ -15,8 +15,8 @@ import { taskList } from "./task-list";
  */
 
 const config = loadConfig();
-const HEARTBEAT_MS = Number(process.env.WORKER_HEARTBEAT_MS ?? 15_000);
-const STALE_AFTER_MS = Number(process.env.WORKER_STALE_AFTER_MS ?? 4 * HEARTBEAT_MS);
+const HEARTBEAT_MS = config.WORKER_HEARTBEAT_MS;
+const STALE_AFTER_MS = config.WORKER_STALE_AFTER_MS;
 // Daily incremental pull for every installed shop, 03:00 UTC. Cron runs once across all workers.
 const CRONTAB = "0 3 * * * pull-scheduled";
 const workerId = `worker-${hostname()}-${process.pid}-${randomUUID().slice(0, 8)}`;

@@ -2,6 +2,7 @@ import type { LoaderFunctionArgs } from "@remix-run/node";
 import { useLoaderData } from "@remix-run/react";
 import { TitleBar } from "@shopify/app-bridge-react";
 import { Badge, BlockStack, Card, InlineStack, Layout, Page, Text } from "@shopify/polaris";
+import { formatDateTime } from "../components/format";
 import { latestWorkerHeartbeat } from "../models/health.server";
 import { getShop } from "../models/shop.server";
 import { authenticate } from "../shopify.server";
@@ -39,12 +40,6 @@ const connectionBadge = {
   uninstalled: <Badge tone="warning">Uninstalled</Badge>,
 } as const;
 
-// Fixed locale and time zone so the server render and the browser agree.
-function formatDate(iso: string | null, timeZone = "UTC") {
-  if (!iso) return "—";
-  return new Intl.DateTimeFormat("en-US", { dateStyle: "medium", timeStyle: "short", timeZone }).format(new Date(iso));
-}
-
 function Row({ label, value }: { label: string; value: React.ReactNode }) {
   return (
     <InlineStack align="space-between" blockAlign="center">
@@ -72,7 +67,10 @@ export default function Dashboard() {
                 {connectionBadge[data.connection]}
               </InlineStack>
               <Row label="Shop" value={data.domain} />
-              <Row label="Installed" value={formatDate(data.installedAt, data.details?.ianaTimezone ?? undefined)} />
+              <Row
+                label="Installed"
+                value={formatDateTime(data.installedAt, data.details?.ianaTimezone ?? undefined)}
+              />
               <Row label="Access scopes" value={`${data.grantedScopes.length} granted`} />
               <Row label="Background worker" value={data.workerOnline ? "Running" : "Not running"} />
             </BlockStack>

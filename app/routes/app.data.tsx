@@ -17,6 +17,7 @@ import {
 } from "@shopify/polaris";
 import { useEffect, useState } from "react";
 import { z } from "zod";
+import { formatDateTime } from "../components/format";
 import { createPull, recentPulls, requestCancel } from "../models/pulls.server";
 import { storeCounts } from "../models/store-data.server";
 import { authenticate } from "../shopify.server";
@@ -193,9 +194,7 @@ export default function DataPage() {
               columnContentTypes={["text", "text", "text", "text", "numeric", "text"]}
               headings={["Requested", "Kind", "Started by", "Status", "Seconds", "Details"]}
               rows={pulls.map((pull) => [
-                new Intl.DateTimeFormat("en-US", { dateStyle: "medium", timeStyle: "short", timeZone: "UTC" }).format(
-                  new Date(pull.requestedAt),
-                ),
+                formatDateTime(pull.requestedAt),
                 `${pull.kind} · ${pull.mode}`,
                 pull.trigger,
                 <Badge key={pull.id} tone={statusTone[pull.status as keyof typeof statusTone]}>

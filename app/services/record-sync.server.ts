@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { pgPool } from "../db.server";
+import { withPgTransaction } from "../db.server";
 import { StoreWriter, type Resource } from "../models/store-data.server";
 import { adminGraphql } from "./admin-api.server";
 import {
@@ -73,16 +73,6 @@ export async function syncRecords(shop: string, resource: Resource, ids: string[
       for (const item of order.lineItems.nodes) writer.add("OrderLineItem", lineItemRow(shop, order.id, item));
     }
   }
-  const client = await pgPool.connect();
-  try {
-    await client.query("BEGIN");
-    await writer.flush(client);
-    await client.query("COMMIT");
-  } catch (error) {
-    await client.query("ROLLBACK").catch(() => {});
-    throw error;
-  } finally {
-    client.release();
-  }
+  await withPgTransaction((client) => writer.flush(client));
   return { found, written: writer.written };
 }

@@ -125,8 +125,12 @@ describe("install through token exchange", () => {
       updated_at: new Date().toISOString(),
     });
     expect(accepted.status).toBe(200);
-    const recorded = await prisma.shop.findUniqueOrThrow({ where: { domain: shop } });
-    expect(recorded.grantedScopes).toBe("read_customers,read_orders");
+    // Processed by the worker, after the 200.
+    await waitFor(
+      () => prisma.shop.findFirst({ where: { domain: shop, grantedScopes: "read_customers,read_orders" } }),
+      20_000,
+      "scopes update",
+    );
 
     const forged = await signedWebhook(
       app.url,

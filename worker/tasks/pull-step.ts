@@ -1,4 +1,5 @@
 import type { Task } from "graphile-worker";
+import { loadConfig } from "../../app/config.server";
 import { logger } from "../../app/logger.server";
 import { finishStep, getStep, updateStep, type PullTrigger } from "../../app/models/pulls.server";
 import { PermanentShopifyError } from "../../app/services/admin-api.server";
@@ -6,7 +7,7 @@ import { jobPayloads } from "../../app/services/jobs.server";
 import { enqueuePullStep } from "../../app/services/pull-jobs.server";
 import { runBulkStep, runPaginatedStep, StepCancelled } from "../../app/services/pull-runner.server";
 
-const STEP_TIMEOUT_MS = Number(process.env.PULL_STEP_TIMEOUT_MS ?? 2 * 3_600_000);
+const STEP_TIMEOUT_MS = loadConfig().PULL_STEP_TIMEOUT_MS;
 
 /**
  * Pulls one resource of one shop. Transient failures (5xx, network,

@@ -1,0 +1,121 @@
+/**
+ * `npm run bench:webhooks`: a burst of 2,000 signed deliveries at
+ * concurrency 50 against the real app server, with a worker processing them.
+ * One delivery in ten repeats an earlier event (as Shopify's duplicates do).
+ * Prints progress to stderr and, last, one JSON line.
+ */
+import { createHmac, randomUUID } from "node:crypto";
+import pg from "pg";
+import { createDatabaseIfMissing, ensureDatabase, migrate } from "../scripts/database";
+import { startAppServer, startWorker } from "../tests/helpers/processes";
+
+const SENT = 2000;
+const CONCURRENCY = 50;
+const SECRET = "bench-secret-not-for-production";
+const SHOP = "bench-webhooks.myshopify.com";
+const log = (line: string) => process.stderr.write(`${line}\n`);
+
+const server = await ensureDatabase({
+  dataDir: ".data/postgres-bench-webhooks",
+  port: 54332,
+  database: "postgres",
+  log,
+});
+try {
+  const admin = new pg.Client({ connectionString: server.url });
+  await admin.connect();
+  await admin.query(`DROP DATABASE IF EXISTS bench_webhooks WITH (FORCE)`);
+  await admin.end();
+  await createDatabaseIfMissing(server.url, "bench_webhooks");
+  const url = new URL(server.url);
+  url.pathname = "/bench_webhooks";
+  const databaseUrl = url.toString();
+  await migrate(databaseUrl);
+  const db = new pg.Client({ connectionString: databaseUrl });
+  await db.connect();
+  await db.query(`INSERT INTO "Shop" (domain, "grantedScopes", "updatedAt") VALUES ($1, 'read_customers', now())`, [
+    SHOP,
+  ]);
+
+  const env = {
+    NODE_ENV: "production",
+    LOG_LEVEL: "warn",
+    DATABASE_URL: databaseUrl,
+    SHOPIFY_API_KEY: "bench-key",
+    SHOPIFY_API_SECRET: SECRET,
+    SHOPIFY_APP_URL: "https://bench.example",
+    TOKEN_ENCRYPTION_KEYS: "bench:YmVuY2gta2V5LTMyLWJ5dGVzLWxvbmctZm9yLWFlcyE=",
+  };
+  const app = await startAppServer(env);
+  const worker = await startWorker(env);
+
+  const events: string[] = [];
+  const deliveries = Array.from({ length: SENT }, (_, i) => {
+    const duplicate = i > 0 && i % 10 === 0;
+    const eventId = duplicate ? events[Math.floor(i / 2)]! : randomUUID();
+    if (!duplicate) events.push(eventId);
+    return {
+      eventId,
+      body: JSON.stringify({
+        id: i,
+        previous: [],
+        current: ["read_customers", `scope_${i}`],
+        updated_at: new Date().toISOString(),
+      }),
+    };
+  });
+  const unique = new Set(deliveries.map((d) => d.eventId)).size;
+  const latencies: number[] = [];
+  let acknowledged = 0;
+  let next = 0;
+  const started = performance.now();
+  await Promise.all(
+    Array.from({ length: CONCURRENCY }, async () => {
+      while (next < deliveries.length) {
+        const delivery = deliveries[next++]!;
+        const sentAt = performance.now();
+        const response = await fetch(`${app.url}/webhooks/app/scopes_update`, {
+          method: "POST",
+          body: delivery.body,
+          headers: {
+            "content-type": "application/json",
+            "user-agent": "Shopify-Captain-Hook",
+            "x-shopify-topic": "app/scopes_update",
+            "x-shopify-shop-domain": SHOP,
+            "x-shopify-api-version": "2026-10",
+            "x-shopify-webhook-id": randomUUID(),
+            "x-shopify-event-id": delivery.eventId,
+            "x-shopify-triggered-at": new Date().toISOString(),
+            "x-shopify-hmac-sha256": createHmac("sha256", SECRET).update(delivery.body).digest("base64"),
+          },
+        });
+        await response.arrayBuffer();
+        latencies.push(performance.now() - sentAt);
+        if (response.status === 200) acknowledged++;
+      }
+    }),
+  );
+  const burstSeconds = (performance.now() - started) / 1000;
+  log(`${acknowledged}/${SENT} acknowledged in ${burstSeconds.toFixed(1)} s; waiting for the worker…`);
+  let processed = 0;
+  const deadline = Date.now() + 120_000;
+  while (Date.now() < deadline) {
+    processed = Number(
+      (await db.query(`SELECT count(*) FROM "WebhookDelivery" WHERE status = 'processed'`)).rows[0].count,
+    );
+    if (processed >= unique) break;
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+  const recorded = Number((await db.query(`SELECT count(*) FROM "WebhookDelivery"`)).rows[0].count);
+  await Promise.all([app.stop(), worker.stop()]);
+  await db.end();
+  latencies.sort((a, b) => a - b);
+  const percentile = (p: number) =>
+    Math.round(latencies[Math.min(latencies.length - 1, Math.floor((p / 100) * latencies.length))]! * 10) / 10;
+  log(`${unique} distinct events, ${recorded} recorded, ${processed} processed`);
+  process.stdout.write(
+    `${JSON.stringify({ sent: SENT, distinct_events: unique, acknowledged, processed, p50_ms: percentile(50), p99_ms: percentile(99), lost: unique - recorded })}\n`,
+  );
+} finally {
+  await server.stop();
+}
