@@ -20,7 +20,7 @@ function createClient() {
 }
 
 const prisma = globalThis.prismaGlobal ?? createClient();
-export const pgPool = globalThis.pgPoolGlobal ?? new pg.Pool({ connectionString: loadConfig().DATABASE_URL, max: 5 });
+export const pgPool = globalThis.pgPoolGlobal ?? new pg.Pool({ connectionString: loadConfig().DATABASE_URL, max: 10 });
 if (process.env.NODE_ENV !== "production") {
   globalThis.prismaGlobal = prisma;
   globalThis.pgPoolGlobal = pgPool;

@@ -134,7 +134,7 @@ export async function redactShop(shop: string) {
     // Queued jobs of the shop (the job running this redaction is locked, and finishes by itself).
     rows += await tx.$executeRaw`
       DELETE FROM graphile_worker._private_jobs j USING graphile_worker._private_job_queues q
-      WHERE j.job_queue_id = q.id AND q.queue_name IN (${`pull:${key}`}, ${`webhooks:${key}`}) AND j.locked_at IS NULL`;
+      WHERE j.job_queue_id = q.id AND q.queue_name = ${`pull:${key}`} AND j.locked_at IS NULL`;
     rows +=
       await tx.$executeRaw`DELETE FROM graphile_worker._private_jobs WHERE key = ${`shop-details-sync:${key}`} AND locked_at IS NULL`;
     await tx.redactionRecord.create({

@@ -17,6 +17,6 @@ export async function retryDelivery(shop: string, id: string) {
     data: { status: "received", lastError: null },
   });
   if (updated.count === 0) return false;
-  await enqueueWebhookProcessing(shop, id);
+  await enqueueWebhookProcessing(id);
   return true;
 }

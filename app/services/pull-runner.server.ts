@@ -335,10 +335,7 @@ export async function importJsonl(step: DataPullStep, url: string, context: Step
   if (!response.ok || !response.body)
     throw new TransientShopifyError(`bulk result download answered ${response.status}`);
   const resumeFrom = Number(step.cursor ?? 0);
-  let writer = new StoreWriter();
-  // One batch is written while the next is parsed: on two cores, Node and Postgres work side by side.
-  // Batches still commit in order, so the committed line count stays a valid resume point.
-  let writing: Promise<void> | null = null;
+  const writer = new StoreWriter();
   const lines = createInterface({
     input: Readable.fromWeb(response.body as import("node:stream/web").ReadableStream),
     crlfDelay: Infinity,
@@ -352,14 +349,10 @@ export async function importJsonl(step: DataPullStep, url: string, context: Step
     addBulkLine(step.shop, JSON.parse(line) as Record<string, unknown>, writer, lineNumber);
     processed++;
     if (writer.pending >= FLUSH_ROWS) {
-      await writing;
       await guard(step, context);
-      writing = checkpoint(step, writer, { processed, cursor: String(lineNumber) });
-      writing.catch(() => {}); // observed by the next await; this only keeps it from counting as unhandled
-      writer = new StoreWriter();
+      await checkpoint(step, writer, { processed, cursor: String(lineNumber) });
     }
   }
-  await writing;
   await checkpoint(step, writer, { processed, cursor: String(lineNumber) });
 }
 

@@ -1,6 +1,6 @@
-import prisma from "../db.server";
+import { withPgTransaction } from "../db.server";
 import { authenticate } from "../shopify.server";
-import { enqueueJob, JobPriority, shopKey } from "./jobs.server";
+import { enqueueJob, JobPriority } from "./jobs.server";
 
 /**
  * Durable webhook intake, shared by every webhook route: check the HMAC
@@ -15,30 +15,35 @@ export async function receiveWebhook(request: Request): Promise<Response> {
   const { shop, payload, webhookId, apiVersion } = await authenticate.webhook(request);
   const dedupeKey = eventId || webhookId;
   const triggered = triggeredAt && !Number.isNaN(Date.parse(triggeredAt)) ? new Date(triggeredAt) : null;
-  await prisma.$transaction(async (tx) => {
-    const inserted = await tx.$queryRaw<{ id: string }[]>`
-      INSERT INTO "WebhookDelivery" (id, shop, topic, "dedupeKey", "webhookId", "apiVersion", "triggeredAt", payload)
-      VALUES (gen_random_uuid(), ${shop}, ${topic}, ${dedupeKey}, ${webhookId}, ${apiVersion}, ${triggered}, ${JSON.stringify(payload)}::jsonb)
-      ON CONFLICT (shop, "dedupeKey") DO NOTHING
-      RETURNING id::text`;
-    if (inserted[0]) {
-      await enqueueWebhookProcessing(shop, inserted[0].id, tx);
+  // Plain SQL on one pooled connection: two statements, one transaction, as few round trips as possible.
+  await withPgTransaction(async (client) => {
+    const inserted = await client.query<{ id: string }>(
+      `INSERT INTO "WebhookDelivery" (id, shop, topic, "dedupeKey", "webhookId", "apiVersion", "triggeredAt", payload)
+       VALUES (gen_random_uuid(), $1, $2, $3, $4, $5, $6, $7::jsonb)
+       ON CONFLICT (shop, "dedupeKey") DO NOTHING
+       RETURNING id::text`,
+      [shop, topic, dedupeKey, webhookId, apiVersion, triggered, JSON.stringify(payload)],
+    );
+    const deliveryId = inserted.rows[0]?.id;
+    if (deliveryId) {
+      await client.query(
+        `SELECT graphile_worker.add_job('webhook-process', json_build_object('deliveryId', $1::text), max_attempts => 10,
+           priority => $2::int, job_key => $3::text)`,
+        [deliveryId, JobPriority.merchant, `webhook:${deliveryId}`],
+      );
     }
   });
   return new Response(null, { status: 200 });
 }
 
-export function enqueueWebhookProcessing(shop: string, deliveryId: string, db?: Parameters<typeof enqueueJob>[3]) {
-  // One queue per shop: a shop's events are handled in the order they arrived.
+/**
+ * Used to retry a failed delivery. Deliveries are processed in parallel:
+ * Shopify promises no order, and every handler is idempotent.
+ */
+export function enqueueWebhookProcessing(deliveryId: string) {
   return enqueueJob(
     "webhook-process",
     { deliveryId },
-    {
-      queueName: `webhooks:${shopKey(shop)}`,
-      maxAttempts: 10,
-      priority: JobPriority.merchant,
-      jobKey: `webhook:${deliveryId}`,
-    },
-    db,
+    { maxAttempts: 10, priority: JobPriority.merchant, jobKey: `webhook:${deliveryId}` },
   );
 }
