@@ -198,6 +198,17 @@ describe("privacy", () => {
   });
 
   it("shop/redact deletes every row of the shop, jobs included", async () => {
+    // Shopify sends shop/redact 48 hours after uninstall, when nothing else is in flight:
+    // uninstall again and let the reinstall's pull and its webhooks settle first.
+    await install.simulator.trigger({ event: "app/uninstalled", shop: install.shop });
+    const settled = async () =>
+      (await install.prisma.dataPull.count({
+        where: { shop: install.shop, status: { in: ["queued", "running"] } },
+      })) === 0 &&
+      (await install.prisma.webhookDelivery.count({ where: { shop: install.shop, status: "received" } })) === 0;
+    await waitFor(settled, 30_000, "pulls and deliveries settled");
+    await new Promise((resolve) => setTimeout(resolve, 1500)); // a bulk_operations/finish may still be on its way
+    await waitFor(settled, 30_000, "pulls and deliveries settled");
     await install.simulator.trigger({ event: "shop/redact", shop: install.shop });
     await waitFor(
       async () => (await install.prisma.redactionRecord.count({ where: { kind: "shop" } })) > 0,

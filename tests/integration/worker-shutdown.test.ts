@@ -46,13 +46,15 @@ describe("worker graceful shutdown", () => {
     await installedShop(domain);
     const simulatorUrl = await simulator.listen();
     const { id } = await enqueueJob("shop-details-sync", { shop: domain });
+    // Listen before the worker starts: it may reach the Admin API before startWorker returns.
+    const jobReachedShopify = once(simulator.events, "adminRequest");
     const worker = await startWorker({
       ...TEST_APP.env,
       DATABASE_URL: process.env.DATABASE_URL!,
       SHOPIFY_SIMULATOR_URL: simulatorUrl,
     });
 
-    await once(simulator.events, "adminRequest");
+    await jobReachedShopify;
     const exitCode = await worker.stop("SIGTERM");
 
     expect(exitCode).toBe(0);
