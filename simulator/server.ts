@@ -7,7 +7,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { z } from "zod";
-import { localAdminPage } from "./local-admin";
+import { hostParam, localAdminPage } from "./local-admin";
 import { customerPayload, orderPayload, productPayload, shopPayload } from "./rest-payloads";
 import { InvalidSessionTokenError, signSessionToken, verifySessionToken } from "./session-token";
 import { ShopRuntime } from "./shop-runtime";
@@ -204,7 +204,7 @@ export function createSimulator(options: SimulatorOptions) {
     authorizationCodes.set(code, { shop, expiresAt: Date.now() + 60_000 });
     const params = new URLSearchParams({
       code,
-      host: Buffer.from(`admin.shopify.com/store/${shop.replace(".myshopify.com", "")}`).toString("base64url"),
+      host: hostParam(shop),
       shop,
       state: url.searchParams.get("state") ?? "",
       timestamp: String(Math.floor(Date.now() / 1000)),

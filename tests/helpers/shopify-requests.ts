@@ -1,4 +1,5 @@
 import { createHmac, randomUUID } from "node:crypto";
+import { embeddedAppUrl as localAdminAppUrl } from "../../simulator/local-admin";
 import { signSessionToken } from "../../simulator/session-token";
 import { TEST_APP } from "./app-env";
 
@@ -8,10 +9,9 @@ export function sessionToken(shop: string) {
   return signSessionToken({ shop, apiKey: TEST_APP.apiKey, apiSecret: TEST_APP.apiSecret });
 }
 
+/** The app's URL as Shopify Admin opens it, with a fresh session token (the local Admin's own code). */
 export function embeddedAppUrl(appUrl: string, shop: string, path = "/app") {
-  const host = Buffer.from(`admin.shopify.com/store/${shop.replace(".myshopify.com", "")}`).toString("base64url");
-  const params = new URLSearchParams({ embedded: "1", shop, host, id_token: sessionToken(shop) });
-  return `${appUrl}${path}?${params}`;
+  return localAdminAppUrl({ appUrl, apiKey: TEST_APP.apiKey, apiSecret: TEST_APP.apiSecret }, shop, path);
 }
 
 export const BROWSER_HEADERS = {

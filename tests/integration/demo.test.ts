@@ -1,18 +1,9 @@
 import { spawn } from "node:child_process";
 import { rmSync } from "node:fs";
-import { createServer } from "node:net";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
+import { freePort } from "../helpers/processes";
 import { BROWSER_HEADERS } from "../helpers/shopify-requests";
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const server = createServer().listen(0, "127.0.0.1", () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 describe("npm run demo", () => {
   it("starts the simulator, the app and a worker, installs the app and prints the local Admin URL; Ctrl-C stops it", async () => {

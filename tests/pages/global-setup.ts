@@ -1,21 +1,11 @@
-import { createServer } from "node:net";
 import { createSimulator } from "../../simulator/server";
 import { TEST_APP } from "../helpers/app-env";
-import { startAppServer, startWorker } from "../helpers/processes";
+import { freePort, startAppServer, startWorker } from "../helpers/processes";
 import { createTestDatabase } from "../setup/test-database";
 
 /** The whole stack for page tests: database, simulated store, app server and a worker. */
 
 export const PAGE_TEST_SHOP = "page-tests.myshopify.com";
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const server = createServer().listen(0, "127.0.0.1", () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 export default async function globalSetup() {
   const database = await createTestDatabase();
