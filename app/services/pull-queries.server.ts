@@ -146,39 +146,42 @@ export const lineItemNode = z.object({
 const pageInfo = z.object({ hasNextPage: z.boolean(), endCursor: z.string().nullable() });
 const connectionOf = <T extends z.ZodType>(node: T) => z.object({ nodes: z.array(node), pageInfo });
 
-/** Paginated queries: one page of a resource, with nested children where needed. */
-export const PAGINATED = {
-  customers: {
-    pageSize: 150,
-    query: `query PullCustomers($first: Int!, $after: String, $query: String) {
-      customers(first: $first, after: $after, query: $query) { nodes { ${CUSTOMER_FIELDS} } pageInfo { hasNextPage endCursor } }
-    }`,
-    schema: z.object({ customers: connectionOf(customerNode) }),
-  },
+/**
+ * One record of each resource as a pull reads it: the node's fields, its
+ * first children, and the schema of the answer. Pages and single-record
+ * refreshes (webhooks) share it.
+ */
+export const RECORD = {
+  customers: { field: "customer", selection: CUSTOMER_FIELDS, node: customerNode },
   products: {
-    pageSize: 35,
-    query: `query PullProducts($first: Int!, $after: String, $query: String) {
-      products(first: $first, after: $after, query: $query) {
-        nodes { ${PRODUCT_FIELDS} variants(first: 10) { nodes { ${VARIANT_FIELDS} } pageInfo { hasNextPage endCursor } } }
-        pageInfo { hasNextPage endCursor }
-      }
-    }`,
-    schema: z.object({
-      products: connectionOf(productNode.extend({ variants: connectionOf(variantNode) })),
-    }),
+    field: "product",
+    selection: `${PRODUCT_FIELDS} variants(first: 10) { nodes { ${VARIANT_FIELDS} } pageInfo { hasNextPage endCursor } }`,
+    node: productNode.extend({ variants: connectionOf(variantNode) }),
   },
   orders: {
-    pageSize: 7,
-    query: `query PullOrders($first: Int!, $after: String, $query: String) {
-      orders(first: $first, after: $after, query: $query) {
-        nodes { ${ORDER_FIELDS} lineItems(first: 10) { nodes { ${LINE_ITEM_FIELDS} } pageInfo { hasNextPage endCursor } } }
-        pageInfo { hasNextPage endCursor }
-      }
-    }`,
-    schema: z.object({
-      orders: connectionOf(orderNode.extend({ lineItems: connectionOf(lineItemNode) })),
-    }),
+    field: "order",
+    selection: `${ORDER_FIELDS} lineItems(first: 10) { nodes { ${LINE_ITEM_FIELDS} } pageInfo { hasNextPage endCursor } }`,
+    node: orderNode.extend({ lineItems: connectionOf(lineItemNode) }),
   },
+} as const;
+
+export type RecordNode<R extends Resource> = z.infer<(typeof RECORD)[R]["node"]>;
+
+function pageOf<R extends Resource>(resource: R, operation: string, pageSize: number) {
+  return {
+    pageSize,
+    query: `query ${operation}($first: Int!, $after: String, $query: String) {
+      ${resource}(first: $first, after: $after, query: $query) { nodes { ${RECORD[resource].selection} } pageInfo { hasNextPage endCursor } }
+    }`,
+    schema: z.object({ [resource]: connectionOf(RECORD[resource].node) }),
+  };
+}
+
+/** Paginated queries: one page of a resource. Page sizes keep a page's requested cost under 1,000 points. */
+export const PAGINATED = {
+  customers: pageOf("customers", "PullCustomers", 150),
+  products: pageOf("products", "PullProducts", 35),
+  orders: pageOf("orders", "PullOrders", 7),
 } as const;
 
 /** For the rare order or product with more children than one page holds. */
@@ -214,8 +217,6 @@ export function updatedSinceFilter(since: Date | null): string | null {
 }
 
 // --- rows -------------------------------------------------------------------
-
-const legacyId = (gid: string) => gid.slice(gid.lastIndexOf("/") + 1);
 
 export function customerRow(shop: string, node: z.infer<typeof customerNode>): Row<"Customer"> {
   return {
@@ -340,5 +341,3 @@ export function lineItemRow(shop: string, orderId: string, node: z.infer<typeof 
     discountedTotal: node.discountedTotalSet.shopMoney.amount,
   };
 }
-
-export { legacyId };

@@ -27,6 +27,7 @@ import {
   orderRow,
   PAGINATED,
   productNode,
+  type RecordNode,
   productRow,
   transactionRow,
   updatedSinceFilter,
@@ -172,7 +173,7 @@ export async function runPaginatedStep(step: DataPullStep, context: StepContext)
     };
     for (const node of connection.nodes) {
       processed++;
-      await addPaginatedNode(step.shop, resource, node, writer, pacer, context);
+      await addRecord(step.shop, resource, node as RecordNode<typeof resource>, writer, pacer, context.signal);
     }
     cursor = connection.pageInfo.endCursor ?? cursor;
     await checkpoint(step, writer, { processed, cursor, pointsUsed: points, throttled });
@@ -182,54 +183,77 @@ export async function runPaginatedStep(step: DataPullStep, context: StepContext)
   }
 }
 
-async function addPaginatedNode(
+type Page<T> = { nodes: T[]; pageInfo: { hasNextPage: boolean; endCursor: string | null } };
+
+/** Follows a child connection past the first page (an order with more than 10 line items, say). */
+async function forEachRemaining<T, Data>(
   shop: string,
-  resource: Resource,
-  node: unknown,
-  writer: StoreWriter,
+  request: { query: string; schema: z.ZodType<Data> },
+  parentId: string,
+  first: Page<T>["pageInfo"],
+  pick: (data: Data) => Page<T> | undefined,
+  each: (node: T) => void,
   pacer: ThrottlePacer,
-  context: StepContext,
+  signal: AbortSignal,
 ) {
-  if (resource === "customers") {
-    writer.add("Customer", customerRow(shop, node as z.infer<typeof customerNode>));
-    return;
-  }
-  if (resource === "products") {
-    const product = node as z.infer<typeof productNode> & {
-      variants: { nodes: z.infer<typeof variantNode>[]; pageInfo: { hasNextPage: boolean; endCursor: string | null } };
-    };
-    writer.add("Product", productRow(shop, product));
-    for (const variant of product.variants.nodes) writer.add("ProductVariant", variantRow(shop, product.id, variant));
-    let more = product.variants.pageInfo;
-    while (more.hasNextPage) {
-      await pacer.waitFor(pacer.lastRequested, context.signal);
-      const next = await adminGraphql(shop, MORE_VARIANTS.query, MORE_VARIANTS.schema, {
-        variables: { id: product.id, after: more.endCursor },
-        onCost: (cost) => pacer.update(cost),
-      });
-      for (const variant of next.product?.variants.nodes ?? [])
-        writer.add("ProductVariant", variantRow(shop, product.id, variant));
-      more = next.product?.variants.pageInfo ?? { hasNextPage: false, endCursor: null };
-    }
-    return;
-  }
-  const order = node as z.infer<typeof orderNode> & {
-    lineItems: { nodes: z.infer<typeof lineItemNode>[]; pageInfo: { hasNextPage: boolean; endCursor: string | null } };
-  };
-  writer.add("Order", orderRow(shop, order));
-  for (const transaction of order.transactions)
-    writer.add("OrderTransaction", transactionRow(shop, order.id, transaction));
-  for (const item of order.lineItems.nodes) writer.add("OrderLineItem", lineItemRow(shop, order.id, item));
-  let more = order.lineItems.pageInfo;
-  while (more.hasNextPage) {
-    await pacer.waitFor(pacer.lastRequested, context.signal);
-    const next = await adminGraphql(shop, MORE_LINE_ITEMS.query, MORE_LINE_ITEMS.schema, {
-      variables: { id: order.id, after: more.endCursor },
+  let pageInfo = first;
+  while (pageInfo.hasNextPage) {
+    await pacer.waitFor(pacer.lastRequested, signal);
+    const data = await adminGraphql(shop, request.query, request.schema, {
+      variables: { id: parentId, after: pageInfo.endCursor },
       onCost: (cost) => pacer.update(cost),
     });
-    for (const item of next.order?.lineItems.nodes ?? [])
+    const page = pick(data);
+    for (const node of page?.nodes ?? []) each(node);
+    pageInfo = page?.pageInfo ?? { hasNextPage: false, endCursor: null };
+  }
+}
+
+/** One record as RECORD reads it, with all its children, into the writer. */
+export async function addRecord<R extends Resource>(
+  shop: string,
+  resource: R,
+  node: RecordNode<R>,
+  writer: StoreWriter,
+  pacer: ThrottlePacer,
+  signal: AbortSignal,
+) {
+  if (resource === "customers") {
+    writer.add("Customer", customerRow(shop, node as RecordNode<"customers">));
+  } else if (resource === "products") {
+    const product = node as RecordNode<"products">;
+    const addVariant = (variant: z.infer<typeof variantNode>) =>
+      writer.add("ProductVariant", variantRow(shop, product.id, variant));
+    writer.add("Product", productRow(shop, product));
+    product.variants.nodes.forEach(addVariant);
+    await forEachRemaining(
+      shop,
+      MORE_VARIANTS,
+      product.id,
+      product.variants.pageInfo,
+      (d) => d.product?.variants,
+      addVariant,
+      pacer,
+      signal,
+    );
+  } else {
+    const order = node as RecordNode<"orders">;
+    const addLineItem = (item: z.infer<typeof lineItemNode>) =>
       writer.add("OrderLineItem", lineItemRow(shop, order.id, item));
-    more = next.order?.lineItems.pageInfo ?? { hasNextPage: false, endCursor: null };
+    writer.add("Order", orderRow(shop, order));
+    for (const transaction of order.transactions)
+      writer.add("OrderTransaction", transactionRow(shop, order.id, transaction));
+    order.lineItems.nodes.forEach(addLineItem);
+    await forEachRemaining(
+      shop,
+      MORE_LINE_ITEMS,
+      order.id,
+      order.lineItems.pageInfo,
+      (d) => d.order?.lineItems,
+      addLineItem,
+      pacer,
+      signal,
+    );
   }
 }
 
