@@ -1,8 +1,6 @@
-import "@shopify/shopify-api/adapters/node";
-import { ApiVersion, shopifyApi } from "@shopify/shopify-api";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { signSessionToken } from "./session-token";
-import { startTestSimulator } from "./test-client";
+import { shopifyLibrary, startTestSimulator } from "./test-client";
 
 let sim: Awaited<ReturnType<typeof startTestSimulator>>;
 beforeAll(async () => {
@@ -78,15 +76,7 @@ describe("simulated OAuth", () => {
   });
 
   it("runs the authorization-code grant with a callback @shopify/shopify-api accepts", async () => {
-    const api = shopifyApi({
-      apiKey: "sim-key",
-      apiSecretKey: "sim-secret",
-      scopes: ["read_customers"],
-      hostName: "app.example.test",
-      apiVersion: ApiVersion.October26,
-      isEmbeddedApp: true,
-      logger: { level: 0 },
-    });
+    const api = shopifyLibrary();
     const authorize = await fetch(
       `${sim.url}/admin/oauth/authorize?client_id=sim-key&scope=read_customers&redirect_uri=${encodeURIComponent("https://app.example.test/auth/callback")}&state=nonce123&shop=${sim.shop}`,
       { redirect: "manual" },

@@ -212,6 +212,28 @@ function binarySearch(cumulative: Float64Array, target: number, length = cumulat
   return low;
 }
 
+function mailingAddress(
+  random: Random,
+  firstName: string,
+  lastName: string,
+  place: (typeof PLACES)[number],
+  phone: string | null,
+): MailingAddress {
+  const { city, province, provinceCode, country, countryCode, zip } = place;
+  return {
+    firstName,
+    lastName,
+    address1: `${random.int(1, 9999)} ${random.pick(STREETS)}`,
+    city,
+    province,
+    provinceCode,
+    country,
+    countryCode,
+    zip,
+    phone,
+  };
+}
+
 function slugify(text: string) {
   return text
     .toLowerCase()
@@ -344,18 +366,7 @@ export class StoreGenerator {
       emailMarketingState: consent < 0.45 ? "SUBSCRIBED" : consent < 0.9 ? "NOT_SUBSCRIBED" : "UNSUBSCRIBED",
       smsMarketingState: random.chance(0.15) ? "SUBSCRIBED" : "NOT_SUBSCRIBED",
       locale: place.countryCode === "DE" ? "de" : "en",
-      defaultAddress: {
-        firstName,
-        lastName,
-        address1: `${random.int(1, 9999)} ${random.pick(STREETS)}`,
-        city: place.city,
-        province: place.province,
-        provinceCode: place.provinceCode,
-        country: place.country,
-        countryCode: place.countryCode,
-        zip: place.zip,
-        phone,
-      },
+      defaultAddress: mailingAddress(random, firstName, lastName, place, phone),
     };
   }
 
@@ -495,20 +506,7 @@ export class StoreGenerator {
     const guestFirst = random.pick(FIRST_NAMES);
     const guestLast = random.pick(LAST_NAMES);
     const place = random.pick(PLACES);
-    const shippingAddress: MailingAddress = customer
-      ? customer.defaultAddress
-      : {
-          firstName: guestFirst,
-          lastName: guestLast,
-          address1: `${random.int(1, 9999)} ${random.pick(STREETS)}`,
-          city: place.city,
-          province: place.province,
-          provinceCode: place.provinceCode,
-          country: place.country,
-          countryCode: place.countryCode,
-          zip: place.zip,
-          phone: null,
-        };
+    const shippingAddress = customer?.defaultAddress ?? mailingAddress(random, guestFirst, guestLast, place, null);
     return {
       index,
       id: ID_BASE.order + index,

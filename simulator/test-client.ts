@@ -1,4 +1,18 @@
+import "@shopify/shopify-api/adapters/node";
+import { ApiVersion, shopifyApi } from "@shopify/shopify-api";
 import { createSimulator, type SimulatorOptions } from "./server";
+
+/** Shopify's own library, configured as an app of the test simulator, to check what the simulator produces. */
+export const shopifyLibrary = () =>
+  shopifyApi({
+    apiKey: "sim-key",
+    apiSecretKey: "sim-secret",
+    scopes: ["read_customers"],
+    hostName: "app.example.test",
+    apiVersion: ApiVersion.October26,
+    isEmbeddedApp: true,
+    logger: { level: 0 },
+  });
 
 /** A simulator on a free port with one shop and an offline token, for the simulator's own tests. */
 export async function startTestSimulator(overrides: Partial<SimulatorOptions> & { size?: string } = {}) {

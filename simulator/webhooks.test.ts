@@ -1,19 +1,9 @@
-import "@shopify/shopify-api/adapters/node";
 import { once } from "node:events";
 import { createServer, type Server } from "node:http";
-import { ApiVersion, shopifyApi } from "@shopify/shopify-api";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startTestSimulator } from "./test-client";
+import { shopifyLibrary, startTestSimulator } from "./test-client";
 
-const api = shopifyApi({
-  apiKey: "sim-key",
-  apiSecretKey: "sim-secret",
-  scopes: ["read_customers"],
-  hostName: "app.example.test",
-  apiVersion: ApiVersion.October26,
-  isEmbeddedApp: true,
-  logger: { level: 0 },
-});
+const api = shopifyLibrary();
 
 interface Received {
   valid: boolean;
