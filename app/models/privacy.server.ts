@@ -11,6 +11,9 @@ import { shopKey } from "../services/jobs.server";
 
 /** Every table with a "shop" column, children before parents. */
 export const SHOP_SCOPED_TABLES = [
+  "PixelEvent",
+  "PixelIdentity",
+  "PixelConnection",
   "OrderLineItem",
   "OrderTransaction",
   "Order",
@@ -37,6 +40,12 @@ export interface CustomerSubject {
 
 const customerGid = (id: number) => `gid://shopify/Customer/${id}`;
 
+/** The pixel client ids linked to the customer: their storefront browsing, before and after login. */
+async function pixelClientsOf(tx: Prisma.TransactionClient, shop: string, customerId: string) {
+  const identities = await tx.pixelIdentity.findMany({ where: { shop, customerId }, select: { clientId: true } });
+  return identities.map((identity) => identity.clientId);
+}
+
 async function ordersOf(tx: Prisma.TransactionClient, subject: CustomerSubject) {
   const orderGids = (subject.ordersToRedact ?? []).map((id) => `gid://shopify/Order/${id}`);
   const orders = await tx.order.findMany({
@@ -57,11 +66,16 @@ async function ordersOf(tx: Prisma.TransactionClient, subject: CustomerSubject) 
 export async function buildCustomerExport(subject: CustomerSubject) {
   return prisma.$transaction(async (tx) => {
     const orderIds = await ordersOf(tx, subject);
-    const [customer, orders, lineItems, transactions] = await Promise.all([
+    const clientIds = await pixelClientsOf(tx, subject.shop, customerGid(subject.customerId));
+    const [customer, orders, lineItems, transactions, pixelEvents] = await Promise.all([
       tx.customer.findUnique({ where: { shop_id: { shop: subject.shop, id: customerGid(subject.customerId) } } }),
       tx.order.findMany({ where: { shop: subject.shop, id: { in: orderIds } }, orderBy: { processedAt: "asc" } }),
       tx.orderLineItem.findMany({ where: { shop: subject.shop, orderId: { in: orderIds } } }),
       tx.orderTransaction.findMany({ where: { shop: subject.shop, orderId: { in: orderIds } } }),
+      tx.pixelEvent.findMany({
+        where: { shop: subject.shop, clientId: { in: clientIds } },
+        orderBy: { occurredAt: "asc" },
+      }),
     ]);
     return {
       generatedAt: new Date().toISOString(),
@@ -72,8 +86,9 @@ export async function buildCustomerExport(subject: CustomerSubject) {
         lineItems: lineItems.filter((item) => item.orderId === order.id),
         transactions: transactions.filter((transaction) => transaction.orderId === order.id),
       })),
-      // Filled in as the features that hold such data exist: pixel events, segment memberships, AI outputs.
-      pixelEvents: [],
+      pixelClientIds: clientIds,
+      pixelEvents,
+      // Filled in as the features that hold such data exist: segment memberships, AI outputs.
       segmentMemberships: [],
       aiOutputs: [],
     };
@@ -106,6 +121,20 @@ export async function redactCustomer(subject: CustomerSubject) {
       })
     ).count;
     rows += (await tx.dataRequest.deleteMany({ where: { shop: subject.shop, customerId: gid } })).count;
+    const clientIds = await pixelClientsOf(tx, subject.shop, gid);
+    rows += (
+      await tx.pixelEvent.deleteMany({
+        where: {
+          shop: subject.shop,
+          OR: [
+            { clientId: { in: clientIds } },
+            { data: { path: ["customerId"], equals: gid } },
+            ...orderIds.map((orderId) => ({ data: { path: ["orderId"], equals: orderId } })),
+          ],
+        },
+      })
+    ).count;
+    rows += (await tx.pixelIdentity.deleteMany({ where: { shop: subject.shop, customerId: gid } })).count;
     // Webhook payloads that name the customer (their own redact request included) keep no trace of them.
     const needles = [String(subject.customerId), subject.email, subject.phone].filter((value): value is string =>
       Boolean(value),
