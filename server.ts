@@ -8,6 +8,7 @@ import { createRequestHandler, writeReadableStreamToWritable, type ServerBuild }
 import { loadConfig } from "./app/config.server";
 import type { AppLoadContext } from "./app/load-context";
 import { logger, requestContext } from "./app/logger.server";
+import { handlePixelEvents, PIXEL_EVENTS_PATH } from "./app/services/pixel-ingest.server";
 
 /**
  * The HTTP entry point: node:http in front of Remix. It owns what must not
@@ -107,8 +108,9 @@ async function serveStatic(req: IncomingMessage, res: ServerResponse): Promise<b
   return true;
 }
 
-async function handle(req: IncomingMessage, res: ServerResponse, requestId: string) {
+async function handle(req: IncomingMessage, res: ServerResponse, requestId: string, pathname: string) {
   res.setHeader("x-request-id", requestId);
+  if (pathname === PIXEL_EVENTS_PATH) return handlePixelEvents(req, res);
   if (await serveStatic(req, res)) return;
   if (vite) {
     const passedOn = await new Promise<boolean>((resolve) => {
@@ -137,19 +139,22 @@ const server = createServer((req, res) => {
   const incoming = req.headers["x-request-id"];
   const requestId = typeof incoming === "string" && REQUEST_ID.test(incoming) ? incoming : randomUUID();
   const started = performance.now();
+  const pathname = new URL(req.url ?? "/", "http://x").pathname;
   requestContext.run({ requestId }, () => {
     res.on("finish", () => {
-      logger.info(
+      // Storefront events arrive by the thousand a second: only their failures are worth a line.
+      const level = pathname === PIXEL_EVENTS_PATH && res.statusCode < 400 ? "debug" : "info";
+      logger[level](
         {
           method: req.method,
-          path: new URL(req.url ?? "/", "http://x").pathname,
+          path: pathname,
           status: res.statusCode,
           ms: Math.round((performance.now() - started) * 10) / 10,
         },
         "request",
       );
     });
-    handle(req, res, requestId).catch((error) => {
+    handle(req, res, requestId, pathname).catch((error) => {
       logger.error({ err: error }, "unhandled request error");
       if (!res.headersSent) {
         res.writeHead(500, { "content-type": "application/json" });

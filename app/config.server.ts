@@ -64,6 +64,22 @@ const configSchema = z.object({
   // Workers: heartbeat period, and silence after which a worker counts as dead and its jobs are released.
   WORKER_HEARTBEAT_MS: z.coerce.number().int().min(100).default(15_000),
   WORKER_STALE_AFTER_MS: z.coerce.number().int().min(500).default(60_000),
+  // Storefront pixel events a shop, and one visitor (pixel client id), may send a minute, shared by every app instance.
+  PIXEL_SHOP_EVENTS_PER_MINUTE: z.coerce.number().int().min(1).default(60_000),
+  PIXEL_CLIENT_EVENTS_PER_MINUTE: z.coerce.number().int().min(1).default(600),
+  // AI (any OpenAI-compatible server; OpenRouter by default). Without LLM_API_KEY nothing is sent
+  // anywhere: a deterministic local namer stands in. Prices are USD per million tokens, for cost records.
+  LLM_BASE_URL: z.url({ protocol: /^https?$/ }).default("https://openrouter.ai/api/v1"),
+  LLM_API_KEY: z
+    .string()
+    .optional()
+    .transform((value) => value?.trim() || undefined),
+  LLM_MODEL: z.string().min(1).default("openai/gpt-4o-mini"),
+  LLM_TIMEOUT_MS: z.coerce.number().int().min(100).default(30_000),
+  LLM_MAX_RETRIES: z.coerce.number().int().min(0).max(10).default(3),
+  LLM_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(4),
+  LLM_INPUT_USD_PER_MTOK: z.coerce.number().min(0).default(0.15),
+  LLM_OUTPUT_USD_PER_MTOK: z.coerce.number().min(0).default(0.6),
   // Set only for local development and tests: points the transport to
   // *.myshopify.com (and the App Bridge script) at the simulated store.
   SHOPIFY_SIMULATOR_URL: z.url({ protocol: /^https?$/ }).optional(),

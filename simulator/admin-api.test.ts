@@ -122,21 +122,24 @@ describe("simulated Admin GraphQL API", () => {
     expect(updated.body.data.segmentUpdate.segment.query).toBe("customer_tags CONTAINS 'ms:loyal'");
   });
 
-  it("creates, updates and deletes the app's web pixel, checking its settings", async () => {
+  it("creates, updates and deletes the app's web pixel, checking its settings against the extension's toml", async () => {
+    const ingestUrl = "https://app.example.com/api/pixel/events";
     const create =
       "mutation($settings: JSON!) { webPixelCreate(webPixel: { settings: $settings }) { webPixel { id settings } userErrors { code message } } }";
     const invalid = await sim.graphql(create, { settings: JSON.stringify({ colour: "red" }) });
     expect(invalid.body.data.webPixelCreate.userErrors[0].code).toBe("INVALID_SETTINGS");
-    const created = await sim.graphql(create, { settings: JSON.stringify({ accountID: "acc_123" }) });
+    const missingField = await sim.graphql(create, { settings: JSON.stringify({ accountID: "acc_123" }) });
+    expect(missingField.body.data.webPixelCreate.userErrors[0].message).toMatch(/ingestUrl/);
+    const created = await sim.graphql(create, { settings: JSON.stringify({ accountID: "acc_123", ingestUrl }) });
     const pixel = created.body.data.webPixelCreate.webPixel;
-    expect(JSON.parse(pixel.settings)).toEqual({ accountID: "acc_123" });
+    expect(JSON.parse(pixel.settings)).toEqual({ accountID: "acc_123", ingestUrl });
     expect(
-      (await sim.graphql(create, { settings: JSON.stringify({ accountID: "again" }) })).body.data.webPixelCreate
-        .userErrors[0].code,
+      (await sim.graphql(create, { settings: JSON.stringify({ accountID: "again", ingestUrl }) })).body.data
+        .webPixelCreate.userErrors[0].code,
     ).toBe("TAKEN");
     const updated = await sim.graphql(
       "mutation($id: ID!, $settings: JSON!) { webPixelUpdate(id: $id, webPixel: { settings: $settings }) { webPixel { settings } userErrors { message } } }",
-      { id: pixel.id, settings: JSON.stringify({ accountID: "acc_456" }) },
+      { id: pixel.id, settings: JSON.stringify({ accountID: "acc_456", ingestUrl }) },
     );
     expect(JSON.parse(updated.body.data.webPixelUpdate.webPixel.settings).accountID).toBe("acc_456");
     const deleted = await sim.graphql(

@@ -6,6 +6,7 @@ import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
+import { parse as parseToml } from "smol-toml";
 import { z } from "zod";
 import { hostParam, localAdminPage } from "./local-admin";
 import { customerPayload, orderPayload, productPayload, shopPayload } from "./rest-payloads";
@@ -49,6 +50,14 @@ export interface SimulatorOptions {
 const ONLINE_TOKEN_LIFETIME = 24 * 3600;
 const REFRESH_TOKEN_LIFETIME = 90 * 24 * 3600;
 const ADMIN_GRAPHQL_PATH = /^\/admin\/api\/(\d{4}-\d{2}|unstable)\/graphql\.json$/;
+const DEFAULT_PIXEL_EXTENSION_TOML = path.resolve("extensions/web-pixel/shopify.extension.toml");
+
+/** The settings fields the app's web pixel extension declares; webPixelCreate/Update accept exactly these. */
+export function pixelSettingsFieldsOf(tomlPath: string): string[] {
+  const config = parseToml(readFileSync(tomlPath, "utf8")) as { settings?: { fields?: Record<string, unknown> } };
+  return Object.keys(config.settings?.fields ?? {});
+}
+
 const APP_BRIDGE_STAND_IN = readFileSync(new URL("./public/app-bridge.js", import.meta.url));
 
 const tokenRequest = z.union([
@@ -171,7 +180,7 @@ export function createSimulator(options: SimulatorOptions) {
         resultsDir: path.join(options.dataDir ?? path.join(tmpdir(), `microsegment-simulator-${process.pid}`), "bulk"),
         publicUrl: () => publicUrl,
         bulkPageDelayMs: options.bulkPageDelayMs ?? 0,
-        pixelSettingsFields: options.pixelSettingsFields ?? ["accountID"],
+        pixelSettingsFields: options.pixelSettingsFields ?? pixelSettingsFieldsOf(DEFAULT_PIXEL_EXTENSION_TOML),
         notify: (topic, shopDomain, payload) => {
           if (appUrl) void deliver(topic, shopDomain, payload).catch(() => {});
         },
@@ -348,6 +357,8 @@ export function createSimulator(options: SimulatorOptions) {
     switch (request.event) {
       case "app/uninstalled":
         store.revokeShopTokens(request.shop);
+        // Shopify removes the app's extensions, its web pixel included, with the app.
+        shopRuntime.webPixel = undefined;
         payload = shopPayload(shopRuntime.shop, shopId);
         break;
       case "customers/data_request": {

@@ -30,6 +30,7 @@ export default function EmbeddedApp() {
           Dashboard
         </Link>
         <Link to="/app/data">Data</Link>
+        <Link to="/app/pixel">Pixel</Link>
         <Link to="/app/privacy">Privacy requests</Link>
       </NavMenu>
       <Outlet />

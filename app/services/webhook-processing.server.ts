@@ -1,6 +1,7 @@
 import type { WebhookDelivery } from "@prisma/client";
 import { z } from "zod";
 import prisma from "../db.server";
+import { disconnectPixel } from "../models/pixel.server";
 import { buildCustomerExport, redactCustomer, redactShop } from "../models/privacy.server";
 import { cancelActivePulls } from "../models/pulls.server";
 import { PermanentShopifyError } from "./admin-api.server";
@@ -42,6 +43,7 @@ export async function handleUninstall(shop: string) {
     prisma.session.deleteMany({ where: { shop } }),
     prisma.shop.updateMany({ where: { domain: shop, uninstalledAt: null }, data: { uninstalledAt: new Date() } }),
   ]);
+  await disconnectPixel(shop);
   await cancelActivePulls(shop);
 }
 
