@@ -6,46 +6,23 @@
  */
 import { createHmac, randomUUID } from "node:crypto";
 import pg from "pg";
-import { createDatabaseIfMissing, ensureDatabase, migrate } from "../scripts/database";
 import { startAppServer, startWorker } from "../tests/helpers/processes";
+import { BENCH_APP, benchAppEnv, benchPostgres, log, percentile } from "./bench-env";
 
 const SENT = 2000;
 const CONCURRENCY = 50;
-const SECRET = "bench-secret-not-for-production";
 const SHOP = "bench-webhooks.myshopify.com";
-const log = (line: string) => process.stderr.write(`${line}\n`);
 
-const server = await ensureDatabase({
-  dataDir: ".data/postgres-bench-webhooks",
-  port: 54332,
-  database: "postgres",
-  log,
-});
+const server = await benchPostgres(".data/postgres-bench-webhooks", 54332);
 try {
-  const admin = new pg.Client({ connectionString: server.url });
-  await admin.connect();
-  await admin.query(`DROP DATABASE IF EXISTS bench_webhooks WITH (FORCE)`);
-  await admin.end();
-  await createDatabaseIfMissing(server.url, "bench_webhooks");
-  const url = new URL(server.url);
-  url.pathname = "/bench_webhooks";
-  const databaseUrl = url.toString();
-  await migrate(databaseUrl);
+  const databaseUrl = await server.freshDatabase("bench_webhooks");
   const db = new pg.Client({ connectionString: databaseUrl });
   await db.connect();
   await db.query(`INSERT INTO "Shop" (domain, "grantedScopes", "updatedAt") VALUES ($1, 'read_customers', now())`, [
     SHOP,
   ]);
 
-  const env = {
-    NODE_ENV: "production",
-    LOG_LEVEL: "warn",
-    DATABASE_URL: databaseUrl,
-    SHOPIFY_API_KEY: "bench-key",
-    SHOPIFY_API_SECRET: SECRET,
-    SHOPIFY_APP_URL: "https://bench.example",
-    TOKEN_ENCRYPTION_KEYS: "bench:YmVuY2gta2V5LTMyLWJ5dGVzLWxvbmctZm9yLWFlcyE=",
-  };
+  const env = benchAppEnv(databaseUrl);
   const app = await startAppServer(env);
   const worker = await startWorker(env);
 
@@ -86,7 +63,7 @@ try {
             "x-shopify-webhook-id": randomUUID(),
             "x-shopify-event-id": delivery.eventId,
             "x-shopify-triggered-at": new Date().toISOString(),
-            "x-shopify-hmac-sha256": createHmac("sha256", SECRET).update(delivery.body).digest("base64"),
+            "x-shopify-hmac-sha256": createHmac("sha256", BENCH_APP.apiSecret).update(delivery.body).digest("base64"),
           },
         });
         await response.arrayBuffer();
@@ -110,11 +87,9 @@ try {
   await Promise.all([app.stop(), worker.stop()]);
   await db.end();
   latencies.sort((a, b) => a - b);
-  const percentile = (p: number) =>
-    Math.round(latencies[Math.min(latencies.length - 1, Math.floor((p / 100) * latencies.length))]! * 10) / 10;
   log(`${unique} distinct events, ${recorded} recorded, ${processed} processed`);
   process.stdout.write(
-    `${JSON.stringify({ sent: SENT, distinct_events: unique, acknowledged, processed, p50_ms: percentile(50), p99_ms: percentile(99), lost: unique - recorded })}\n`,
+    `${JSON.stringify({ sent: SENT, distinct_events: unique, acknowledged, processed, p50_ms: percentile(latencies, 50), p99_ms: percentile(latencies, 99), lost: unique - recorded })}\n`,
   );
 } finally {
   await server.stop();

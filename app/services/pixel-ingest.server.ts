@@ -242,7 +242,9 @@ async function commitSubmissions(submissions: Submission[]): Promise<Outcome[]> 
   });
 }
 
-const committer = new GroupCommitter(commitSubmissions, { maxBatch: 500, maxConcurrent: 3 });
+// One commit in flight: every batch updates the shop's counter row, so concurrent commits would only queue on
+// its lock; meanwhile the next batch gathers.
+const committer = new GroupCommitter(commitSubmissions, { maxBatch: 500, maxConcurrent: 1 });
 
 let lastSweep = 0;
 function sweepOldWindows(now: number) {

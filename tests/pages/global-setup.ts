@@ -34,6 +34,9 @@ export default async function globalSetup() {
   const app = await startAppServer(env);
   const worker = await startWorker(env);
   process.env.LOCAL_ADMIN_URL = `${simulatorUrl}/admin/local?shop=${PAGE_TEST_SHOP}`;
+  // For specs that check what reached the app (the pixel's events) rather than only what a page shows.
+  process.env.PAGE_TEST_APP_URL = appUrl;
+  process.env.PAGE_TEST_DATABASE_URL = database.url;
 
   return async () => {
     await Promise.all([app.stop(), worker.stop()]);

@@ -61,3 +61,7 @@ CREATE INDEX "PixelIdentity_shop_customerId_idx" ON "PixelIdentity"("shop", "cus
 -- CreateIndex
 CREATE INDEX "RateLimitWindow_windowStart_idx" ON "RateLimitWindow"("windowStart");
 
+
+-- Counters live a minute and are rebuilt by the traffic itself: not worth WAL
+-- writes on every pixel batch. A crash forgets them, which only resets limits.
+ALTER TABLE "RateLimitWindow" SET UNLOGGED;
