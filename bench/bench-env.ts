@@ -16,6 +16,8 @@ export function benchAppEnv(databaseUrl: string): Record<string, string> {
     SHOPIFY_API_SECRET: BENCH_APP.apiSecret,
     SHOPIFY_APP_URL: "https://bench.example",
     TOKEN_ENCRYPTION_KEYS: "bench:YmVuY2gta2V5LTMyLWJ5dGVzLWxvbmctZm9yLWFlcyE=",
+    // e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof" to profile the app under load
+    ...(process.env.BENCH_APP_NODE_OPTIONS ? { NODE_OPTIONS: process.env.BENCH_APP_NODE_OPTIONS } : {}),
   };
 }
 

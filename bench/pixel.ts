@@ -42,7 +42,6 @@ try {
     ...benchAppEnv(databaseUrl),
     PIXEL_SHOP_EVENTS_PER_MINUTE: "100000000",
     PIXEL_CLIENT_EVENTS_PER_MINUTE: "100000000",
-    NODE_OPTIONS: process.env.BENCH_APP_NODE_OPTIONS,
   });
   const bare = startProcess("bench/bare-server.ts", {});
   const bareUrl = `http://127.0.0.1:${(await bare.waitForLog((line) => line.msg === "bare server listening")).port}`;

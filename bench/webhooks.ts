@@ -2,7 +2,9 @@
  * `npm run bench:webhooks`: a burst of 2,000 signed deliveries at
  * concurrency 50 against the real app server, with a worker processing them.
  * One delivery in ten repeats an earlier event (as Shopify's duplicates do).
- * Prints progress to stderr and, last, one JSON line.
+ * Prints progress to stderr and, last, one JSON line. For diagnosis:
+ * BENCH_CONCURRENCY (default 50), BENCH_WORKER_AFTER=1 (start the worker only
+ * after the burst), BENCH_APP_NODE_OPTIONS (e.g. a CPU profile of the app).
  */
 import { createHmac, randomUUID } from "node:crypto";
 import pg from "pg";
@@ -10,7 +12,7 @@ import { startAppServer, startWorker } from "../tests/helpers/processes";
 import { BENCH_APP, benchAppEnv, benchPostgres, log, percentile } from "./bench-env";
 
 const SENT = 2000;
-const CONCURRENCY = 50;
+const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 50);
 const SHOP = "bench-webhooks.myshopify.com";
 
 const server = await benchPostgres(".data/postgres-bench-webhooks", 54332);
@@ -24,7 +26,7 @@ try {
 
   const env = benchAppEnv(databaseUrl);
   const app = await startAppServer(env);
-  const worker = await startWorker(env);
+  let worker = process.env.BENCH_WORKER_AFTER ? undefined : await startWorker(env);
 
   const events: string[] = [];
   const deliveries = Array.from({ length: SENT }, (_, i) => {
@@ -74,6 +76,7 @@ try {
   );
   const burstSeconds = (performance.now() - started) / 1000;
   log(`${acknowledged}/${SENT} acknowledged in ${burstSeconds.toFixed(1)} s; waiting for the worker…`);
+  worker ??= await startWorker(env);
   let processed = 0;
   const deadline = Date.now() + 120_000;
   while (Date.now() < deadline) {

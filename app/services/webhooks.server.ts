@@ -1,40 +1,40 @@
 import { withPgTransaction } from "../db.server";
+import { recordDeliveries, type IncomingDelivery } from "../models/webhook-deliveries.server";
 import { authenticate } from "../shopify.server";
+import { GroupCommitter } from "./group-commit.server";
 import { enqueueJob, JobPriority } from "./jobs.server";
 
 /**
  * Durable webhook intake, shared by every webhook route: check the HMAC
  * (authenticate.webhook answers 401 on a bad one and nothing is stored),
- * record the delivery once per event, enqueue its processing in the same
- * transaction, and answer 200 at once. The worker does the work.
+ * record the delivery once per event and enqueue its processing in the same
+ * transaction, then answer 200. Deliveries arriving together share one
+ * transaction (group commit), so bursts are answered fast. The worker does the work.
  */
 export async function receiveWebhook(request: Request): Promise<Response> {
   const eventId = request.headers.get("x-shopify-event-id");
   const topic = request.headers.get("x-shopify-topic") ?? "";
   const triggeredAt = request.headers.get("x-shopify-triggered-at");
   const { shop, payload, webhookId, apiVersion } = await authenticate.webhook(request);
-  const dedupeKey = eventId || webhookId;
-  const triggered = triggeredAt && !Number.isNaN(Date.parse(triggeredAt)) ? new Date(triggeredAt) : null;
-  // Plain SQL on one pooled connection: two statements, one transaction, as few round trips as possible.
-  await withPgTransaction(async (client) => {
-    const inserted = await client.query<{ id: string }>(
-      `INSERT INTO "WebhookDelivery" (id, shop, topic, "dedupeKey", "webhookId", "apiVersion", "triggeredAt", payload)
-       VALUES (gen_random_uuid(), $1, $2, $3, $4, $5, $6, $7::jsonb)
-       ON CONFLICT (shop, "dedupeKey") DO NOTHING
-       RETURNING id::text`,
-      [shop, topic, dedupeKey, webhookId, apiVersion, triggered, JSON.stringify(payload)],
-    );
-    const deliveryId = inserted.rows[0]?.id;
-    if (deliveryId) {
-      await client.query(
-        `SELECT graphile_worker.add_job('webhook-process', json_build_object('deliveryId', $1::text), max_attempts => 10,
-           priority => $2::int, job_key => $3::text)`,
-        [deliveryId, JobPriority.merchant, `webhook:${deliveryId}`],
-      );
-    }
+  await intake.submit({
+    shop,
+    topic,
+    dedupeKey: eventId || webhookId,
+    webhookId,
+    apiVersion: apiVersion ?? null,
+    triggeredAt: triggeredAt && !Number.isNaN(Date.parse(triggeredAt)) ? new Date(triggeredAt) : null,
+    payload,
   });
   return new Response(null, { status: 200 });
 }
+
+const intake = new GroupCommitter<IncomingDelivery, void>(
+  async (deliveries) => {
+    await withPgTransaction((client) => recordDeliveries(client, deliveries, JobPriority.merchant));
+    return deliveries.map(() => undefined);
+  },
+  { maxBatch: 200, maxConcurrent: 2 },
+);
 
 /**
  * Used to retry a failed delivery. Deliveries are processed in parallel:
