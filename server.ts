@@ -8,6 +8,9 @@ import { createRequestHandler, writeReadableStreamToWritable, type ServerBuild }
 import { loadConfig } from "./app/config.server";
 import type { AppLoadContext } from "./app/load-context";
 import { logger, requestContext } from "./app/logger.server";
+import { queueDepths } from "./app/models/job-queue.server";
+import { metrics, metricsText, registerQueueDepthGauge, routeLabel } from "./app/services/metrics.server";
+import { opsAuthorized, opsEnabled } from "./app/services/ops-auth.server";
 import { handlePixelEvents, PIXEL_EVENTS_PATH } from "./app/services/pixel-ingest.server";
 
 /**
@@ -108,9 +111,31 @@ async function serveStatic(req: IncomingMessage, res: ServerResponse): Promise<b
   return true;
 }
 
+registerQueueDepthGauge(queueDepths);
+
+/** The operator page's gate, before Remix: absent without a secret, HTTP Basic with one. */
+function operatorAdmitted(req: IncomingMessage, res: ServerResponse) {
+  if (!opsEnabled()) res.writeHead(404).end();
+  else if (!opsAuthorized(req.headers.authorization)) {
+    res.writeHead(401, { "www-authenticate": 'Basic realm="MicroSegment operations", charset="UTF-8"' }).end();
+  } else return true;
+  return false;
+}
+
+async function serveMetrics(req: IncomingMessage, res: ServerResponse) {
+  if (!opsEnabled()) return void res.writeHead(404).end();
+  if (!opsAuthorized(req.headers.authorization)) {
+    return void res.writeHead(401, { "www-authenticate": 'Bearer realm="metrics"' }).end();
+  }
+  const { contentType, body } = await metricsText();
+  res.writeHead(200, { "content-type": contentType, "cache-control": "no-store" }).end(body);
+}
+
 async function handle(req: IncomingMessage, res: ServerResponse, requestId: string, pathname: string) {
   res.setHeader("x-request-id", requestId);
   if (pathname === PIXEL_EVENTS_PATH) return handlePixelEvents(req, res);
+  if (pathname === "/metrics") return serveMetrics(req, res);
+  if ((pathname === "/ops" || pathname.startsWith("/ops/")) && !operatorAdmitted(req, res)) return;
   if (await serveStatic(req, res)) return;
   if (vite) {
     const passedOn = await new Promise<boolean>((resolve) => {
@@ -142,6 +167,11 @@ const server = createServer((req, res) => {
   const pathname = new URL(req.url ?? "/", "http://x").pathname;
   requestContext.run({ requestId }, () => {
     res.on("finish", () => {
+      const ms = performance.now() - started;
+      metrics.httpDuration.observe(
+        { method: req.method ?? "", route: routeLabel(pathname), status: `${Math.floor(res.statusCode / 100)}xx` },
+        ms / 1000,
+      );
       // Storefront events arrive by the thousand a second: only their failures are worth a line.
       const level = pathname === PIXEL_EVENTS_PATH && res.statusCode < 400 ? "debug" : "info";
       logger[level](
@@ -149,7 +179,7 @@ const server = createServer((req, res) => {
           method: req.method,
           path: pathname,
           status: res.statusCode,
-          ms: Math.round((performance.now() - started) * 10) / 10,
+          ms: Math.round(ms * 10) / 10,
         },
         "request",
       );

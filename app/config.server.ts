@@ -37,6 +37,10 @@ const keyRing = z.string().transform((value, ctx) => {
   return keys;
 });
 
+/** `NAME=` (as .env.example has it) means not set. */
+const unsetIfEmpty = <Schema extends z.ZodType>(schema: Schema) =>
+  z.preprocess((value) => (value === "" ? undefined : value), schema);
+
 const configSchema = z.object({
   NODE_ENV: z.enum(["development", "production", "test"]).default("development"),
   SHOPIFY_API_KEY: z.string().min(1),
@@ -80,9 +84,23 @@ const configSchema = z.object({
   LLM_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(4),
   LLM_INPUT_USD_PER_MTOK: z.coerce.number().min(0).default(0.15),
   LLM_OUTPUT_USD_PER_MTOK: z.coerce.number().min(0).default(0.6),
+  // Segmentation: groups smaller than SEGMENT_MIN_SIZE customers are merged or dropped, and at most
+  // SEGMENT_MAX_MICRO micro-segments (the largest) are kept. Predictions are shown only for shops with
+  // at least this many customers with orders, repeat customers and days of order history.
+  SEGMENT_MIN_SIZE: z.coerce.number().int().min(1).default(50),
+  SEGMENT_MAX_MICRO: z.coerce.number().int().min(0).max(500).default(60),
+  PREDICTION_MIN_CUSTOMERS: z.coerce.number().int().min(2).default(200),
+  PREDICTION_MIN_REPEAT_CUSTOMERS: z.coerce.number().int().min(1).default(50),
+  PREDICTION_MIN_HISTORY_DAYS: z.coerce.number().int().min(1).default(180),
+  // Operations: the secret that opens /metrics (Bearer) and the operator page /ops (Basic, any user name).
+  // Unset, both answer 404. The worker serves its own /metrics on WORKER_METRICS_PORT when set.
+  OPS_SECRET: unsetIfEmpty(z.string().min(24, "use at least 24 random characters").optional()),
+  WORKER_METRICS_PORT: unsetIfEmpty(z.coerce.number().int().min(1).max(65535).optional()),
+  // JSON API requests a shop may make a minute (all app instances together).
+  API_REQUESTS_PER_MINUTE: z.coerce.number().int().min(1).default(600),
   // Set only for local development and tests: points the transport to
   // *.myshopify.com (and the App Bridge script) at the simulated store.
-  SHOPIFY_SIMULATOR_URL: z.url({ protocol: /^https?$/ }).optional(),
+  SHOPIFY_SIMULATOR_URL: unsetIfEmpty(z.url({ protocol: /^https?$/ }).optional()),
   // TLS verification is never turned off: refuse to start if someone tried.
   NODE_TLS_REJECT_UNAUTHORIZED: z
     .string()

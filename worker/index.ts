@@ -1,11 +1,14 @@
 import { randomUUID } from "node:crypto";
 import { hostname } from "node:os";
 import { EventEmitter } from "node:events";
+import { createServer } from "node:http";
 import { Logger, run, type LogLevel, type WorkerEvents } from "graphile-worker";
 import { loadConfig } from "../app/config.server";
 import prisma from "../app/db.server";
 import { logger } from "../app/logger.server";
 import { recordWorkerHeartbeat, releaseJobsOfDeadWorkers, removeWorkerHeartbeat } from "../app/models/health.server";
+import { metrics, metricsText } from "../app/services/metrics.server";
+import { opsAuthorized, opsEnabled } from "../app/services/ops-auth.server";
 import { taskList } from "./task-list";
 
 /**
@@ -41,6 +44,35 @@ let poolId: string | null = null;
 events.on("pool:create", ({ workerPool }) => {
   poolId = workerPool.id;
 });
+
+const jobStarts = new Map<string, number>();
+events.on("job:start", ({ job }) => jobStarts.set(job.id, performance.now()));
+events.on("job:complete", ({ job, error }) => {
+  const started = jobStarts.get(job.id);
+  jobStarts.delete(job.id);
+  if (started === undefined) return;
+  const outcome = error ? "error" : "success";
+  metrics.jobDuration.observe({ task: job.task_identifier, outcome }, (performance.now() - started) / 1000);
+  if (error) {
+    metrics.jobFailures.inc({ task: job.task_identifier, permanent: String(job.attempts >= job.max_attempts) });
+  }
+});
+const metricsServer = config.WORKER_METRICS_PORT ? serveWorkerMetrics(config.WORKER_METRICS_PORT) : undefined;
+
+/** The worker's own /metrics (job durations and failures), behind the operator secret. */
+function serveWorkerMetrics(port: number) {
+  const server = createServer((req, res) => {
+    if (new URL(req.url ?? "/", "http://x").pathname !== "/metrics" || !opsEnabled())
+      return void res.writeHead(404).end();
+    if (!opsAuthorized(req.headers.authorization)) return void res.writeHead(401).end();
+    metricsText().then(
+      ({ contentType, body }) => res.writeHead(200, { "content-type": contentType }).end(body),
+      () => res.writeHead(500).end(),
+    );
+  });
+  server.listen(port, () => logger.info({ port }, "worker metrics listening"));
+  return server;
+}
 
 const runner = await run({
   events,
@@ -81,6 +113,7 @@ async function shutdown(signal: string) {
   stopping = true;
   logger.info({ signal }, "worker draining: finishing running jobs");
   clearInterval(heartbeat);
+  metricsServer?.close();
   try {
     await runner.stop(signal);
     await removeWorkerHeartbeat(workerId);

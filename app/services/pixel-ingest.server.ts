@@ -13,6 +13,7 @@ import {
 } from "../models/pixel.server";
 import { addToWindow, deleteWindowsBefore, windowOf } from "../models/rate-limits.server";
 import { GroupCommitter } from "./group-commit.server";
+import { metrics } from "./metrics.server";
 
 /**
  * POST /api/pixel/events: the public endpoint the web pixel posts to. Served
@@ -323,6 +324,7 @@ export async function handlePixelEvents(req: IncomingMessage, res: ServerRespons
     logger.error({ err: final }, "pixel events could not be stored");
     return send(res, 503, { error: "temporarily unavailable; retry" }, { "retry-after": "1" });
   }
+  metrics.pixelEvents.inc({ outcome: (final as Outcome).status }, submission.events.length);
   switch ((final as Outcome).status) {
     case "accepted":
       return send(res, 202, { accepted: submission.events.length });

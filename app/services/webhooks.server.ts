@@ -3,6 +3,7 @@ import { recordDeliveries, type IncomingDelivery } from "../models/webhook-deliv
 import { authenticate } from "../shopify.server";
 import { GroupCommitter } from "./group-commit.server";
 import { enqueueJob, JobPriority } from "./jobs.server";
+import { metrics } from "./metrics.server";
 
 /**
  * Durable webhook intake, shared by every webhook route: check the HMAC
@@ -25,6 +26,7 @@ export async function receiveWebhook(request: Request): Promise<Response> {
     triggeredAt: triggeredAt && !Number.isNaN(Date.parse(triggeredAt)) ? new Date(triggeredAt) : null,
     payload,
   });
+  metrics.webhookDeliveries.inc({ topic });
   return new Response(null, { status: 200 });
 }
 
