@@ -2,6 +2,7 @@ import { PrismaPg } from "@prisma/adapter-pg";
 import { PrismaClient } from "@prisma/client";
 import pg from "pg";
 import { loadConfig } from "./config.server";
+import { logger } from "./logger.server";
 
 /**
  * Database access. Prisma for ordinary reads and writes; a plain pg pool for
@@ -20,7 +21,15 @@ function createClient() {
 }
 
 const prisma = globalThis.prismaGlobal ?? createClient();
-export const pgPool = globalThis.pgPoolGlobal ?? new pg.Pool({ connectionString: loadConfig().DATABASE_URL, max: 10 });
+export const pgPool = globalThis.pgPoolGlobal ?? createPool();
+
+function createPool() {
+  const pool = new pg.Pool({ connectionString: loadConfig().DATABASE_URL, max: 10 });
+  // An idle connection dropped by the server (restart, failover) must not take the process down; the pool
+  // replaces it on the next checkout.
+  pool.on("error", (error) => logger.warn({ err: error }, "idle database connection lost"));
+  return pool;
+}
 if (process.env.NODE_ENV !== "production") {
   globalThis.prismaGlobal = prisma;
   globalThis.pgPoolGlobal = pgPool;
