@@ -1,8 +1,11 @@
 import type { TaskList } from "graphile-worker";
 import type { TaskName } from "../app/services/jobs.server";
+import { productsEnrich } from "./tasks/products-enrich";
 import { pullScheduled } from "./tasks/pull-scheduled";
 import { pullStart } from "./tasks/pull-start";
 import { pullStep } from "./tasks/pull-step";
+import { segmentSync } from "./tasks/segment-sync";
+import { segmentationRun } from "./tasks/segmentation-run";
 import { shopDetailsSync } from "./tasks/shop-details-sync";
 import { syncRecordsTask } from "./tasks/sync-records";
 import { webhookProcess } from "./tasks/webhook-process";
@@ -14,5 +17,8 @@ export const taskList: Record<TaskName, TaskList[string]> = {
   "pull-step": pullStep,
   "pull-scheduled": pullScheduled,
   "webhook-process": webhookProcess,
+  "segmentation-run": segmentationRun,
+  "segment-sync": segmentSync,
   "sync-records": syncRecordsTask,
+  "products-enrich": productsEnrich,
 };

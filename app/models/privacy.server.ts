@@ -14,6 +14,16 @@ export const SHOP_SCOPED_TABLES = [
   "PixelEvent",
   "PixelIdentity",
   "PixelConnection",
+  // AI inputs are segment aggregates and product data, never customer personal data: customers/redact has nothing here.
+  "ProductEnrichment",
+  "AiCacheEntry",
+  "AiCall",
+  "SegmentMember",
+  "SegmentTaggedCustomer",
+  "SegmentSync",
+  "Segment",
+  "CustomerScore",
+  "SegmentationRun",
   "OrderLineItem",
   "OrderTransaction",
   "Order",
@@ -67,7 +77,7 @@ export async function buildCustomerExport(subject: CustomerSubject) {
   return prisma.$transaction(async (tx) => {
     const orderIds = await ordersOf(tx, subject);
     const clientIds = await pixelClientsOf(tx, subject.shop, customerGid(subject.customerId));
-    const [customer, orders, lineItems, transactions, pixelEvents] = await Promise.all([
+    const [customer, orders, lineItems, transactions, pixelEvents, score, memberships] = await Promise.all([
       tx.customer.findUnique({ where: { shop_id: { shop: subject.shop, id: customerGid(subject.customerId) } } }),
       tx.order.findMany({ where: { shop: subject.shop, id: { in: orderIds } }, orderBy: { processedAt: "asc" } }),
       tx.orderLineItem.findMany({ where: { shop: subject.shop, orderId: { in: orderIds } } }),
@@ -75,6 +85,13 @@ export async function buildCustomerExport(subject: CustomerSubject) {
       tx.pixelEvent.findMany({
         where: { shop: subject.shop, clientId: { in: clientIds } },
         orderBy: { occurredAt: "asc" },
+      }),
+      tx.customerScore.findUnique({
+        where: { shop_customerId: { shop: subject.shop, customerId: customerGid(subject.customerId) } },
+      }),
+      tx.segmentMember.findMany({
+        where: { shop: subject.shop, customerId: customerGid(subject.customerId) },
+        select: { segment: { select: { key: true, kind: true, name: true, description: true, tag: true } } },
       }),
     ]);
     return {
@@ -88,8 +105,12 @@ export async function buildCustomerExport(subject: CustomerSubject) {
       })),
       pixelClientIds: clientIds,
       pixelEvents,
-      // Filled in as the features that hold such data exist: segment memberships, AI outputs.
-      segmentMemberships: [],
+      // Filled in as the features that hold such data exist: AI outputs.
+      segmentMemberships: {
+        segments: memberships.map((membership) => membership.segment),
+        // RFM values and scores, and predicted orders and spend when the shop gets predictions.
+        score,
+      },
       aiOutputs: [],
     };
   });
@@ -135,6 +156,12 @@ export async function redactCustomer(subject: CustomerSubject) {
       })
     ).count;
     rows += (await tx.pixelIdentity.deleteMany({ where: { shop: subject.shop, customerId: gid } })).count;
+    rows += (await tx.customerScore.deleteMany({ where: { shop: subject.shop, customerId: gid } })).count;
+    rows += (await tx.segmentMember.deleteMany({ where: { shop: subject.shop, customerId: gid } })).count;
+    rows += (await tx.segmentTaggedCustomer.deleteMany({ where: { shop: subject.shop, customerId: gid } })).count;
+    rows += await tx.$executeRaw`
+      UPDATE "Segment" SET "sampleCustomerIds" = array_remove("sampleCustomerIds", ${gid})
+      WHERE shop = ${subject.shop} AND ${gid} = ANY("sampleCustomerIds")`;
     // Webhook payloads that name the customer (their own redact request included) keep no trace of them.
     const needles = [String(subject.customerId), subject.email, subject.phone].filter((value): value is string =>
       Boolean(value),
@@ -163,7 +190,7 @@ export async function redactShop(shop: string) {
     // Queued jobs of the shop (the job running this redaction is locked, and finishes by itself).
     rows += await tx.$executeRaw`
       DELETE FROM graphile_worker._private_jobs j USING graphile_worker._private_job_queues q
-      WHERE j.job_queue_id = q.id AND q.queue_name = ${`pull:${key}`} AND j.locked_at IS NULL`;
+      WHERE j.job_queue_id = q.id AND q.queue_name IN (${`pull:${key}`}, ${`ai:${key}`}, ${`segments:${key}`}, ${`segment-sync:${key}`}) AND j.locked_at IS NULL`;
     rows +=
       await tx.$executeRaw`DELETE FROM graphile_worker._private_jobs WHERE key = ${`shop-details-sync:${key}`} AND locked_at IS NULL`;
     await tx.redactionRecord.create({

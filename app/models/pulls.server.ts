@@ -1,6 +1,7 @@
 import type { DataPull, DataPullStep, Prisma } from "@prisma/client";
 import prisma from "../db.server";
 import { enqueueJob, JobPriority } from "../services/jobs.server";
+import { requestSegmentation } from "./segmentation-runs.server";
 import { RESOURCES, type Resource } from "./store-data.server";
 
 /**
@@ -138,6 +139,12 @@ export async function finishPullIfDone(pullId: string) {
       where: { id: pullId },
       data: { status, finishedAt: new Date(), error: failed ? `${failed.resource}: ${failed.error}` : null },
     });
+    if (status === "succeeded") {
+      await requestSegmentation(
+        { shop: pull.shop, trigger: "pull", priority: priorityFor(pull.trigger as PullTrigger) },
+        tx,
+      );
+    }
   });
 }
 

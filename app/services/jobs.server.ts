@@ -14,6 +14,8 @@ export const jobPayloads = {
   "pull-step": z.object({ stepId: z.uuid() }),
   "pull-scheduled": z.object({}).passthrough(),
   "webhook-process": z.object({ deliveryId: z.uuid() }),
+  "segmentation-run": z.object({ runId: z.uuid() }),
+  "segment-sync": z.object({ syncId: z.uuid() }),
   "sync-records": z.object({
     shop: z.string().min(1),
     resource: z.enum(["customers", "products", "orders"]),
@@ -21,6 +23,14 @@ export const jobPayloads = {
       .array(z.string().regex(/^gid:\/\/shopify\/\w+\/\d+$/))
       .min(1)
       .max(250),
+  }),
+  "products-enrich": z.object({
+    shop: z.string().min(1),
+    productIds: z
+      .array(z.string().regex(/^gid:\/\/shopify\/Product\/\d+$/))
+      .min(1)
+      .max(1000)
+      .optional(),
   }),
 } as const;
 

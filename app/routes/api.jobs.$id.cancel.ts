@@ -1,0 +1,13 @@
+import type { ActionFunctionArgs } from "@remix-run/node";
+import { z } from "zod";
+import { requestRunCancel } from "../models/segmentation-runs.server";
+import { authenticate } from "../shopify.server";
+
+/** POST /api/jobs/<id>/cancel: stops a segmentation run within seconds; it is recorded as cancelled. */
+export const action = async ({ request, params }: ActionFunctionArgs) => {
+  const { session } = await authenticate.admin(request);
+  const id = z.uuid().safeParse(params.id);
+  if (!id.success) return Response.json({ error: "no such job" }, { status: 404 });
+  const cancelled = await requestRunCancel(session.shop, id.data);
+  return Response.json({ cancelled }, { status: cancelled ? 202 : 409 });
+};

@@ -1,0 +1,25 @@
+import type { Task } from "graphile-worker";
+import { logger } from "../../app/logger.server";
+import { updateSync } from "../../app/models/segment-syncs.server";
+import { PermanentShopifyError } from "../../app/services/admin-api.server";
+import { jobPayloads } from "../../app/services/jobs.server";
+import { executeSegmentSync, failSegmentSync } from "../../app/services/segment-sync.server";
+
+/**
+ * Pushes one segment to Shopify (tags, then the Shopify segment). Transient
+ * failures are retried with backoff and resume after the last recorded batch;
+ * permanent ones end the push with a clear error.
+ */
+export const segmentSync: Task = async (rawPayload, helpers) => {
+  const { syncId } = jobPayloads["segment-sync"].parse(rawPayload);
+  try {
+    await executeSegmentSync(syncId, helpers.abortSignal);
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    const final = error instanceof PermanentShopifyError || helpers.job.attempts >= helpers.job.max_attempts;
+    if (final) await failSegmentSync(syncId, message);
+    else await updateSync(syncId, { error: `retrying: ${message}` });
+    logger.warn({ syncId, final, error: message }, "segment push failed");
+    if (!final) throw error;
+  }
+};
