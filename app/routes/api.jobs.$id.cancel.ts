@@ -1,11 +1,11 @@
 import type { ActionFunctionArgs } from "@remix-run/node";
 import { z } from "zod";
 import { requestRunCancel } from "../models/segmentation-runs.server";
-import { authenticate } from "../shopify.server";
+import { authenticateApi } from "../services/api.server";
 
 /** POST /api/jobs/<id>/cancel: stops a segmentation run within seconds; it is recorded as cancelled. */
 export const action = async ({ request, params }: ActionFunctionArgs) => {
-  const { session } = await authenticate.admin(request);
+  const { session } = await authenticateApi(request);
   const id = z.uuid().safeParse(params.id);
   if (!id.success) return Response.json({ error: "no such job" }, { status: 404 });
   const cancelled = await requestRunCancel(session.shop, id.data);

@@ -4,11 +4,11 @@ import { getShopRun } from "../models/segmentation-runs.server";
 import { getShopSync } from "../models/segment-syncs.server";
 import { toRunProgress } from "../models/segments.server";
 import { jsonResponse } from "../services/json.server";
-import { authenticate } from "../shopify.server";
+import { authenticateApi } from "../services/api.server";
 
 /** GET /api/jobs/<id>: status and progress of a segmentation run or a segment push. */
 export const loader = async ({ request, params }: LoaderFunctionArgs) => {
-  const { session } = await authenticate.admin(request);
+  const { session } = await authenticateApi(request);
   const id = z.uuid().safeParse(params.id);
   if (!id.success) return Response.json({ error: "no such job" }, { status: 404 });
   const run = await getShopRun(session.shop, id.data);

@@ -1,11 +1,11 @@
 import type { ActionFunctionArgs } from "@remix-run/node";
 import { z } from "zod";
 import { requestCancel } from "../models/pulls.server";
-import { authenticate } from "../shopify.server";
+import { authenticateApi } from "../services/api.server";
 
 /** POST /api/pulls/<id>/cancel: the pull stops within seconds and is recorded as cancelled. */
 export const action = async ({ request, params }: ActionFunctionArgs) => {
-  const { session } = await authenticate.admin(request);
+  const { session } = await authenticateApi(request);
   const id = z.uuid().safeParse(params.id);
   if (!id.success) return Response.json({ error: "no such pull" }, { status: 404 });
   const cancelled = await requestCancel(session.shop, id.data);

@@ -4,21 +4,15 @@ import prisma from "../db.server";
 import { getPull } from "../models/pulls.server";
 import { listRecords, RESOURCES } from "../models/store-data.server";
 import { badRequest, jsonResponse } from "../services/json.server";
-import { authenticate } from "../shopify.server";
-
-const query = z.object({
-  resource: z.enum(RESOURCES as [string, ...string[]]),
-  cursor: z.string().max(200).optional(),
-  limit: z.coerce.number().int().min(1).max(250).default(100),
-});
+import { authenticateApi, pullResultsQuery } from "../services/api.server";
 
 /** GET /api/pulls/<id>/results?resource=orders&cursor=…: the shop's pulled records, a page at a time. */
 export const loader = async ({ request, params }: LoaderFunctionArgs) => {
-  const { session } = await authenticate.admin(request);
+  const { session } = await authenticateApi(request);
   const id = z.uuid().safeParse(params.id);
   const pull = id.success ? await getPull(session.shop, id.data) : null;
   if (!pull) return Response.json({ error: "no such pull" }, { status: 404 });
-  const parsed = query.safeParse(Object.fromEntries(new URL(request.url).searchParams));
+  const parsed = pullResultsQuery.safeParse(Object.fromEntries(new URL(request.url).searchParams));
   if (!parsed.success) return badRequest(parsed.error);
   const resource = parsed.data.resource as (typeof RESOURCES)[number];
   const page = await listRecords(session.shop, resource, parsed.data.cursor ?? null, parsed.data.limit);

@@ -2,11 +2,11 @@ import type { LoaderFunctionArgs } from "@remix-run/node";
 import { z } from "zod";
 import { getPull } from "../models/pulls.server";
 import { jsonResponse } from "../services/json.server";
-import { authenticate } from "../shopify.server";
+import { authenticateApi } from "../services/api.server";
 
 /** GET /api/pulls/<id>: status, per-resource counts and error. */
 export const loader = async ({ request, params }: LoaderFunctionArgs) => {
-  const { session } = await authenticate.admin(request);
+  const { session } = await authenticateApi(request);
   const id = z.uuid().safeParse(params.id);
   const pull = id.success ? await getPull(session.shop, id.data) : null;
   if (!pull) return Response.json({ error: "no such pull" }, { status: 404 });

@@ -1,22 +1,11 @@
 import type { ActionFunctionArgs, LoaderFunctionArgs } from "@remix-run/node";
-import { z } from "zod";
 import { createPull, recentPulls } from "../models/pulls.server";
-import { RESOURCES } from "../models/store-data.server";
 import { badRequest, jsonResponse, readJsonBody } from "../services/json.server";
-import { authenticate } from "../shopify.server";
-
-const startPullRequest = z.object({
-  resources: z
-    .array(z.enum(RESOURCES as [string, ...string[]]))
-    .min(1)
-    .optional(),
-  mode: z.enum(["bulk", "paginated"]).optional(),
-  kind: z.enum(["full", "incremental"]).default("full"),
-});
+import { authenticateApi, startPullRequest } from "../services/api.server";
 
 /** POST /api/pulls: start a pull. Authenticated by the embedded app's session token (Authorization: Bearer). */
 export const action = async ({ request }: ActionFunctionArgs) => {
-  const { session } = await authenticate.admin(request);
+  const { session } = await authenticateApi(request);
   if (request.method !== "POST") return Response.json({ error: "method not allowed" }, { status: 405 });
   const body = await readJsonBody(request);
   if (!body.ok) return body.response;
@@ -34,6 +23,6 @@ export const action = async ({ request }: ActionFunctionArgs) => {
 
 /** GET /api/pulls: the shop's recent pulls. */
 export const loader = async ({ request }: LoaderFunctionArgs) => {
-  const { session } = await authenticate.admin(request);
+  const { session } = await authenticateApi(request);
   return jsonResponse({ pulls: await recentPulls(session.shop) });
 };

@@ -2,17 +2,12 @@ import type { LoaderFunctionArgs } from "@remix-run/node";
 import { z } from "zod";
 import { getSegmentDetail } from "../models/segments.server";
 import { badRequest, jsonResponse } from "../services/json.server";
-import { authenticate } from "../shopify.server";
-
-const pageQuery = z.object({
-  offset: z.coerce.number().int().min(0).default(0),
-  limit: z.coerce.number().int().min(1).max(100).default(50),
-});
+import { authenticateApi, segmentPageQuery } from "../services/api.server";
 
 /** GET /api/segments/<id>?offset=0&limit=50: one segment and a page of its members with scores and predictions. */
 export const loader = async ({ request, params }: LoaderFunctionArgs) => {
-  const { session } = await authenticate.admin(request);
-  const query = pageQuery.safeParse(Object.fromEntries(new URL(request.url).searchParams));
+  const { session } = await authenticateApi(request);
+  const query = segmentPageQuery.safeParse(Object.fromEntries(new URL(request.url).searchParams));
   if (!query.success) return badRequest(query.error);
   const id = z.uuid().safeParse(params.id);
   const detail = id.success ? await getSegmentDetail(session.shop, id.data, query.data) : null;

@@ -1,14 +1,14 @@
 import type { ActionFunctionArgs } from "@remix-run/node";
 import { requestSegmentation } from "../models/segmentation-runs.server";
 import { jsonResponse } from "../services/json.server";
-import { authenticate } from "../shopify.server";
+import { authenticateApi } from "../services/api.server";
 
 /**
  * POST /api/segments/run: starts a segmentation (or returns the one already
  * waiting). Its id is the job id for GET /api/jobs/<id>.
  */
 export const action = async ({ request }: ActionFunctionArgs) => {
-  const { session } = await authenticate.admin(request);
+  const { session } = await authenticateApi(request);
   if (request.method !== "POST") return Response.json({ error: "method not allowed" }, { status: 405 });
   const run = await requestSegmentation({ shop: session.shop, trigger: "api" });
   return jsonResponse({ id: run.id, kind: "segmentation", status: run.status }, { status: 202 });

@@ -29,7 +29,9 @@ export default function EmbeddedApp() {
         <Link to="/app" rel="home">
           Dashboard
         </Link>
+        <Link to="/app/segments">Segments</Link>
         <Link to="/app/data">Data</Link>
+        <Link to="/app/products">Products</Link>
         <Link to="/app/pixel">Pixel</Link>
         <Link to="/app/privacy">Privacy requests</Link>
       </NavMenu>

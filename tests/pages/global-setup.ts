@@ -30,6 +30,8 @@ export default async function globalSetup() {
     SHOPIFY_APP_URL: appUrl,
     PORT: new URL(appUrl).port,
     SHOPIFY_SIMULATOR_URL: simulatorUrl,
+    // The page-test store is tiny: let small groups count as micro-segments.
+    SEGMENT_MIN_SIZE: "3",
   };
   const app = await startAppServer(env);
   const worker = await startWorker(env);
