@@ -91,6 +91,12 @@ const configSchema = z.object({
   SEGMENT_MAX_MICRO: z.coerce.number().int().min(0).max(500).default(60),
   PREDICTION_MIN_CUSTOMERS: z.coerce.number().int().min(2).default(200),
   PREDICTION_MIN_REPEAT_CUSTOMERS: z.coerce.number().int().min(1).default(50),
+  // When the LLM could not name some segments, they are tried again after this delay (then with growing delays).
+  SEGMENT_NAMING_RETRY_MS: z.coerce
+    .number()
+    .int()
+    .min(100)
+    .default(10 * 60_000),
   PREDICTION_MIN_HISTORY_DAYS: z.coerce.number().int().min(1).default(180),
   // Operations: the secret that opens /metrics (Bearer) and the operator page /ops (Basic, any user name).
   // Unset, both answer 404. The worker serves its own /metrics on WORKER_METRICS_PORT when set.

@@ -25,9 +25,12 @@ export const pgPool = globalThis.pgPoolGlobal ?? createPool();
 
 function createPool() {
   const pool = new pg.Pool({ connectionString: loadConfig().DATABASE_URL, max: 10 });
-  // An idle connection dropped by the server (restart, failover) must not take the process down; the pool
-  // replaces it on the next checkout.
+  // A connection dropped by the server (restart, failover) must not take the process down: an idle one
+  // is replaced by the pool; a checked-out one fails its query, and the pool discards it on release.
   pool.on("error", (error) => logger.warn({ err: error }, "idle database connection lost"));
+  pool.on("connect", (client) =>
+    client.on("error", (error) => logger.warn({ err: error }, "database connection lost while in use")),
+  );
   return pool;
 }
 if (process.env.NODE_ENV !== "production") {

@@ -2,11 +2,17 @@ import { randomUUID } from "node:crypto";
 import { hostname } from "node:os";
 import { EventEmitter } from "node:events";
 import { createServer } from "node:http";
-import { Logger, run, type LogLevel, type WorkerEvents } from "graphile-worker";
+import { setTimeout as sleep } from "node:timers/promises";
+import { Logger, run, type LogLevel, type Runner, type RunnerOptions, type WorkerEvents } from "graphile-worker";
 import { loadConfig } from "../app/config.server";
 import prisma from "../app/db.server";
 import { logger } from "../app/logger.server";
-import { recordWorkerHeartbeat, releaseJobsOfDeadWorkers, removeWorkerHeartbeat } from "../app/models/health.server";
+import {
+  recordWorkerHeartbeat,
+  releaseJobsOfDeadWorkers,
+  releaseJobsOfPool,
+  removeWorkerHeartbeat,
+} from "../app/models/health.server";
 import { metrics, metricsText } from "../app/services/metrics.server";
 import { opsAuthorized, opsEnabled } from "../app/services/ops-auth.server";
 import { taskList } from "./task-list";
@@ -39,6 +45,7 @@ const workerLogger = new Logger((scope) => (level, message, meta) => {
   );
 });
 
+let stopping = false;
 const events: WorkerEvents = new EventEmitter();
 let poolId: string | null = null;
 events.on("pool:create", ({ workerPool }) => {
@@ -74,7 +81,7 @@ function serveWorkerMetrics(port: number) {
   return server;
 }
 
-const runner = await run({
+const runnerOptions: RunnerOptions = {
   events,
   crontab: CRONTAB,
   connectionString: config.DATABASE_URL,
@@ -92,7 +99,45 @@ const runner = await run({
       failJobBatchDelay: 0,
     },
   },
-});
+};
+
+let runner: Runner = await run(runnerOptions);
+runner.promise.catch(() => {});
+
+/**
+ * When the database goes away (restart, failover) graphile-worker cannot
+ * record a job's end and stops its pool, on purpose. The process stays: it
+ * starts a new pool as soon as the database answers, then releases the jobs
+ * the old pool still held, so they run again rather than waiting hours for
+ * their lock to expire.
+ */
+let recovering = false;
+events.on("pool:fatalError", () => void recoverRunner());
+
+async function recoverRunner() {
+  if (stopping || recovering) return;
+  recovering = true;
+  const failed = runner;
+  const failedPool = poolId;
+  logger.error({ poolId: failedPool }, "job runner lost the database; starting a new one");
+  try {
+    await Promise.race([failed.stop().catch(() => {}), sleep(30_000)]);
+    for (let attempt = 0; !stopping; attempt++) {
+      try {
+        runner = await run(runnerOptions);
+        runner.promise.catch(() => {});
+        if (failedPool) await releaseJobsOfPool(failedPool);
+        logger.info({ poolId }, "job runner restarted");
+        return;
+      } catch (error) {
+        logger.warn({ err: error, attempt }, "database still unavailable; retrying");
+        await sleep(Math.min(30_000, 1000 * 2 ** attempt));
+      }
+    }
+  } finally {
+    recovering = false;
+  }
+}
 
 const beat = async () => {
   try {
@@ -107,7 +152,6 @@ await beat();
 const heartbeat = setInterval(beat, HEARTBEAT_MS);
 logger.info({ workerId, concurrency: config.WORKER_CONCURRENCY }, "worker started");
 
-let stopping = false;
 async function shutdown(signal: string) {
   if (stopping) return;
   stopping = true;
@@ -126,5 +170,3 @@ async function shutdown(signal: string) {
 
 process.on("SIGTERM", () => void shutdown("SIGTERM"));
 process.on("SIGINT", () => void shutdown("SIGINT"));
-
-await runner.promise;

@@ -4,6 +4,7 @@ import { productsEnrich } from "./tasks/products-enrich";
 import { pullScheduled } from "./tasks/pull-scheduled";
 import { pullStart } from "./tasks/pull-start";
 import { pullStep } from "./tasks/pull-step";
+import { segmentNamingRetry } from "./tasks/segment-naming-retry";
 import { segmentSync } from "./tasks/segment-sync";
 import { segmentationRun } from "./tasks/segmentation-run";
 import { shopDetailsSync } from "./tasks/shop-details-sync";
@@ -19,6 +20,7 @@ export const taskList: Record<TaskName, TaskList[string]> = {
   "webhook-process": webhookProcess,
   "segmentation-run": segmentationRun,
   "segment-sync": segmentSync,
+  "segment-naming-retry": segmentNamingRetry,
   "sync-records": syncRecordsTask,
   "products-enrich": productsEnrich,
 };

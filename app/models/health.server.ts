@@ -53,6 +53,11 @@ export async function recordWorkerHeartbeat(
  * their machine died), so another worker picks them up now instead of after
  * graphile-worker's four-hour lock timeout.
  */
+/** Makes the jobs a worker pool holds available again (the pool is gone or has given up on them). */
+export async function releaseJobsOfPool(poolId: string) {
+  await prisma.$executeRaw`SELECT graphile_worker.force_unlock_workers(${[poolId]}::text[])`;
+}
+
 export async function releaseJobsOfDeadWorkers(staleAfterMs: number): Promise<number> {
   const stale = await prisma.workerHeartbeat.findMany({
     where: { seenAt: { lt: new Date(Date.now() - staleAfterMs) } },

@@ -16,6 +16,7 @@ export const jobPayloads = {
   "webhook-process": z.object({ deliveryId: z.uuid() }),
   "segmentation-run": z.object({ runId: z.uuid() }),
   "segment-sync": z.object({ syncId: z.uuid() }),
+  "segment-naming-retry": z.object({ shop: z.string().min(1) }),
   "sync-records": z.object({
     shop: z.string().min(1),
     resource: z.enum(["customers", "products", "orders"]),

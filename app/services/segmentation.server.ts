@@ -19,7 +19,7 @@ import {
   AFFINITY_MIN_SHARE,
   BEHAVIOUR_WINDOW_DAYS,
 } from "../models/segmentation.server";
-import { isRunCancelRequested, updateRun, type RunStage } from "../models/segmentation-runs.server";
+import { isRunCancelRequested, segmentationQueue, updateRun, type RunStage } from "../models/segmentation-runs.server";
 import {
   fitBgNbd,
   fitGammaGamma,
@@ -29,6 +29,8 @@ import {
   type CustomerSummary,
   type GammaGammaFit,
 } from "./clv.server";
+import { enqueueJob, JobPriority, shopKey } from "./jobs.server";
+import { llmConfigured } from "./llm.server";
 import { rfmSegmentByKey } from "./rfm.server";
 import { localSegmentNaming, nameSegment, roughly, type SegmentProfile } from "./segment-namer.server";
 
@@ -472,25 +474,32 @@ async function predict(client: pg.PoolClient, asOf: Date, config: ReturnType<typ
   return { gate, model };
 }
 
-/** Names every micro-segment of the run; failures fall back per segment and never undo what is stored. */
-async function nameMicroSegments(shop: string, runId: string, guard: RunGuard) {
-  const segments = await prisma.segment.findMany({
-    where: { shop, runId, kind: "micro", active: true },
-    select: { id: true, profile: true, namedBy: true },
-    orderBy: { key: "asc" },
-  });
+interface NamingCounts {
+  llmCalls: number;
+  cacheHits: number;
+  namingFallbacks: number;
+}
+
+type UnnamedSegment = { id: string; profile: unknown; namedBy: string };
+
+/** Names segments a few at a time; a failed name falls back per segment and never undoes what is stored. */
+async function nameSegments(
+  shop: string,
+  segments: UnnamedSegment[],
+  options: {
+    signal?: AbortSignal;
+    beforeEach?: () => void;
+    onNamed?: (counts: NamingCounts, done: number) => Promise<void>;
+  },
+): Promise<NamingCounts> {
   const counts = { llmCalls: 0, cacheHits: 0, namingFallbacks: 0 };
   let done = 0;
   let next = 0;
   const worker = async () => {
     while (next < segments.length) {
-      guard.check();
+      options.beforeEach?.();
       const segment = segments[next++]!;
-      const result = await nameSegment(shop, segment.profile as unknown as SegmentProfile, {
-        signal: guard.controller.signal,
-      }).catch((error) => {
-        throw guard.explain(error);
-      });
+      const result = await nameSegment(shop, segment.profile as SegmentProfile, { signal: options.signal });
       if (result.source === "llm") counts.llmCalls++;
       else if (result.source === "cache") counts.cacheHits++;
       else counts.namingFallbacks++;
@@ -502,12 +511,65 @@ async function nameMicroSegments(shop: string, runId: string, guard: RunGuard) {
         });
       }
       done++;
-      await updateRun(runId, { progress: 80 + Math.floor((19 * done) / segments.length), ...counts });
+      await options.onNamed?.(counts, done);
     }
   };
+  await Promise.all(Array.from({ length: Math.min(NAMING_CONCURRENCY, segments.length) }, worker));
+  return counts;
+}
+
+/** Names every micro-segment of the run. */
+async function nameMicroSegments(shop: string, runId: string, guard: RunGuard) {
+  const segments = await prisma.segment.findMany({
+    where: { shop, runId, kind: "micro", active: true },
+    select: { id: true, profile: true, namedBy: true },
+    orderBy: { key: "asc" },
+  });
+  let latest: NamingCounts = { llmCalls: 0, cacheHits: 0, namingFallbacks: 0 };
   try {
-    await Promise.all(Array.from({ length: Math.min(NAMING_CONCURRENCY, segments.length) }, worker));
+    latest = await nameSegments(shop, segments, {
+      signal: guard.controller.signal,
+      beforeEach: () => guard.check(),
+      onNamed: async (counts, done) => {
+        latest = counts;
+        await updateRun(runId, { progress: 80 + Math.floor((19 * done) / segments.length), ...counts });
+      },
+    }).catch((error) => {
+      throw guard.explain(error);
+    });
   } finally {
-    await updateRun(runId, counts);
+    await updateRun(runId, latest);
   }
+  if (latest.namingFallbacks > 0 && llmConfigured()) await scheduleNamingRetry(shop);
+  return latest;
+}
+
+/**
+ * The model was unavailable for some names: try those again later, in a job
+ * that graphile-worker retries with growing delays while the model stays down.
+ */
+async function scheduleNamingRetry(shop: string) {
+  await enqueueJob(
+    "segment-naming-retry",
+    { shop },
+    {
+      jobKey: `segment-naming-retry:${shopKey(shop)}`,
+      queueName: segmentationQueue(shop),
+      runAt: new Date(Date.now() + loadConfig().SEGMENT_NAMING_RETRY_MS),
+      priority: JobPriority.scheduled,
+      maxAttempts: 10,
+    },
+  );
+}
+
+/** Names the shop's active micro-segments that still carry a standard name; answers how many still do. */
+export async function renameFallbackSegments(shop: string, signal?: AbortSignal) {
+  const segments = await prisma.segment.findMany({
+    where: { shop, kind: "micro", active: true, namedBy: "local" },
+    select: { id: true, profile: true, namedBy: true },
+    orderBy: { key: "asc" },
+  });
+  if (!llmConfigured()) return 0;
+  const counts = await nameSegments(shop, segments, { signal });
+  return counts.namingFallbacks;
 }
