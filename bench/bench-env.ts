@@ -1,3 +1,4 @@
+import { createHmac, randomUUID } from "node:crypto";
 import pg from "pg";
 import { createDatabaseIfMissing, ensureDatabase, migrate } from "../scripts/database";
 
@@ -46,4 +47,19 @@ export async function benchPostgres(dataDir: string, port: number) {
 export function percentile(sorted: number[], p: number) {
   if (sorted.length === 0) return 0;
   return Math.round(sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]! * 10) / 10;
+}
+
+/** Headers of a webhook delivery as Shopify signs it, for a JSON body. */
+export function signedWebhookHeaders(topic: string, shop: string, body: string, eventId: string) {
+  return {
+    "content-type": "application/json",
+    "user-agent": "Shopify-Captain-Hook",
+    "x-shopify-topic": topic,
+    "x-shopify-shop-domain": shop,
+    "x-shopify-api-version": "2026-10",
+    "x-shopify-webhook-id": randomUUID(),
+    "x-shopify-event-id": eventId,
+    "x-shopify-triggered-at": new Date().toISOString(),
+    "x-shopify-hmac-sha256": createHmac("sha256", BENCH_APP.apiSecret).update(body).digest("base64"),
+  };
 }

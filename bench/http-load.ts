@@ -9,9 +9,13 @@ export interface LoadOptions {
   url: string;
   concurrency: number;
   seconds: number;
-  /** The next request's body and a tag to remember it by (e.g. an event id). */
-  next: () => { body: string; tag: string };
+  /** The next request's body, a tag to remember it by (e.g. an event id) and headers of its own (e.g. a signature). */
+  next: () => { body: string; tag: string; headers?: Record<string, string> };
   headers?: Record<string, string>;
+  /** Called with every answer, e.g. for figures per interval while the load runs. */
+  onAnswer?: (latencyMs: number, status: number) => void;
+  /** Ends the load before `seconds` are over. */
+  signal?: AbortSignal;
 }
 
 export interface LoadResult {
@@ -36,7 +40,7 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
   const started = performance.now();
   const deadline = started + options.seconds * 1000;
 
-  const send = (body: string) =>
+  const send = (body: string, headers: Record<string, string> | undefined) =>
     new Promise<number>((resolve, reject) => {
       const request = http.request(
         {
@@ -45,7 +49,7 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
           port: target.port,
           path: target.pathname,
           method: "POST",
-          headers: { ...options.headers, "content-length": Buffer.byteLength(body) },
+          headers: { ...options.headers, ...headers, "content-length": Buffer.byteLength(body) },
         },
         (response) => {
           response.resume();
@@ -59,12 +63,14 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
 
   await Promise.all(
     Array.from({ length: options.concurrency }, async () => {
-      while (performance.now() < deadline) {
-        const { body, tag } = options.next();
+      while (performance.now() < deadline && !options.signal?.aborted) {
+        const { body, tag, headers } = options.next();
         const sentAt = performance.now();
         try {
-          const status = await send(body);
-          latencies.push(performance.now() - sentAt);
+          const status = await send(body, headers);
+          const latency = performance.now() - sentAt;
+          latencies.push(latency);
+          options.onAnswer?.(latency, status);
           statuses[status] = (statuses[status] ?? 0) + 1;
           if (status >= 200 && status < 300) acknowledged.push(tag);
         } catch {

@@ -6,10 +6,10 @@
  * BENCH_CONCURRENCY (default 50), BENCH_WORKER_AFTER=1 (start the worker only
  * after the burst), BENCH_APP_NODE_OPTIONS (e.g. a CPU profile of the app).
  */
-import { createHmac, randomUUID } from "node:crypto";
+import { randomUUID } from "node:crypto";
 import pg from "pg";
 import { startAppServer, startWorker } from "../tests/helpers/processes";
-import { BENCH_APP, benchAppEnv, benchPostgres, log, percentile } from "./bench-env";
+import { benchAppEnv, benchPostgres, log, percentile, signedWebhookHeaders } from "./bench-env";
 
 const SENT = 2000;
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 50);
@@ -56,17 +56,7 @@ try {
         const response = await fetch(`${app.url}/webhooks/app/scopes_update`, {
           method: "POST",
           body: delivery.body,
-          headers: {
-            "content-type": "application/json",
-            "user-agent": "Shopify-Captain-Hook",
-            "x-shopify-topic": "app/scopes_update",
-            "x-shopify-shop-domain": SHOP,
-            "x-shopify-api-version": "2026-10",
-            "x-shopify-webhook-id": randomUUID(),
-            "x-shopify-event-id": delivery.eventId,
-            "x-shopify-triggered-at": new Date().toISOString(),
-            "x-shopify-hmac-sha256": createHmac("sha256", BENCH_APP.apiSecret).update(delivery.body).digest("base64"),
-          },
+          headers: signedWebhookHeaders("app/scopes_update", SHOP, delivery.body, delivery.eventId),
         });
         await response.arrayBuffer();
         latencies.push(performance.now() - sentAt);
