@@ -71,7 +71,8 @@ export async function adminGraphql<Schema extends z.ZodType>(
   return parsed.data;
 }
 
-async function classify(shop: string, error: unknown): Promise<Error> {
+/** Maps what the library threw to our error classes (transient, throttled, too costly, permanent). */
+export async function classify(shop: string, error: unknown): Promise<Error> {
   if (error instanceof SessionNotFoundError) {
     await markNeedsReauth(shop);
     return new PermanentShopifyError(`no offline session for ${shop}`, true);
@@ -88,9 +89,12 @@ async function classify(shop: string, error: unknown): Promise<Error> {
       : new PermanentShopifyError(`Admin API answered ${status}`);
   }
   if (error instanceof GraphqlQueryError) {
+    type GraphqlError = { extensions?: { code?: string } };
     const body = error.body as
-      { errors?: { extensions?: { code?: string } }[]; extensions?: { cost?: QueryCost } } | undefined;
-    const codes = (body?.errors ?? []).map((item) => item.extensions?.code);
+      { errors?: GraphqlError[] | { graphQLErrors?: GraphqlError[] }; extensions?: { cost?: QueryCost } } | undefined;
+    // The library's client nests the GraphQL errors under errors.graphQLErrors; a raw body has them as a list.
+    const errors = Array.isArray(body?.errors) ? body.errors : (body?.errors?.graphQLErrors ?? []);
+    const codes = errors.map((item) => item.extensions?.code);
     if (codes.includes("THROTTLED")) return new ThrottledError(body?.extensions?.cost);
     if (codes.includes("MAX_COST_EXCEEDED")) return new QueryTooCostlyError(error.message);
     return new PermanentShopifyError(`GraphQL error: ${error.message}`);

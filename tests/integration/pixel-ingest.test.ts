@@ -255,30 +255,36 @@ describe("durability", () => {
     };
     const victim = await startAppServer(env);
     const acknowledged: string[] = [];
+    let unanswered = 0;
     let killed = false;
+    // Eight visitors send one event after another until the process is gone; it dies once 100 are acknowledged.
     await Promise.all(
-      Array.from({ length: 400 }, async (_, n) => {
-        const sent = event({ clientId: `v-${n % 20}` });
-        try {
-          const answer = await post(victim.url, { accountId: id, event: sent });
-          if (answer.status === 202) acknowledged.push(sent.id);
+      Array.from({ length: 8 }, async (_, lane) => {
+        for (;;) {
+          const sent = event({ clientId: `v-${lane}` });
+          try {
+            const answer = await post(victim.url, { accountId: id, event: sent });
+            if (answer.status === 202) acknowledged.push(sent.id);
+          } catch {
+            // The connection died with the process: not acknowledged, so the pixel would retry it.
+            unanswered++;
+            return;
+          }
           if (acknowledged.length >= 100 && !killed) {
             killed = true;
             victim.child.kill("SIGKILL");
           }
-        } catch {
-          // The connection died with the process: not acknowledged, so the pixel would retry it.
         }
       }),
     );
     await victim.stop();
     expect(killed).toBe(true);
+    expect(unanswered).toBe(8);
     expect(acknowledged.length).toBeGreaterThanOrEqual(100);
     const stored = await install.prisma.pixelEvent.findMany({
       where: { shop, eventId: { in: acknowledged } },
       select: { eventId: true },
     });
     expect(stored).toHaveLength(acknowledged.length);
-    expect(await storedCount(shop)).toBeLessThan(400);
   });
 });
