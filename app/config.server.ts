@@ -98,6 +98,9 @@ const configSchema = z.object({
     .min(100)
     .default(10 * 60_000),
   PREDICTION_MIN_HISTORY_DAYS: z.coerce.number().int().min(1).default(180),
+  // A push to Shopify with more tag changes than this goes out as one bulk mutation per change
+  // (tag, untag) instead of batches of tagsAdd / tagsRemove requests.
+  SEGMENT_BULK_TAG_THRESHOLD: z.coerce.number().int().min(1).default(5000),
   // Operations: the secret that opens /metrics (Bearer) and the operator page /ops (Basic, any user name).
   // Unset, both answer 404. The worker serves its own /metrics on WORKER_METRICS_PORT when set.
   OPS_SECRET: unsetIfEmpty(z.string().min(24, "use at least 24 random characters").optional()),

@@ -295,6 +295,69 @@ export const adminSchema = buildSchema(/* GraphQL */ `
     userErrors: [BulkOperationUserError!]!
   }
 
+  enum BulkMutationErrorCode {
+    INTERNAL_FILE_SERVER_ERROR
+    INVALID_MUTATION
+    INVALID_STAGED_UPLOAD_FILE
+    LIMIT_REACHED
+    NO_SUCH_FILE
+    OPERATION_IN_PROGRESS
+  }
+
+  type BulkMutationUserError {
+    field: [String!]
+    message: String!
+    code: BulkMutationErrorCode
+  }
+
+  type BulkOperationRunMutationPayload {
+    bulkOperation: BulkOperation
+    userErrors: [BulkMutationUserError!]!
+  }
+
+  enum StagedUploadTargetGenerateUploadResource {
+    BULK_MUTATION_VARIABLES
+    COLLECTION_IMAGE
+    DISPUTE_FILE_UPLOAD
+    FILE
+    IMAGE
+    MODEL_3D
+    PRODUCT_IMAGE
+    RETURN_LABEL
+    SHOP_IMAGE
+    URL_REDIRECT_IMPORT
+    VIDEO
+  }
+
+  enum StagedUploadHttpMethodType {
+    POST
+    PUT
+  }
+
+  input StagedUploadInput {
+    resource: StagedUploadTargetGenerateUploadResource!
+    filename: String!
+    mimeType: String!
+    httpMethod: StagedUploadHttpMethodType = PUT
+    fileSize: UnsignedInt64
+  }
+
+  type StagedUploadParameter {
+    name: String!
+    value: String!
+  }
+
+  type StagedMediaUploadTarget {
+    url: URL
+    resourceUrl: URL
+    parameters: [StagedUploadParameter!]!
+  }
+
+  type StagedUploadsCreatePayload {
+    stagedTargets: [StagedMediaUploadTarget!]
+    userErrors: [UserError!]!
+  }
+
   type BulkOperationCancelPayload {
     bulkOperation: BulkOperation
     userErrors: [UserError!]!
@@ -402,7 +465,14 @@ export const adminSchema = buildSchema(/* GraphQL */ `
 
   type Mutation {
     bulkOperationRunQuery(query: String!, groupObjects: Boolean = false): BulkOperationRunQueryPayload
+    bulkOperationRunMutation(
+      mutation: String!
+      stagedUploadPath: String!
+      clientIdentifier: String
+      groupObjects: Boolean = true
+    ): BulkOperationRunMutationPayload
     bulkOperationCancel(id: ID!): BulkOperationCancelPayload
+    stagedUploadsCreate(input: [StagedUploadInput!]!): StagedUploadsCreatePayload
     tagsAdd(id: ID!, tags: [String!]!): TagsAddPayload
     tagsRemove(id: ID!, tags: [String!]!): TagsRemovePayload
     segmentCreate(name: String!, query: String!): SegmentCreatePayload

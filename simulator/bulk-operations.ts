@@ -1,8 +1,9 @@
 import { randomBytes } from "node:crypto";
 import { once } from "node:events";
-import { createWriteStream } from "node:fs";
+import { createReadStream, createWriteStream } from "node:fs";
 import { mkdir, stat } from "node:fs/promises";
 import path from "node:path";
+import { createInterface } from "node:readline";
 import { setImmediate as yieldToEventLoop } from "node:timers/promises";
 import {
   execute,
@@ -22,18 +23,22 @@ import type { ResolverContext } from "./admin-resolvers";
 import { gid } from "./shop-data";
 
 /**
- * Bulk query operations as Shopify runs them: validated up front, run in the
- * background page by page, written as JSONL where each nested connection's
- * items are their own lines pointing at their parent with __parentId, and
- * announced by the bulk_operations/finish webhook.
+ * Bulk operations as Shopify runs them, validated up front, run in the
+ * background and announced by the bulk_operations/finish webhook. Queries
+ * run page by page and are written as JSONL where each nested connection's
+ * items are their own lines pointing at their parent with __parentId.
+ * Mutations run once per line of an uploaded JSONL file of variables, and
+ * their result file has one line per input line: the mutation's response
+ * and its zero-based __lineNumber.
  */
 
 export type BulkStatus = "CREATED" | "RUNNING" | "COMPLETED" | "CANCELING" | "CANCELED" | "FAILED" | "EXPIRED";
+export type BulkOperationType = "QUERY" | "MUTATION";
 
 export interface BulkOperationState {
   id: string;
   status: BulkStatus;
-  type: "QUERY";
+  type: BulkOperationType;
   errorCode: "ACCESS_DENIED" | "INTERNAL_SERVER_ERROR" | "TIMEOUT" | null;
   objectCount: number;
   rootObjectCount: number;
@@ -66,31 +71,41 @@ export interface BulkEnvironment {
 }
 
 export const MAX_CONCURRENT_BULK_QUERIES = 5;
+/** The mutations the simulator runs in bulk; Shopify accepts more. */
+export const BULK_MUTATIONS = ["tagsAdd", "tagsRemove"];
 const PAGE_SIZE = 250;
 const MAX_CONNECTIONS = 5;
 const MAX_CONNECTION_DEPTH = 2;
 let counter = 0;
 
 export class BulkQueryError extends Error {}
+export class BulkMutationError extends Error {}
 
 function isConnectionField(parent: GraphQLObjectType, field: FieldNode) {
   const definition = parent.getFields()[field.name.value];
   return definition ? getNamedType(definition.type).name.endsWith("Connection") : false;
 }
 
-/** Validates a bulk query the way Shopify does and returns its parsed document. */
-export function checkBulkQuery(query: string): DocumentNode {
+/** Parses and validates a bulk operation's document; `fail` makes the error its mutation reports. */
+function parseBulkDocument(text: string, what: string, fail: (message: string) => Error) {
   let document: DocumentNode;
   try {
-    document = parse(query);
+    document = parse(text);
   } catch (error) {
-    throw new BulkQueryError(`Invalid bulk query: ${(error as GraphQLError).message}`);
+    throw fail(`Invalid ${what}: ${(error as GraphQLError).message}`);
   }
   const errors = validate(adminSchema, document);
-  if (errors.length > 0) throw new BulkQueryError(`Invalid bulk query: ${errors[0]!.message}`);
-  const operation = document.definitions.find(
+  if (errors.length > 0) throw fail(`Invalid ${what}: ${errors[0]!.message}`);
+  const operations = document.definitions.filter(
     (definition): definition is OperationDefinitionNode => definition.kind === Kind.OPERATION_DEFINITION,
   );
+  return { document, operations };
+}
+
+/** Validates a bulk query the way Shopify does and returns its parsed document. */
+export function checkBulkQuery(query: string): DocumentNode {
+  const { document, operations } = parseBulkDocument(query, "bulk query", (message) => new BulkQueryError(message));
+  const operation = operations[0];
   if (!operation || operation.operation !== "query")
     throw new BulkQueryError("Bulk queries must be a query operation.");
   const roots = operation.selectionSet.selections.filter((s): s is FieldNode => s.kind === Kind.FIELD);
@@ -133,6 +148,27 @@ export function checkBulkQuery(query: string): DocumentNode {
   };
   walk(queryType, roots[0]!, 0);
   if (connections > MAX_CONNECTIONS) throw new BulkQueryError("Bulk queries cannot contain more than 5 connections.");
+  return document;
+}
+
+/** Validates a bulk mutation the way Shopify does and returns its parsed document. */
+export function checkBulkMutation(mutation: string): DocumentNode {
+  const { document, operations } = parseBulkDocument(
+    mutation,
+    "bulk mutation",
+    (message) => new BulkMutationError(message),
+  );
+  if (operations.length !== 1 || operations[0]!.operation !== "mutation") {
+    throw new BulkMutationError("Bulk mutations must contain exactly one mutation operation.");
+  }
+  const fields = operations[0]!.selectionSet.selections.filter((s): s is FieldNode => s.kind === Kind.FIELD);
+  if (fields.length !== 1) throw new BulkMutationError("Bulk mutations must contain exactly one top-level field.");
+  const name = fields[0]!.name.value;
+  if (!BULK_MUTATIONS.includes(name)) {
+    throw new BulkMutationError(
+      `The mutation "${name}" cannot run in bulk here (supported: ${BULK_MUTATIONS.join(", ")}).`,
+    );
+  }
   return document;
 }
 
@@ -203,13 +239,18 @@ function flatten(
   for (const child of nested) flatten(child, String(node.id), into, depth + 1);
 }
 
-export function createBulkOperation(query: string, groupObjects: boolean, resultsDir: string): BulkOperationState {
+export function createBulkOperation(
+  type: BulkOperationType,
+  query: string,
+  groupObjects: boolean,
+  resultsDir: string,
+): BulkOperationState {
   counter += 1;
   const fileToken = randomBytes(16).toString("hex");
   return {
     id: gid("BulkOperation", 4_700_000 + counter),
     status: "CREATED",
-    type: "QUERY",
+    type,
     errorCode: null,
     objectCount: 0,
     rootObjectCount: 0,
@@ -226,7 +267,8 @@ export function createBulkOperation(query: string, groupObjects: boolean, result
   };
 }
 
-export async function runBulkOperation(operation: BulkOperationState, document: DocumentNode, env: BulkEnvironment) {
+/** The operation's result file: lines are counted as written, and finishing publishes its URL. */
+async function openResultFile(operation: BulkOperationState, env: BulkEnvironment) {
   await mkdir(path.dirname(operation.file), { recursive: true });
   const out = createWriteStream(operation.file);
   const failure = env.nextFailure;
@@ -243,6 +285,23 @@ export async function runBulkOperation(operation: BulkOperationState, document: 
     if (status === "FAILED" && operation.objectCount > 0) operation.partialDataUrl = url;
     env.onFinish(operation);
   };
+  const write = async (line: JsonObject) => {
+    if (!out.write(`${JSON.stringify(line)}\n`)) await once(out, "drain");
+    operation.objectCount++;
+    if (!("__parentId" in line)) operation.rootObjectCount++;
+  };
+  /** Whether the planned failure is due before the next line. */
+  const failureDue = () => Boolean(failure && operation.objectCount >= failure.afterObjects);
+  return { failure, finish, write, failureDue };
+}
+
+async function pause(env: BulkEnvironment) {
+  if (env.pageDelayMs > 0) await new Promise((resolve) => setTimeout(resolve, env.pageDelayMs));
+  else await yieldToEventLoop();
+}
+
+export async function runBulkOperation(operation: BulkOperationState, document: DocumentNode, env: BulkEnvironment) {
+  const { failure, finish, write, failureDue } = await openResultFile(operation, env);
   try {
     operation.status = "RUNNING";
     let after: string | null = null;
@@ -274,21 +333,69 @@ export async function runBulkOperation(operation: BulkOperationState, document: 
       // Without groupObjects Shopify promises no order; children first is the hardest case for a reader.
       if (!operation.groupObjects) ordered.push(...lines.children, ...lines.parents);
       for (const line of ordered) {
-        if (failure && operation.objectCount >= failure.afterObjects) return await finish("FAILED", failure.errorCode);
-        if (!out.write(`${JSON.stringify(line)}\n`)) await once(out, "drain");
-        operation.objectCount++;
-        if (!("__parentId" in line)) operation.rootObjectCount++;
+        if (failureDue()) return await finish("FAILED", failure!.errorCode);
+        await write(line);
       }
       const pageInfo = connection[PAGE_INFO_ALIAS];
       if (!pageInfo?.hasNextPage || !pageInfo.endCursor) break;
       after = pageInfo.endCursor;
-      if (env.pageDelayMs > 0) await new Promise((resolve) => setTimeout(resolve, env.pageDelayMs));
-      else await yieldToEventLoop();
+      await pause(env);
     }
     if (operation.cancelRequested) return await finish("CANCELED");
     if (failure) return await finish("FAILED", failure.errorCode);
     await finish("COMPLETED");
   } catch {
     await finish("FAILED", "INTERNAL_SERVER_ERROR");
+  }
+}
+
+/** Runs the mutation once per line of the variables file, PAGE_SIZE lines between pauses. */
+export async function runBulkMutation(
+  operation: BulkOperationState,
+  document: DocumentNode,
+  variablesFile: string,
+  env: BulkEnvironment,
+) {
+  const { failure, finish, write, failureDue } = await openResultFile(operation, env);
+  const lines = createInterface({ input: createReadStream(variablesFile), crlfDelay: Infinity });
+  try {
+    operation.status = "RUNNING";
+    let lineNumber = -1;
+    for await (const text of lines) {
+      lineNumber++;
+      if (!text.trim()) continue;
+      if (operation.cancelRequested) return await finish("CANCELED");
+      if (failureDue()) return await finish("FAILED", failure!.errorCode);
+      let variables: unknown;
+      try {
+        variables = JSON.parse(text);
+      } catch {
+        variables = undefined;
+      }
+      if (typeof variables !== "object" || variables === null || Array.isArray(variables)) {
+        await write({ errors: [{ message: "The line is not a JSON object of variables." }], __lineNumber: lineNumber });
+        continue;
+      }
+      const result = await execute({
+        schema: adminSchema,
+        document,
+        rootValue: env.rootValue,
+        contextValue: { bulk: true, searchWarnings: [] } satisfies ResolverContext,
+        variableValues: variables as Record<string, unknown>,
+      });
+      await write({
+        ...(result.errors ? { errors: result.errors.map((error) => error.toJSON()) } : {}),
+        ...(result.data ? { data: result.data } : {}),
+        __lineNumber: lineNumber,
+      });
+      if (operation.objectCount % PAGE_SIZE === 0) await pause(env);
+    }
+    if (operation.cancelRequested) return await finish("CANCELED");
+    if (failure) return await finish("FAILED", failure.errorCode);
+    await finish("COMPLETED");
+  } catch {
+    await finish("FAILED", "INTERNAL_SERVER_ERROR");
+  } finally {
+    lines.close();
   }
 }

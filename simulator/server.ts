@@ -1,6 +1,7 @@
 import { createHmac, randomBytes, timingSafeEqual } from "node:crypto";
 import { EventEmitter } from "node:events";
 import { createReadStream, readFileSync } from "node:fs";
+import { mkdir, writeFile } from "node:fs/promises";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
@@ -11,7 +12,7 @@ import { z } from "zod";
 import { hostParam, localAdminPage } from "./local-admin";
 import { customerPayload, orderPayload, productPayload, shopPayload } from "./rest-payloads";
 import { InvalidSessionTokenError, signSessionToken, verifySessionToken } from "./session-token";
-import { ShopRuntime } from "./shop-runtime";
+import { ShopRuntime, STAGED_UPLOADS_PATH } from "./shop-runtime";
 import { SimulatorStore } from "./store";
 import { WebhookSender, type DeliveryReport } from "./webhooks";
 
@@ -37,7 +38,7 @@ export interface SimulatorOptions {
   /** Leaky bucket of the Admin API (Shopify Standard: restores 100 points a second). */
   bucketSize?: number;
   restoreRate?: number;
-  /** Where bulk operation result files are written. */
+  /** Where bulk operation result files and staged uploads are written. */
   dataDir?: string;
   bulkPageDelayMs?: number;
   /** shopify.app.toml whose subscriptions the webhook sender serves. */
@@ -119,10 +120,20 @@ function send(res: ServerResponse, status: number, body: unknown, headers: Recor
   res.end(JSON.stringify(body));
 }
 
-async function readBody(req: IncomingMessage): Promise<string> {
+async function readBytes(req: IncomingMessage): Promise<Buffer> {
   const chunks: Buffer[] = [];
   for await (const chunk of req) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks).toString("utf8");
+  return Buffer.concat(chunks);
+}
+
+async function readBody(req: IncomingMessage): Promise<string> {
+  return (await readBytes(req)).toString("utf8");
+}
+
+/** Answers as Google Cloud Storage does to a form POST: XML. */
+function sendStorageXml(res: ServerResponse, status: number, xml: string) {
+  res.writeHead(status, { "content-type": "application/xml; charset=UTF-8" });
+  res.end(`<?xml version='1.0' encoding='UTF-8'?>${xml}`);
 }
 
 async function readJson(req: IncomingMessage): Promise<unknown> {
@@ -149,6 +160,7 @@ export function createSimulator(options: SimulatorOptions) {
   const faults = new Map<string, { status: number; remaining: number }>();
   let publicUrl = "";
   let appUrl = options.appUrl;
+  const dataDir = options.dataDir ?? path.join(tmpdir(), `microsegment-simulator-${process.pid}`);
 
   const webhooks = new WebhookSender({
     appUrl: () => {
@@ -177,7 +189,8 @@ export function createSimulator(options: SimulatorOptions) {
       existing = new ShopRuntime(shop, {
         bucketSize: options.bucketSize ?? 2000,
         restoreRate: options.restoreRate ?? 100,
-        resultsDir: path.join(options.dataDir ?? path.join(tmpdir(), `microsegment-simulator-${process.pid}`), "bulk"),
+        resultsDir: path.join(dataDir, "bulk"),
+        uploadsDir: path.join(dataDir, "staged-uploads"),
         publicUrl: () => publicUrl,
         bulkPageDelayMs: options.bulkPageDelayMs ?? 0,
         pixelSettingsFields: options.pixelSettingsFields ?? pixelSettingsFieldsOf(DEFAULT_PIXEL_EXTENSION_TOML),
@@ -336,6 +349,64 @@ export function createSimulator(options: SimulatorOptions) {
     return send(res, 404, { error: "no such result file (or it expired)" });
   }
 
+  /**
+   * The multipart form POST of a staged upload: the target's parameters,
+   * then the file, which (as on Google Cloud Storage) must be the last field.
+   */
+  async function handleStagedUpload(req: IncomingMessage, res: ServerResponse) {
+    const contentType = req.headers["content-type"] ?? "";
+    if (!contentType.startsWith("multipart/form-data")) {
+      return sendStorageXml(
+        res,
+        400,
+        "<Error><Code>InvalidArgument</Code><Message>Expected a multipart form.</Message></Error>",
+      );
+    }
+    let form: FormData;
+    try {
+      const body = await readBytes(req);
+      form = await new Request("http://simulator/", {
+        method: "POST",
+        headers: { "content-type": contentType },
+        body: new Uint8Array(body),
+      }).formData();
+    } catch {
+      return sendStorageXml(
+        res,
+        400,
+        "<Error><Code>InvalidArgument</Code><Message>Malformed multipart form.</Message></Error>",
+      );
+    }
+    const key = form.get("key");
+    const signature = form.get("x-goog-signature");
+    const staged =
+      typeof key === "string" && typeof signature === "string"
+        ? [...runtimes.values()].map((shopRuntime) => shopRuntime.stagedUpload(key, signature)).find(Boolean)
+        : undefined;
+    if (!staged) {
+      return sendStorageXml(
+        res,
+        403,
+        "<Error><Code>AccessDenied</Code><Message>Invalid key or signature.</Message></Error>",
+      );
+    }
+    const file = form.get("file");
+    if (!(file instanceof Blob) || [...form.keys()].at(-1) !== "file") {
+      return sendStorageXml(
+        res,
+        400,
+        "<Error><Code>InvalidArgument</Code><Message>The file must be the last field of the form.</Message></Error>",
+      );
+    }
+    await mkdir(path.dirname(staged.file), { recursive: true });
+    await writeFile(staged.file, Buffer.from(await file.arrayBuffer()));
+    return sendStorageXml(
+      res,
+      201,
+      `<PostResponse><Location>${publicUrl}${STAGED_UPLOADS_PATH}/${staged.key}</Location><Key>${staged.key}</Key></PostResponse>`,
+    );
+  }
+
   /** Runs a store event and delivers its webhook, as Shopify would. */
   async function trigger(request: z.infer<typeof eventRequest>, waitForRetries = true) {
     const shopRuntime = runtime(request.shop);
@@ -431,6 +502,7 @@ export function createSimulator(options: SimulatorOptions) {
         return handleBulkResult(res, path.basename(url.pathname, ".jsonl"));
       }
       if (req.method === "POST" && url.pathname === "/simulator/events") return handleEvent(req, res);
+      if (req.method === "POST" && url.pathname === STAGED_UPLOADS_PATH) return handleStagedUpload(req, res);
       if (req.method === "GET" && url.pathname === "/admin/oauth/authorize") return authorizeRedirect(url, res);
       const isToken = req.method === "POST" && url.pathname === "/admin/oauth/access_token";
       const isGraphql = req.method === "POST" && ADMIN_GRAPHQL_PATH.test(url.pathname);

@@ -1,11 +1,17 @@
+import { createHmac, randomBytes, randomUUID, timingSafeEqual } from "node:crypto";
+import { existsSync } from "node:fs";
+import path from "node:path";
 import { execute, GraphQLError, parse, validate, type DocumentNode, type ExecutionResult } from "graphql";
 import { adminSchema } from "./admin-schema";
 import { AdminViews, countOf, type ResolverContext } from "./admin-resolvers";
 import {
+  BulkMutationError,
   BulkQueryError,
+  checkBulkMutation,
   checkBulkQuery,
   createBulkOperation,
   MAX_CONCURRENT_BULK_QUERIES,
+  runBulkMutation,
   runBulkOperation,
   type BulkEnvironment,
   type BulkFailurePlan,
@@ -25,6 +31,8 @@ export interface RuntimeOptions {
   bucketSize: number;
   restoreRate: number;
   resultsDir: string;
+  /** Where staged uploads (bulk mutation variables) are kept. */
+  uploadsDir: string;
   publicUrl: () => string;
   bulkPageDelayMs: number;
   /** Settings fields the web pixel extension declares; webPixelCreate checks them. */
@@ -40,6 +48,23 @@ interface SegmentView {
   creationDate: string;
   lastEditDate: string;
 }
+
+interface StagedUploadInput {
+  resource: string;
+  filename: string;
+  mimeType: string;
+  httpMethod?: string | null;
+}
+
+/** A staged upload target handed out by stagedUploadsCreate; the file exists once uploaded. */
+export interface StagedUpload {
+  key: string;
+  file: string;
+  signature: string;
+}
+
+/** Where the simulator accepts staged uploads, as Shopify's storage bucket does. */
+export const STAGED_UPLOADS_PATH = "/staged-uploads";
 
 interface WebPixelView {
   __typename: "WebPixel";
@@ -59,6 +84,8 @@ export class ShopRuntime {
   readonly segments = new Map<string, SegmentView>();
   webPixel: WebPixelView | undefined;
   readonly bulkOperations = new Map<string, BulkOperationState>();
+  private readonly stagedUploads = new Map<string, StagedUpload>();
+  private readonly uploadSecret = randomBytes(32);
   readonly views: AdminViews;
   private readonly bulkEnv: BulkEnvironment;
   /** Counts for tests and benchmarks. */
@@ -89,7 +116,7 @@ export class ShopRuntime {
           created_at: operation.createdAt,
           error_code: operation.errorCode?.toLowerCase() ?? null,
           status: operation.status.toLowerCase(),
-          type: "query",
+          type: operation.type.toLowerCase(),
         }),
     };
   }
@@ -109,6 +136,46 @@ export class ShopRuntime {
       rootObjectCount: String(view.rootObjectCount),
       fileSize: view.fileSize === null ? null : String(view.fileSize),
     };
+  }
+
+  /** The staged upload with this key, when the policy signature matches the one handed out. */
+  stagedUpload(key: string, signature: string): StagedUpload | undefined {
+    const staged = this.stagedUploads.get(key);
+    if (!staged || staged.signature.length !== signature.length) return undefined;
+    return timingSafeEqual(Buffer.from(staged.signature), Buffer.from(signature)) ? staged : undefined;
+  }
+
+  private stageUpload(input: StagedUploadInput) {
+    const key = `tmp/${this.shop.domain.split(".")[0]}/bulk/${randomUUID()}/${path.basename(input.filename)}`;
+    const expiration = new Date(Date.now() + 3600_000).toISOString();
+    const policy = Buffer.from(
+      JSON.stringify({ conditions: [{ key }, { "Content-Type": input.mimeType }], expiration }),
+    ).toString("base64");
+    const signature = createHmac("sha256", this.uploadSecret).update(policy).digest("hex");
+    const file = path.join(this.options.uploadsDir, `${randomBytes(16).toString("hex")}.jsonl`);
+    this.stagedUploads.set(key, { key, file, signature });
+    const parameters = {
+      key,
+      "Content-Type": input.mimeType,
+      success_action_status: "201",
+      acl: "private",
+      policy,
+      "x-goog-algorithm": "GOOG4-HMAC-SHA256",
+      "x-goog-credential": `simulator/${expiration.slice(0, 10).replaceAll("-", "")}/auto/storage/goog4_request`,
+      "x-goog-date": expiration.replace(/[-:]|\.\d+/g, ""),
+      "x-goog-signature": signature,
+    };
+    return {
+      url: `${this.options.publicUrl()}${STAGED_UPLOADS_PATH}`,
+      resourceUrl: null,
+      parameters: Object.entries(parameters).map(([name, value]) => ({ name, value })),
+    };
+  }
+
+  private inProgress(type: BulkOperationState["type"]) {
+    return [...this.bulkOperations.values()].filter(
+      (op) => op.type === type && ["CREATED", "RUNNING", "CANCELING"].includes(op.status),
+    );
   }
 
   bulkFileFor(token: string): string | undefined {
@@ -143,8 +210,8 @@ export class ShopRuntime {
       customersCount: ({ query }: { query?: string }) => countOf(data.customerCount, (i) => data.customer(i), query),
       productsCount: ({ query }: { query?: string }) => countOf(data.productCount, (i) => data.product(i), query),
       ordersCount: ({ query }: { query?: string }) => countOf(data.orderCount, (i) => data.order(i), query),
-      currentBulkOperation: () => {
-        const latest = [...this.bulkOperations.values()].at(-1);
+      currentBulkOperation: ({ type }: { type: BulkOperationState["type"] }) => {
+        const latest = [...this.bulkOperations.values()].filter((op) => op.type === type).at(-1);
         return latest ? this.bulkOperationView(latest.id) : null;
       },
       bulkOperation: ({ id }: { id: string }) => this.bulkOperationView(id) ?? null,
@@ -168,10 +235,7 @@ export class ShopRuntime {
           if (!(error instanceof BulkQueryError)) throw error;
           return { bulkOperation: null, userErrors: [{ field: ["query"], message: error.message, code: "INVALID" }] };
         }
-        const running = [...this.bulkOperations.values()].filter((op) =>
-          ["CREATED", "RUNNING", "CANCELING"].includes(op.status),
-        );
-        if (running.length >= MAX_CONCURRENT_BULK_QUERIES) {
+        if (this.inProgress("QUERY").length >= MAX_CONCURRENT_BULK_QUERIES) {
           return {
             bulkOperation: null,
             userErrors: [
@@ -183,11 +247,67 @@ export class ShopRuntime {
             ],
           };
         }
-        const operation = createBulkOperation(query, groupObjects, this.options.resultsDir);
+        const operation = createBulkOperation("QUERY", query, groupObjects, this.options.resultsDir);
         this.bulkOperations.set(operation.id, operation);
         this.bulkEnv.publicUrl = this.options.publicUrl();
         setImmediate(() => void runBulkOperation(operation, document, this.bulkEnv));
         return { bulkOperation: this.bulkOperationView(operation.id), userErrors: [] };
+      },
+      bulkOperationRunMutation: ({ mutation, stagedUploadPath }: { mutation: string; stagedUploadPath: string }) => {
+        const refuse = (field: string | null, message: string, code: string) => ({
+          bulkOperation: null,
+          userErrors: [{ field: field ? [field] : null, message, code }],
+        });
+        let document: DocumentNode;
+        try {
+          document = checkBulkMutation(mutation);
+        } catch (error) {
+          if (!(error instanceof BulkMutationError)) throw error;
+          return refuse("mutation", error.message, "INVALID_MUTATION");
+        }
+        const staged = this.stagedUploads.get(stagedUploadPath);
+        if (!staged || !existsSync(staged.file)) {
+          return refuse(
+            "stagedUploadPath",
+            "The JSONL file could not be found. Try uploading the file again.",
+            "NO_SUCH_FILE",
+          );
+        }
+        const running = this.inProgress("MUTATION")[0];
+        if (running) {
+          return refuse(
+            null,
+            `A bulk mutation operation for this app and shop is already in progress: ${running.id}.`,
+            "OPERATION_IN_PROGRESS",
+          );
+        }
+        const operation = createBulkOperation("MUTATION", mutation, false, this.options.resultsDir);
+        this.bulkOperations.set(operation.id, operation);
+        this.bulkEnv.publicUrl = this.options.publicUrl();
+        setImmediate(() => void runBulkMutation(operation, document, staged.file, this.bulkEnv));
+        return { bulkOperation: this.bulkOperationView(operation.id), userErrors: [] };
+      },
+      stagedUploadsCreate: ({ input }: { input: StagedUploadInput[] }) => {
+        const userErrors = input.flatMap((item, i) => {
+          if (item.resource !== "BULK_MUTATION_VARIABLES")
+            return [
+              {
+                field: ["input", String(i), "resource"],
+                message: "The simulator stages only BULK_MUTATION_VARIABLES.",
+              },
+            ];
+          if (item.httpMethod !== "POST")
+            return [
+              { field: ["input", String(i), "httpMethod"], message: "Bulk mutation variables are uploaded with POST." },
+            ];
+          if (item.mimeType !== "text/jsonl")
+            return [
+              { field: ["input", String(i), "mimeType"], message: "Bulk mutation variables must be text/jsonl." },
+            ];
+          return [];
+        });
+        if (userErrors.length > 0) return { stagedTargets: null, userErrors };
+        return { stagedTargets: input.map((item) => this.stageUpload(item)), userErrors: [] };
       },
       bulkOperationCancel: ({ id }: { id: string }) => {
         const operation = this.bulkOperations.get(id);

@@ -259,7 +259,7 @@ export async function addRecord<R extends Resource>(
 
 // --- bulk ---------------------------------------------------------------------
 
-const bulkOperationFields = z.object({
+export const bulkOperationFields = z.object({
   id: z.string(),
   status: z.enum(["CREATED", "RUNNING", "COMPLETED", "CANCELING", "CANCELED", "FAILED", "EXPIRED"]),
   errorCode: z.string().nullable(),
@@ -277,8 +277,8 @@ const runBulkResponse = z.object({
     userErrors: z.array(z.object({ message: z.string(), code: z.string().nullable().optional() })),
   }),
 });
-const BULK_STATUS = `query BulkStatus($id: ID!) { bulkOperation(id: $id) { id status errorCode objectCount url partialDataUrl } }`;
-const bulkStatusResponse = z.object({ bulkOperation: bulkOperationFields.nullable() });
+export const BULK_STATUS = `query BulkStatus($id: ID!) { bulkOperation(id: $id) { id status errorCode objectCount url partialDataUrl } }`;
+export const bulkStatusResponse = z.object({ bulkOperation: bulkOperationFields.nullable() });
 const CANCEL_BULK = `mutation CancelBulk($id: ID!) { bulkOperationCancel(id: $id) { userErrors { message } } }`;
 
 const MAX_BULK_RESTARTS = 3;

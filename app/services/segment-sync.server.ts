@@ -1,8 +1,23 @@
+import type { SegmentSync } from "@prisma/client";
 import { z } from "zod";
+import { loadConfig } from "../config.server";
 import prisma from "../db.server";
 import { logger } from "../logger.server";
 import { getSync, recordTagged, recordUntagged, tagChanges, updateSync } from "../models/segment-syncs.server";
-import { adminGraphql, PermanentShopifyError, ThrottledError, type QueryCost } from "./admin-api.server";
+import {
+  adminGraphql,
+  PermanentShopifyError,
+  ThrottledError,
+  TransientShopifyError,
+  type QueryCost,
+} from "./admin-api.server";
+import {
+  bulkResultLines,
+  currentBulkMutation,
+  stageBulkVariables,
+  startBulkMutation,
+  waitForBulkOperation,
+} from "./bulk-mutation.server";
 import { ThrottlePacer } from "./pull-runner.server";
 
 /**
@@ -13,15 +28,32 @@ import { ThrottlePacer } from "./pull-runner.server";
  *
  * Tags go out as batches of aliased tagsAdd / tagsRemove mutations, paced by
  * the throttle status Shopify returns. Each batch is recorded before the
- * next, so a retried job resumes where it stopped.
+ * next, so a retried job resumes where it stopped. A push with more changes
+ * than SEGMENT_BULK_TAG_THRESHOLD goes out as one bulk mutation for the
+ * customers to tag and one for those to untag instead; a retried job takes up
+ * the bulk operation it had started.
  */
 
 const BATCH = 50;
+/** Customers recorded per transaction while a bulk result file is read. */
+const RECORD_CHUNK = 1000;
 const TAG_PREFIX = "microsegment";
 const SEGMENT_NAME_PREFIX = "MicroSegment";
 
+type TagMutation = "tagsAdd" | "tagsRemove";
+
 const userError = z.object({ field: z.array(z.string()).nullish(), message: z.string() });
 const tagsPayload = z.record(z.string(), z.object({ userErrors: z.array(userError) }).nullable());
+const bulkTagResult = z.object({
+  __lineNumber: z.number().int(),
+  data: z
+    .record(
+      z.string(),
+      z.object({ node: z.object({ id: z.string() }).nullable(), userErrors: z.array(userError) }).nullable(),
+    )
+    .optional(),
+  errors: z.array(z.object({ message: z.string() })).optional(),
+});
 const segmentPayload = z.object({
   segment: z.object({ id: z.string(), name: z.string(), query: z.string() }).nullable(),
   userErrors: z.array(userError),
@@ -52,13 +84,16 @@ function sleep(ms: number, signal?: AbortSignal) {
   });
 }
 
+const customerIsGone = (errors: z.infer<typeof userError>[]) =>
+  errors.every((error) => /not found|does not exist/i.test(error.message));
+
 /**
  * One batch of tag changes. Returns the customers changed; customers Shopify
  * no longer has are skipped (they cannot carry the tag).
  */
 async function changeTags(
   shop: string,
-  mutation: "tagsAdd" | "tagsRemove",
+  mutation: TagMutation,
   tag: string,
   customerIds: string[],
   pacer: ThrottlePacer,
@@ -94,11 +129,141 @@ async function changeTags(
     customerIds.forEach((id, i) => {
       const errors = data[`c${i}`]?.userErrors ?? [];
       if (errors.length === 0) changed.push(id);
-      else if (errors.every((e) => /not found|does not exist/i.test(e.message))) missing.push(id);
+      else if (customerIsGone(errors)) missing.push(id);
       else throw new PermanentShopifyError(`${mutation} refused for ${id}: ${errors.map((e) => e.message).join("; ")}`);
     });
     return { changed, missing };
   }
+}
+
+async function pushTagsInBatches(
+  sync: SegmentSync,
+  tag: string,
+  changes: { toAdd: string[]; toRemove: string[] },
+  signal?: AbortSignal,
+) {
+  const pacer = new ThrottlePacer();
+  const onThrottled = () => void updateSync(sync.id, { throttled: { increment: 1 } }).catch(() => {});
+  for (let start = 0; start < changes.toAdd.length; start += BATCH) {
+    const batch = changes.toAdd.slice(start, start + BATCH);
+    const { changed } = await changeTags(sync.shop, "tagsAdd", tag, batch, pacer, onThrottled, signal);
+    if (changed.length > 0) await recordTagged(sync, tag, changed);
+  }
+  await updateSync(sync.id, { stage: "untagging" });
+  for (let start = 0; start < changes.toRemove.length; start += BATCH) {
+    const batch = changes.toRemove.slice(start, start + BATCH);
+    const { changed, missing } = await changeTags(sync.shop, "tagsRemove", tag, batch, pacer, onThrottled, signal);
+    await recordUntagged(sync, tag, [...changed, ...missing]);
+  }
+}
+
+async function pushTagsInBulk(
+  sync: SegmentSync,
+  tag: string,
+  changes: { toAdd: string[]; toRemove: string[] },
+  signal?: AbortSignal,
+) {
+  await bulkChangeTags(sync, "tagsAdd", tag, changes.toAdd, signal);
+  await updateSync(sync.id, { stage: "untagging" });
+  await bulkChangeTags(sync, "tagsRemove", tag, changes.toRemove, signal);
+}
+
+/** The comment names the push, so a retried job recognises the operation it started. */
+export function bulkTagMutation(mutation: TagMutation, syncId: string) {
+  return `# MicroSegment push ${syncId}
+mutation SegmentTags($id: ID!, $tags: [String!]!) {
+  ${mutation}(id: $id, tags: $tags) { node { id } userErrors { field message } }
+}`;
+}
+
+/**
+ * Changes the tag of the customers with one bulk mutation and records the
+ * outcome as the batches do. An operation this push started in an earlier
+ * attempt is awaited and recorded first, whatever became of it, so a retry
+ * only sends the customers still pending. A failed operation's partial
+ * results are recorded before the retry; refusals other than "not found"
+ * fail the push.
+ */
+async function bulkChangeTags(
+  sync: SegmentSync,
+  mutation: TagMutation,
+  tag: string,
+  customerIds: string[],
+  signal?: AbortSignal,
+) {
+  if (customerIds.length === 0) return;
+  const mutationText = bulkTagMutation(mutation, sync.id);
+  const pending = new Set(customerIds);
+  const refusals: string[] = [];
+  const finishAndRecord = async (operationId: string, uploaded?: string[]) => {
+    const finished = await waitForBulkOperation(sync.shop, operationId, signal);
+    const resultUrl = finished.url ?? finished.partialDataUrl;
+    if (resultUrl) await recordBulkTagResults(sync, mutation, tag, resultUrl, uploaded, pending, refusals, signal);
+    return finished;
+  };
+  const previous = await currentBulkMutation(sync.shop, signal);
+  if (previous?.query === mutationText) await finishAndRecord(previous.id);
+  if (pending.size > 0 && refusals.length === 0) {
+    const uploaded = [...pending];
+    const jsonl = uploaded.map((id) => JSON.stringify({ id, tags: [tag] })).join("\n");
+    const stagedUploadPath = await stageBulkVariables(sync.shop, jsonl, signal);
+    const finished = await finishAndRecord(
+      await startBulkMutation(sync.shop, mutationText, stagedUploadPath, signal),
+      uploaded,
+    );
+    if (finished.status !== "COMPLETED" && refusals.length === 0) {
+      const reason = `${finished.status.toLowerCase()}${finished.errorCode ? ` (${finished.errorCode})` : ""}`;
+      throw new TransientShopifyError(`bulk ${mutation} ${reason}; ${pending.size} customers left for the retry`);
+    }
+  }
+  if (refusals.length > 0) {
+    throw new PermanentShopifyError(
+      `${mutation} refused for ${refusals.length} customers: ${refusals.slice(0, 3).join("; ")}`,
+    );
+  }
+}
+
+/**
+ * Records the customers a bulk tag mutation changed, in chunks, taking them
+ * out of `pending`. `uploaded` (the variables file's customers, by line)
+ * names the customers Shopify no longer has; without it (an operation taken
+ * up after a restart) they stay pending for a new operation.
+ */
+async function recordBulkTagResults(
+  sync: SegmentSync,
+  mutation: TagMutation,
+  tag: string,
+  url: string,
+  uploaded: string[] | undefined,
+  pending: Set<string>,
+  refusals: string[],
+  signal?: AbortSignal,
+) {
+  const record = (ids: string[]) =>
+    mutation === "tagsAdd" ? recordTagged(sync, tag, ids) : recordUntagged(sync, tag, ids);
+  let chunk: string[] = [];
+  for await (const raw of bulkResultLines(url, signal)) {
+    const parsed = bulkTagResult.safeParse(raw);
+    if (!parsed.success)
+      throw new PermanentShopifyError(`unexpected bulk result line: ${parsed.error.issues[0]?.message}`);
+    const line = parsed.data;
+    const payload = line.data?.[mutation];
+    const customerId = payload?.node?.id ?? uploaded?.[line.__lineNumber];
+    const errors = line.errors ?? payload?.userErrors ?? [{ message: "no response" }];
+    const changed = errors.length === 0;
+    if (!changed && !(payload && customerIsGone(errors))) {
+      refusals.push(`${customerId ?? `line ${line.__lineNumber}`}: ${errors.map((error) => error.message).join(", ")}`);
+      continue;
+    }
+    if (!customerId || !pending.delete(customerId)) continue;
+    // As in the batches: a customer Shopify no longer has counts as untagged, never as tagged.
+    if (changed || mutation === "tagsRemove") chunk.push(customerId);
+    if (chunk.length >= RECORD_CHUNK) {
+      await record(chunk);
+      chunk = [];
+    }
+  }
+  if (chunk.length > 0) await record(chunk);
 }
 
 const SEGMENT_CREATE = `mutation SegmentCreate($name: String!, $query: String!) {
@@ -153,27 +318,18 @@ export async function executeSegmentSync(syncId: string, signal?: AbortSignal): 
   const shop = sync.shop;
   const tag = segment.tag ?? tagForSegmentKey(segment.key);
   await prisma.segment.updateMany({ where: { id: segment.id }, data: { tag, syncStatus: "running", syncError: null } });
-  const { toAdd, toRemove } = await tagChanges(shop, segment.id, tag);
+  const changes = await tagChanges(shop, segment.id, tag);
+  const total = changes.toAdd.length + changes.toRemove.length;
   await updateSync(syncId, {
     status: "running",
     startedAt: sync.startedAt ?? new Date(),
     stage: "tagging",
-    total: toAdd.length + toRemove.length,
+    total,
     error: null,
   });
-  const pacer = new ThrottlePacer();
-  const onThrottled = () => void updateSync(syncId, { throttled: { increment: 1 } }).catch(() => {});
-  for (let start = 0; start < toAdd.length; start += BATCH) {
-    const batch = toAdd.slice(start, start + BATCH);
-    const { changed } = await changeTags(shop, "tagsAdd", tag, batch, pacer, onThrottled, signal);
-    if (changed.length > 0) await recordTagged(sync, tag, changed);
-  }
-  await updateSync(syncId, { stage: "untagging" });
-  for (let start = 0; start < toRemove.length; start += BATCH) {
-    const batch = toRemove.slice(start, start + BATCH);
-    const { changed, missing } = await changeTags(shop, "tagsRemove", tag, batch, pacer, onThrottled, signal);
-    await recordUntagged(sync, tag, [...changed, ...missing]);
-  }
+  const inBulk = total > loadConfig().SEGMENT_BULK_TAG_THRESHOLD;
+  if (inBulk) await pushTagsInBulk(sync, tag, changes, signal);
+  else await pushTagsInBatches(sync, tag, changes, signal);
   await updateSync(syncId, { stage: "segment" });
   const shopifySegmentId = await upsertShopifySegment(shop, segment, tag, signal);
   const finishedAt = new Date();
@@ -183,7 +339,7 @@ export async function executeSegmentSync(syncId: string, signal?: AbortSignal): 
   });
   await updateSync(syncId, { status: "succeeded", finishedAt });
   logger.info(
-    { shop, segmentId: segment.id, tagged: toAdd.length, untagged: toRemove.length },
+    { shop, segmentId: segment.id, tagged: changes.toAdd.length, untagged: changes.toRemove.length, inBulk },
     "segment pushed to Shopify",
   );
 }

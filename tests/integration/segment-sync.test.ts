@@ -1,6 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createPull } from "../../app/models/pulls.server";
 import { requestSegmentSync } from "../../app/models/segment-syncs.server";
+import { bulkTagMutation, tagForSegmentKey } from "../../app/services/segment-sync.server";
+import { RUN_BULK_MUTATION, stageVariables, type AdminRequest } from "../../simulator/bulk-mutation-client";
 import { simulatedInstall } from "../helpers/installed-shop";
 import { startWorker, waitFor, type RunningProcess } from "../helpers/processes";
 
@@ -8,6 +10,8 @@ import { startWorker, waitFor, type RunningProcess } from "../helpers/processes"
  * Pushing a segment to the simulated Shopify through the real worker:
  * members get the tag in batches paced by the throttle status, leavers lose
  * it, and the Shopify segment on the tag is created once and then updated.
+ * Pushes with more changes than SEGMENT_BULK_TAG_THRESHOLD go out as bulk
+ * mutations (staged JSONL upload, bulkOperationRunMutation) instead.
  */
 
 type Install = Awaited<ReturnType<typeof simulatedInstall>>;
@@ -20,12 +24,12 @@ let worker: RunningProcess;
 const gidNumber = (gid: string) => Number(gid.split("/").pop());
 
 /** Customers carrying the tag in the simulated store, as GIDs. */
-function taggedInShopify(): string[] {
+function taggedInShopify(tag = TAG): string[] {
   const data = install.simulator.runtime(install.shop)!.data;
   const tagged: string[] = [];
   for (let i = 0; i < data.customerCount; i++) {
     const customer = data.customer(i)!;
-    if (customer.tags.includes(TAG)) tagged.push(`gid://shopify/Customer/${customer.id}`);
+    if (customer.tags.includes(tag)) tagged.push(`gid://shopify/Customer/${customer.id}`);
   }
   return tagged.sort();
 }
@@ -33,6 +37,32 @@ function taggedInShopify(): string[] {
 async function members(segmentId: string) {
   const rows = await install.prisma.segmentMember.findMany({ where: { segmentId }, select: { customerId: true } });
   return rows.map((row) => row.customerId).sort();
+}
+
+/** The bulk mutation operations the simulated store ran. */
+function bulkMutations() {
+  return [...install.simulator.runtime(install.shop)!.bulkOperations.values()].filter((op) => op.type === "MUTATION");
+}
+
+/**
+ * Gives the tag to the first customer who is not a member, in Shopify and in
+ * the pulled data, as a merchant might by hand; returns that customer.
+ */
+async function tagANonMember(members: string[], tag: string) {
+  const customerId = (
+    await install.prisma.customer.findFirstOrThrow({
+      where: { shop: install.shop, id: { notIn: members } },
+      orderBy: { id: "asc" },
+    })
+  ).id;
+  const data = install.simulator.runtime(install.shop)!.data;
+  const index = data.customerIndexOf(gidNumber(customerId));
+  data.setCustomerTags(index, [...data.customer(index)!.tags, tag]);
+  await install.prisma.customer.update({
+    where: { shop_id: { shop: install.shop, id: customerId } },
+    data: { tags: { push: tag } },
+  });
+  return customerId;
 }
 
 async function push(segmentId: string) {
@@ -79,6 +109,7 @@ describe("pushing a segment to Shopify", () => {
     expect(sync).toMatchObject({ status: "succeeded", tagged: expected.length, untagged: 0, total: expected.length });
     expect(taggedInShopify()).toEqual(expected);
     expect(install.simulator.runtime(install.shop)!.counters.throttled).toBe(throttledBefore);
+    expect(bulkMutations()).toEqual([]);
 
     const after = await install.prisma.segment.findUniqueOrThrow({ where: { id: segment.id } });
     expect(after).toMatchObject({ tag: TAG, syncStatus: "succeeded" });
@@ -103,19 +134,7 @@ describe("pushing a segment to Shopify", () => {
     await install.prisma.segmentMember.deleteMany({ where: { segmentId: segment.id, customerId: { in: leavers } } });
     await install.prisma.segment.update({ where: { id: segment.id }, data: { name: "Discount lovers" } });
     // A customer carrying the tag in Shopify (and in the pulled data) without being a member loses it too.
-    const stray = (
-      await install.prisma.customer.findFirstOrThrow({
-        where: { shop: install.shop, id: { notIn: before } },
-        orderBy: { id: "asc" },
-      })
-    ).id;
-    const data = install.simulator.runtime(install.shop)!.data;
-    const strayIndex = data.customerIndexOf(gidNumber(stray));
-    data.setCustomerTags(strayIndex, [...data.customer(strayIndex)!.tags, TAG]);
-    await install.prisma.customer.update({
-      where: { shop_id: { shop: install.shop, id: stray } },
-      data: { tags: { push: TAG } },
-    });
+    const stray = await tagANonMember(before, TAG);
     const editedBefore = [...install.simulator.runtime(install.shop)!.segments.values()][0]!.lastEditDate;
 
     const sync = await push(segment.id);
@@ -145,6 +164,133 @@ describe("pushing a segment to Shopify", () => {
     expect(shopifySegments).toHaveLength(1);
     expect((await install.prisma.segment.findUniqueOrThrow({ where: { id: segment.id } })).shopifySegmentId).toBe(
       shopifySegments[0]!.id,
+    );
+  });
+});
+
+describe("pushing a segment above SEGMENT_BULK_TAG_THRESHOLD", () => {
+  const THRESHOLD = 40;
+  let segmentId: string;
+  let tag: string;
+
+  beforeAll(async () => {
+    await worker.stop();
+    worker = await startWorker({ ...install.env, SEGMENT_BULK_TAG_THRESHOLD: String(THRESHOLD) });
+    const segment = await install.prisma.segment.findFirstOrThrow({
+      where: { shop: install.shop, key: { not: SEGMENT_KEY } },
+      orderBy: { size: "desc" },
+    });
+    expect(segment.size).toBeGreaterThan(THRESHOLD + 60);
+    segmentId = segment.id;
+    tag = tagForSegmentKey(segment.key);
+  });
+
+  it("tags every member with one bulk tagsAdd mutation", async () => {
+    const expected = await members(segmentId);
+    const requestsBefore = install.simulator.runtime(install.shop)!.counters.requests;
+
+    const sync = await push(segmentId);
+    expect(sync).toMatchObject({ status: "succeeded", tagged: expected.length, untagged: 0, total: expected.length });
+    expect(taggedInShopify(tag)).toEqual(expected);
+    const operations = bulkMutations();
+    expect(operations).toHaveLength(1);
+    expect(operations[0]).toMatchObject({ status: "COMPLETED", objectCount: expected.length });
+    expect(operations[0]!.query).toContain("tagsAdd(id: $id, tags: $tags)");
+    // Staging, starting, polling and the Shopify segment: far fewer requests than batches of 50 would take.
+    expect(install.simulator.runtime(install.shop)!.counters.requests - requestsBefore).toBeLessThan(
+      expected.length / 50 + 40,
+    );
+    const recorded = await install.prisma.segmentTaggedCustomer.findMany({ where: { segmentId } });
+    expect(recorded.map((row) => row.customerId).sort()).toEqual(expected);
+    const pulled = await install.prisma.customer.count({ where: { shop: install.shop, tags: { has: tag } } });
+    expect(pulled).toBe(expected.length);
+  });
+
+  it("removes the tag from leavers with a bulk tagsRemove mutation on the next push", async () => {
+    const before = await members(segmentId);
+    const leavers = before.slice(0, THRESHOLD + 5);
+    await install.prisma.segmentMember.deleteMany({ where: { segmentId, customerId: { in: leavers } } });
+    await tagANonMember(before, tag);
+
+    const sync = await push(segmentId);
+    expect(sync).toMatchObject({ status: "succeeded", tagged: 0, untagged: leavers.length + 1 });
+    expect(taggedInShopify(tag)).toEqual(before.slice(leavers.length));
+    const operations = bulkMutations();
+    expect(operations).toHaveLength(2);
+    expect(operations[1]).toMatchObject({ status: "COMPLETED", objectCount: leavers.length + 1 });
+    expect(operations[1]!.query).toContain("tagsRemove(id: $id, tags: $tags)");
+    expect(await install.prisma.segmentTaggedCustomer.count({ where: { segmentId } })).toBe(
+      before.length - leavers.length,
+    );
+    const pulled = await install.prisma.customer.count({ where: { shop: install.shop, tags: { has: tag } } });
+    expect(pulled).toBe(before.length - leavers.length);
+  });
+
+  it("stays batched when the changes are below the threshold", async () => {
+    const before = await members(segmentId);
+    await install.prisma.segmentMember.deleteMany({ where: { segmentId, customerId: { in: before.slice(0, 3) } } });
+    const sync = await push(segmentId);
+    expect(sync).toMatchObject({ status: "succeeded", tagged: 0, untagged: 3 });
+    expect(taggedInShopify(tag)).toEqual(before.slice(3));
+    expect(bulkMutations()).toHaveLength(2);
+  });
+
+  it("records the results of a bulk operation that failed midway, and the retry tags the rest", async () => {
+    const before = await members(segmentId);
+    const formerMembers = (await install.prisma.segmentTaggedCustomer.findMany({ where: { segmentId } })).map(
+      (row) => row.customerId,
+    );
+    const returning = (
+      await install.prisma.customer.findMany({
+        where: { shop: install.shop, id: { notIn: [...before, ...formerMembers] } },
+        orderBy: { id: "asc" },
+        take: THRESHOLD + 8,
+      })
+    ).map((customer) => customer.id);
+    await install.prisma.segmentMember.createMany({
+      data: returning.map((customerId) => ({ segmentId, shop: install.shop, customerId })),
+    });
+    install.simulator
+      .runtime(install.shop)!
+      .failNextBulkOperation({ afterObjects: 20, errorCode: "INTERNAL_SERVER_ERROR" });
+
+    const operationsBefore = bulkMutations().length;
+    const sync = await push(segmentId);
+    expect(sync).toMatchObject({ status: "succeeded", tagged: returning.length, untagged: 0 });
+    const [failed, ...later] = bulkMutations().slice(operationsBefore);
+    expect(failed).toMatchObject({ status: "FAILED", objectCount: 20 });
+    // The customers the failed operation reached were recorded from its partial results, not sent again.
+    for (const operation of later) expect(operation.objectCount).toBeLessThanOrEqual(returning.length - 20);
+    expect(taggedInShopify(tag)).toEqual([...before, ...returning].sort());
+    expect(await install.prisma.segmentTaggedCustomer.count({ where: { segmentId } })).toBe(
+      before.length + returning.length,
+    );
+  });
+
+  it("takes up the bulk operation an earlier attempt of the push started instead of starting another", async () => {
+    await worker.stop();
+    const before = await members(segmentId);
+    const leavers = before.slice(0, THRESHOLD + 5);
+    await install.prisma.segmentMember.deleteMany({ where: { segmentId, customerId: { in: leavers } } });
+    const queued = (await requestSegmentSync(install.shop, segmentId))!;
+    // As if an attempt of this push had started the operation when its worker stopped.
+    const runtime = install.simulator.runtime(install.shop)!;
+    const request: AdminRequest = (query, variables) => runtime.executeAdmin(query, variables);
+    const { key } = await stageVariables(
+      request,
+      leavers.map((id) => ({ id, tags: [tag] })),
+    );
+    const started = await request(RUN_BULK_MUTATION, { mutation: bulkTagMutation("tagsRemove", queued.id), path: key });
+    expect(started.data).toMatchObject({ bulkOperationRunMutation: { userErrors: [] } });
+    const operationsBefore = bulkMutations().length;
+
+    worker = await startWorker({ ...install.env, SEGMENT_BULK_TAG_THRESHOLD: String(THRESHOLD) });
+    const sync = await push(segmentId);
+    expect(sync).toMatchObject({ id: queued.id, status: "succeeded", tagged: 0, untagged: leavers.length });
+    expect(bulkMutations()).toHaveLength(operationsBefore);
+    expect(taggedInShopify(tag)).toEqual(before.slice(leavers.length));
+    expect(await install.prisma.segmentTaggedCustomer.count({ where: { segmentId } })).toBe(
+      before.length - leavers.length,
     );
   });
 });

@@ -1,0 +1,146 @@
+import { createInterface } from "node:readline";
+import { Readable } from "node:stream";
+import { setTimeout as delay } from "node:timers/promises";
+import { z } from "zod";
+import { loadConfig } from "../config.server";
+import { adminGraphql, PermanentShopifyError, TransientShopifyError } from "./admin-api.server";
+import { BULK_STATUS, bulkOperationFields, bulkStatusResponse } from "./pull-runner.server";
+
+/**
+ * Bulk mutations: the variables go to Shopify as a JSONL file (one JSON
+ * object per line) through a staged upload, Shopify runs the mutation once
+ * per line in the background, and its result file has one line per input
+ * line: the mutation's response and the zero-based `__lineNumber`.
+ */
+
+export type BulkOperation = z.infer<typeof bulkOperationFields>;
+
+const VARIABLES_FILENAME = "bulk_op_vars.jsonl";
+const FINISHED: BulkOperation["status"][] = ["COMPLETED", "CANCELED", "FAILED", "EXPIRED"];
+
+const STAGE_VARIABLES = `mutation StageBulkVariables($input: [StagedUploadInput!]!) {
+  stagedUploadsCreate(input: $input) { stagedTargets { url parameters { name value } } userErrors { field message } }
+}`;
+const stageVariablesResponse = z.object({
+  stagedUploadsCreate: z.object({
+    stagedTargets: z
+      .array(z.object({ url: z.string(), parameters: z.array(z.object({ name: z.string(), value: z.string() })) }))
+      .nullable(),
+    userErrors: z.array(z.object({ message: z.string() })),
+  }),
+});
+
+const RUN_BULK_MUTATION = `mutation RunBulkMutation($mutation: String!, $stagedUploadPath: String!) {
+  bulkOperationRunMutation(mutation: $mutation, stagedUploadPath: $stagedUploadPath) {
+    bulkOperation { id status } userErrors { field message code }
+  }
+}`;
+const runBulkMutationResponse = z.object({
+  bulkOperationRunMutation: z.object({
+    bulkOperation: z.object({ id: z.string(), status: z.string() }).nullable(),
+    userErrors: z.array(z.object({ message: z.string(), code: z.string().nullable().optional() })),
+  }),
+});
+/** Shopify may answer these later with a different outcome. */
+const RETRYABLE_RUN_ERRORS = ["OPERATION_IN_PROGRESS", "LIMIT_REACHED", "INTERNAL_FILE_SERVER_ERROR"];
+
+const CURRENT_BULK_MUTATION = `query CurrentBulkMutation {
+  currentBulkOperation(type: MUTATION) { id status errorCode objectCount url partialDataUrl query }
+}`;
+const currentBulkMutationResponse = z.object({
+  currentBulkOperation: bulkOperationFields.extend({ query: z.string() }).nullable(),
+});
+
+/** Uploads the variables file to the target Shopify stages and returns the path bulkOperationRunMutation takes. */
+export async function stageBulkVariables(shop: string, jsonl: string, signal?: AbortSignal): Promise<string> {
+  const { stagedUploadsCreate } = await adminGraphql(shop, STAGE_VARIABLES, stageVariablesResponse, {
+    variables: {
+      input: [
+        {
+          resource: "BULK_MUTATION_VARIABLES",
+          filename: VARIABLES_FILENAME,
+          mimeType: "text/jsonl",
+          httpMethod: "POST",
+        },
+      ],
+    },
+    signal,
+  });
+  const target = stagedUploadsCreate.stagedTargets?.[0];
+  const key = target?.parameters.find((parameter) => parameter.name === "key")?.value;
+  if (!target || !key) {
+    const problem = stagedUploadsCreate.userErrors.map((error) => error.message).join("; ") || "no target with a key";
+    throw new PermanentShopifyError(`stagedUploadsCreate refused: ${problem}`);
+  }
+  // The storage service checks the file against the signed parameters before it, so the file goes last.
+  const form = new FormData();
+  for (const { name, value } of target.parameters) form.append(name, value);
+  form.append("file", new Blob([jsonl], { type: "text/jsonl" }), VARIABLES_FILENAME);
+  let response: Response;
+  try {
+    response = await fetch(target.url, { method: "POST", body: form, signal });
+  } catch (error) {
+    if (signal?.aborted) throw error;
+    throw new TransientShopifyError(`staged upload failed: ${error instanceof Error ? error.message : String(error)}`);
+  }
+  const answer = await response.text();
+  if (!response.ok) {
+    const message = `staged upload answered ${response.status}: ${answer.slice(0, 300)}`;
+    throw response.status === 429 || response.status >= 500
+      ? new TransientShopifyError(message)
+      : new PermanentShopifyError(message);
+  }
+  return key;
+}
+
+/** Starts the mutation on the staged variables; returns the bulk operation's id. */
+export async function startBulkMutation(
+  shop: string,
+  mutation: string,
+  stagedUploadPath: string,
+  signal?: AbortSignal,
+): Promise<string> {
+  const { bulkOperationRunMutation } = await adminGraphql(shop, RUN_BULK_MUTATION, runBulkMutationResponse, {
+    variables: { mutation, stagedUploadPath },
+    signal,
+  });
+  const { bulkOperation, userErrors } = bulkOperationRunMutation;
+  if (bulkOperation) return bulkOperation.id;
+  const message = userErrors.map((error) => error.message).join("; ");
+  throw userErrors.some((error) => RETRYABLE_RUN_ERRORS.includes(error.code ?? ""))
+    ? new TransientShopifyError(message)
+    : new PermanentShopifyError(`bulk mutation rejected: ${message}`);
+}
+
+/** The shop's latest bulk mutation operation, with the mutation it runs. */
+export async function currentBulkMutation(shop: string, signal?: AbortSignal) {
+  const { currentBulkOperation } = await adminGraphql(shop, CURRENT_BULK_MUTATION, currentBulkMutationResponse, {
+    signal,
+  });
+  return currentBulkOperation;
+}
+
+/** Polls the operation until it has ended, every BULK_POLL_INTERVAL_MS. */
+export async function waitForBulkOperation(shop: string, id: string, signal?: AbortSignal): Promise<BulkOperation> {
+  for (;;) {
+    const { bulkOperation } = await adminGraphql(shop, BULK_STATUS, bulkStatusResponse, {
+      variables: { id },
+      signal,
+    });
+    if (!bulkOperation) throw new PermanentShopifyError(`bulk operation ${id} not found`);
+    if (FINISHED.includes(bulkOperation.status)) return bulkOperation;
+    await delay(loadConfig().BULK_POLL_INTERVAL_MS, undefined, { signal });
+  }
+}
+
+/** The lines of a bulk operation's result file, parsed, as they download. */
+export async function* bulkResultLines(url: string, signal?: AbortSignal): AsyncGenerator<unknown> {
+  const response = await fetch(url, { signal });
+  if (!response.ok || !response.body)
+    throw new TransientShopifyError(`bulk result download answered ${response.status}`);
+  const lines = createInterface({
+    input: Readable.fromWeb(response.body as import("node:stream/web").ReadableStream),
+    crlfDelay: Infinity,
+  });
+  for await (const line of lines) if (line) yield JSON.parse(line);
+}
