@@ -14,8 +14,8 @@ import { from as copyFrom } from "pg-copy-streams";
 import { createDatabaseIfMissing, ensureDatabase, migrate } from "../scripts/database";
 import { startProcess } from "../tests/helpers/processes";
 import { createSimulator } from "../simulator/server";
-import { formatCents, StoreGenerator, storeSpec, type StoreSizeName } from "../simulator/generator";
-import { gid } from "../simulator/shop-data";
+import { formatCents, storeSpec, type StoreSizeName } from "../simulator/generator";
+import { gid, ShopData } from "../simulator/shop-data";
 
 const API = { apiKey: "bench-key", apiSecret: "bench-secret-not-for-production" };
 const KEYS = "bench:YmVuY2gta2V5LTMyLWJ5dGVzLWxvbmctZm9yLWFlcyE=";
@@ -122,6 +122,7 @@ async function runPull(
   await db.end();
   await simulator.close();
   return {
+    databaseUrl,
     records: Number(counts),
     seconds,
     importSeconds: importSeconds || seconds,
@@ -132,19 +133,41 @@ async function runPull(
   };
 }
 
-/** The reference: the same rows, generated and loaded with plain COPY into the same tables. */
+/** A text[] literal: elements in double quotes, `\` and `"` backslash-escaped. */
+const pgArray = (items: string[]) => `{${items.map((item) => `"${item.replace(/["\\]/g, "\\$&")}"`).join(",")}}`;
+
+/**
+ * The reference: the same rows, generated and loaded with plain COPY into the
+ * same tables (same indexes), ending in the same rows as the pull (checked by
+ * sameRows). Rows are generated as they are sent, and sent in large CopyData
+ * messages. Customer totals come from a pass over the orders made before the
+ * clock starts, as Shopify's export is not timed for the pull either.
+ */
 async function copyReference(size: StoreSizeName) {
   const databaseUrl = await freshDatabase(`bench_copy_${size.toLowerCase()}`);
-  const generator = new StoreGenerator(storeSpec(size, { end: STORE_END }));
+  const data = new ShopData(storeSpec(size, { end: STORE_END }));
+  const generator = data.generator;
+  data.customerStats(0);
   const client = new pg.Client({ connectionString: databaseUrl });
   client.on("error", (error) => log(`copy client: ${error.message}`));
   await client.connect();
   const shop = `bench-${size.toLowerCase()}.myshopify.com`;
   const csv = (values: (string | number | null)[]) =>
     `${values.map((value) => (value === null ? "" : `"${String(value).replaceAll('"', '""')}"`)).join(",")}\n`;
+  const chunks = function* (rows: Iterable<string>) {
+    let text = "";
+    for (const row of rows) {
+      text += row;
+      if (text.length >= 256 * 1024) {
+        yield text;
+        text = "";
+      }
+    }
+    if (text) yield text;
+  };
   const copy = async (table: string, columns: string[], rows: Iterable<string>) =>
     pipeline(
-      Readable.from(rows),
+      Readable.from(chunks(rows)),
       client.query(copyFrom(`COPY "${table}" (${columns.map((c) => `"${c}"`).join(",")}) FROM STDIN (FORMAT csv)`)),
     );
   const started = performance.now();
@@ -159,16 +182,23 @@ async function copyReference(size: StoreSizeName) {
       "email",
       "phone",
       "tags",
+      "emailMarketing",
+      "smsMarketing",
+      "locale",
       "numberOfOrders",
       "amountSpent",
       "currencyCode",
       "city",
+      "province",
       "countryCode",
+      "zip",
+      "address1",
       "shopifyCreatedAt",
       "shopifyUpdatedAt",
     ],
     (function* () {
-      for (const c of generator.customers())
+      for (const c of generator.customers()) {
+        const stats = data.customerStats(c.index);
         yield csv([
           shop,
           gid("Customer", c.id),
@@ -177,15 +207,22 @@ async function copyReference(size: StoreSizeName) {
           c.lastName,
           c.email,
           c.phone,
-          `{${c.tags.join(",")}}`,
-          0,
-          "0.00",
+          pgArray(c.tags),
+          c.emailMarketingState,
+          c.phone ? c.smsMarketingState : null,
+          c.locale,
+          stats.orders,
+          formatCents(stats.spentCents),
           "USD",
           c.defaultAddress.city,
+          c.defaultAddress.province,
           c.defaultAddress.countryCode,
+          c.defaultAddress.zip,
+          c.defaultAddress.address1,
           c.createdAt.toISOString(),
           c.updatedAt.toISOString(),
         ]);
+      }
     })(),
   );
   await copy(
@@ -201,6 +238,8 @@ async function copyReference(size: StoreSizeName) {
       "vendor",
       "tags",
       "status",
+      "imageUrl",
+      "options",
       "shopifyCreatedAt",
       "shopifyUpdatedAt",
     ],
@@ -215,8 +254,10 @@ async function copyReference(size: StoreSizeName) {
           p.description,
           p.productType,
           p.vendor,
-          `{${p.tags.join(",")}}`,
+          pgArray(p.tags),
           p.status,
+          p.imageUrl,
+          JSON.stringify(p.options.map(({ name, values }) => ({ name, values }))),
           p.createdAt.toISOString(),
           p.updatedAt.toISOString(),
         ]);
@@ -224,7 +265,7 @@ async function copyReference(size: StoreSizeName) {
   );
   await copy(
     "ProductVariant",
-    ["shop", "id", "productId", "title", "sku", "price"],
+    ["shop", "id", "productId", "title", "sku", "price", "compareAtPrice", "selectedOptions"],
     (function* () {
       for (const p of generator.products())
         for (const v of p.variants)
@@ -235,6 +276,8 @@ async function copyReference(size: StoreSizeName) {
             v.title,
             v.sku,
             formatCents(v.priceCents),
+            v.compareAtPriceCents === null ? null : formatCents(v.compareAtPriceCents),
+            JSON.stringify(v.selectedOptions.map(({ name, value }) => ({ name, value }))),
           ]);
     })(),
   );
@@ -247,15 +290,30 @@ async function copyReference(size: StoreSizeName) {
       "name",
       "customerId",
       "email",
+      "phone",
       "currencyCode",
+      "financialStatus",
+      "discountCodes",
+      "tags",
+      "subtotal",
+      "totalDiscounts",
+      "totalShipping",
+      "totalTax",
       "totalPrice",
       "totalRefunded",
+      "shippingCity",
+      "shippingCountry",
+      "shippingZip",
+      "shippingAddress1",
+      "shippingName",
       "processedAt",
+      "cancelledAt",
       "shopifyCreatedAt",
       "shopifyUpdatedAt",
     ],
     (function* () {
-      for (const o of generator.orders())
+      for (const o of generator.orders()) {
+        const address = o.shippingAddress;
         yield csv([
           shop,
           gid("Order", o.id),
@@ -263,13 +321,28 @@ async function copyReference(size: StoreSizeName) {
           o.name,
           o.customerIndex === null ? null : gid("Customer", generator.customer(o.customerIndex).id),
           o.email,
-          "USD",
+          o.phone,
+          o.currencyCode,
+          o.financialStatus,
+          pgArray(o.discountCode ? [o.discountCode] : []),
+          pgArray(o.tags),
+          formatCents(o.subtotalCents),
+          formatCents(o.discountCents),
+          formatCents(o.shippingCents),
+          formatCents(o.taxCents),
           formatCents(o.totalCents),
           formatCents(o.refundedCents),
+          address.city,
+          address.countryCode,
+          address.zip,
+          address.address1,
+          [address.firstName, address.lastName].filter(Boolean).join(" ") || null,
           o.processedAt.toISOString(),
+          null,
           o.createdAt.toISOString(),
           o.updatedAt.toISOString(),
         ]);
+      }
     })(),
   );
   await copy(
@@ -281,6 +354,8 @@ async function copyReference(size: StoreSizeName) {
       "productId",
       "variantId",
       "title",
+      "variantTitle",
+      "sku",
       "quantity",
       "originalUnitPrice",
       "totalDiscount",
@@ -296,6 +371,8 @@ async function copyReference(size: StoreSizeName) {
             gid("Product", l.productId),
             gid("ProductVariant", l.variantId),
             l.title,
+            l.variantTitle,
+            l.sku,
             l.quantity,
             formatCents(l.unitPriceCents),
             formatCents(l.discountCents),
@@ -305,7 +382,7 @@ async function copyReference(size: StoreSizeName) {
   );
   await copy(
     "OrderTransaction",
-    ["shop", "id", "orderId", "kind", "status", "amount"],
+    ["shop", "id", "orderId", "kind", "status", "gateway", "amount", "processedAt"],
     (function* () {
       for (const o of generator.orders())
         for (const t of o.transactions)
@@ -315,7 +392,9 @@ async function copyReference(size: StoreSizeName) {
             gid("Order", o.id),
             t.kind,
             t.status,
+            t.gateway,
             formatCents(t.amountCents),
+            t.processedAt.toISOString(),
           ]);
     })(),
   );
@@ -328,7 +407,28 @@ async function copyReference(size: StoreSizeName) {
     ).rows[0].n,
   );
   await client.end();
-  return { records, seconds };
+  return { records, seconds, databaseUrl };
+}
+
+/** Whether two databases hold the same store rows (all but syncedAt), table by table; names those that differ. */
+async function sameRows(urlA: string, urlB: string) {
+  const digests = async (url: string) => {
+    const client = new pg.Client({ connectionString: url });
+    client.on("error", (error) => log(`digest client: ${error.message}`));
+    await client.connect();
+    const out: Record<string, string> = {};
+    for (const table of ["Customer", "Product", "ProductVariant", "Order", "OrderLineItem", "OrderTransaction"]) {
+      out[table] = (
+        await client.query(
+          `SELECT count(*) || ':' || coalesce(md5(string_agg(md5((to_jsonb(t) - 'syncedAt')::text), '' ORDER BY "id")), '') AS digest FROM "${table}" t`,
+        )
+      ).rows[0].digest;
+    }
+    await client.end();
+    return out;
+  };
+  const [a, b] = await Promise.all([digests(urlA), digests(urlB)]);
+  return Object.keys(a).filter((table) => a[table] !== b[table]);
 }
 
 try {
@@ -349,6 +449,10 @@ try {
   log(
     `  ${large.records} rows in ${large.seconds.toFixed(1)} s end to end, ${large.importSeconds.toFixed(1)} s importing; worker peak RSS ${large.peakRssMb} MB`,
   );
+  // The comparison holds only if both end in the same rows.
+  const differing = await sameRows(reference.databaseUrl, large.databaseUrl);
+  if (differing.length > 0) throw new Error(`the pull and the COPY reference differ in ${differing.join(", ")}`);
+  log("  the pull and the COPY reference hold the same rows");
   const usable = paginated.restoreRate * paginated.seconds;
   const restoreUsed = Math.max(0, paginated.counters.pointsSpent - paginated.bucketSize) / usable;
   log(

@@ -1,12 +1,10 @@
-import { createInterface } from "node:readline";
-import { Readable } from "node:stream";
 import type { DataPullStep } from "@prisma/client";
 import { z } from "zod";
 import { loadConfig } from "../config.server";
-import { withPgTransaction } from "../db.server";
+import { pgPool, withPgTransaction } from "../db.server";
 import { logger } from "../logger.server";
 import { isCancelRequested, updateStep } from "../models/pulls.server";
-import { StoreWriter, type Resource } from "../models/store-data.server";
+import { StoreWriter, type Resource, type StoreBatch } from "../models/store-data.server";
 import {
   adminGraphql,
   PermanentShopifyError,
@@ -16,17 +14,16 @@ import {
   type QueryCost,
 } from "./admin-api.server";
 import {
+  BULK_NODES,
   bulkQuery,
-  customerNode,
   customerRow,
   lineItemNode,
   lineItemRow,
   MORE_LINE_ITEMS,
   MORE_VARIANTS,
-  orderNode,
+  type NodeCheck,
   orderRow,
   PAGINATED,
-  productNode,
   type RecordNode,
   productRow,
   transactionRow,
@@ -37,8 +34,9 @@ import {
 
 /**
  * Runs one step of a data pull: one resource of one shop, paginated or bulk.
- * Progress is committed with the rows it describes, so a killed worker
- * resumes where the last commit left off and never double-counts.
+ * Progress is committed with the rows it describes (paginated) or right after
+ * them (bulk), so a killed worker resumes where the last commit left off and
+ * never double-counts.
  */
 
 export type StepOutcome = { kind: "done" } | { kind: "cancelled" } | { kind: "waiting"; retryInMs: number };
@@ -52,20 +50,23 @@ export class StepCancelled extends Error {}
 export class StepTimedOut extends PermanentShopifyError {}
 
 const FLUSH_ROWS = 5_000;
+/** Rows per transaction of a bulk import: large enough to keep COPY and the merge efficient, held as CSV text. */
+const BULK_FLUSH_ROWS = 40_000;
 const BULK_POLL_MS = loadConfig().BULK_POLL_INTERVAL_MS;
 
 async function checkpoint(
   step: DataPullStep,
-  writer: StoreWriter,
+  batch: StoreBatch,
   progress: { processed: number; cursor: string | null; pointsUsed?: number; throttled?: number },
 ) {
   await withPgTransaction(async (client) => {
-    await writer.flush(client);
+    await batch.write(client);
     await client.query(
       `UPDATE "DataPullStep" SET processed = $2, cursor = $3, "pointsUsed" = "pointsUsed" + $4, throttled = throttled + $5 WHERE id = $1`,
       [step.id, progress.processed, progress.cursor, progress.pointsUsed ?? 0, progress.throttled ?? 0],
     );
   });
+  batch.release();
 }
 
 async function guard(step: DataPullStep, context: StepContext) {
@@ -176,7 +177,7 @@ export async function runPaginatedStep(step: DataPullStep, context: StepContext)
       await addRecord(step.shop, resource, node as RecordNode<typeof resource>, writer, pacer, context.signal);
     }
     cursor = connection.pageInfo.endCursor ?? cursor;
-    await checkpoint(step, writer, { processed, cursor, pointsUsed: points, throttled });
+    await checkpoint(step, writer.take(), { processed, cursor, pointsUsed: points, throttled });
     points = 0;
     throttled = 0;
     if (!connection.pageInfo.hasNextPage) return { kind: "done" };
@@ -352,7 +353,17 @@ export async function runBulkStep(step: DataPullStep, context: StepContext): Pro
 /**
  * Streams a bulk JSONL file into the tables. Children are attached by their
  * __parentId alone, so they may come before their parent and nothing is held
- * but the current batch. `cursor` counts committed lines, to resume after a crash.
+ * but the batches being filled and written. `cursor` counts lines whose rows
+ * are committed, to resume after a crash.
+ *
+ * Batches are written while the next one is read and checked, on
+ * BULK_WRITERS connections at once: one database backend alone cannot keep up
+ * with the reading. Each batch commits on its own, in whatever order they
+ * finish; the cursor then moves to the end of the longest run of committed
+ * batches, so it never claims a line whose rows could still be lost. Lines
+ * after it whose rows did commit are read again on resume, and the upsert
+ * leaves them as they are. Reading (and so the download) waits while every
+ * writer is busy.
  */
 export async function importJsonl(step: DataPullStep, url: string, context: StepContext) {
   const response = await fetch(url, { signal: context.signal });
@@ -360,52 +371,150 @@ export async function importJsonl(step: DataPullStep, url: string, context: Step
     throw new TransientShopifyError(`bulk result download answered ${response.status}`);
   const resumeFrom = Number(step.cursor ?? 0);
   const writer = new StoreWriter();
-  const lines = createInterface({
-    input: Readable.fromWeb(response.body as import("node:stream/web").ReadableStream),
-    crlfDelay: Infinity,
-  });
   let lineNumber = 0;
   let processed = step.processed;
-  for await (const line of lines) {
-    if (!line) continue;
-    lineNumber++;
-    if (lineNumber <= resumeFrom) continue;
-    addBulkLine(step.shop, JSON.parse(line) as Record<string, unknown>, writer, lineNumber);
-    processed++;
-    if (writer.pending >= FLUSH_ROWS) {
-      await guard(step, context);
-      await checkpoint(step, writer, { processed, cursor: String(lineNumber) });
+  const progress = new BulkProgress(step);
+
+  const commit = async (last: boolean) => {
+    await progress.waitForWriter();
+    if (!last) await guard(step, context);
+    progress.write(writer.take(), { processed, cursor: lineNumber });
+    if (last) await progress.finish();
+  };
+
+  const reader = (response.body as import("node:stream/web").ReadableStream<Uint8Array>).getReader();
+  const decoder = new TextDecoder();
+  let rest = "";
+  try {
+    for (;;) {
+      const { done, value } = await reader.read();
+      const text = rest + (done ? decoder.decode() : decoder.decode(value, { stream: true }));
+      let start = 0;
+      for (;;) {
+        let end = text.indexOf("\n", start);
+        if (end === -1) {
+          if (!done) break;
+          end = text.length;
+        }
+        const line = text.slice(start, text.charCodeAt(end - 1) === 13 ? end - 1 : end);
+        start = end + 1;
+        if (line) {
+          lineNumber++;
+          if (lineNumber > resumeFrom) {
+            addBulkLine(step.shop, JSON.parse(line) as Record<string, unknown>, writer, lineNumber);
+            processed++;
+            if (writer.pending >= BULK_FLUSH_ROWS) await commit(false);
+          }
+        }
+        if (start >= text.length) break;
+      }
+      rest = start < text.length ? text.slice(start) : "";
+      if (done) break;
     }
+    await commit(true);
+  } catch (error) {
+    await reader.cancel().catch(() => {});
+    // Let the transactions in progress end (committed or rolled back) before the step reports the failure.
+    await progress.settle();
+    throw error;
   }
-  await checkpoint(step, writer, { processed, cursor: String(lineNumber) });
+}
+
+/** Bulk batches written at once. */
+const BULK_WRITERS = 2;
+/** "deadlock detected": two batches (or a batch and a webhook's refresh) locked the same rows in opposite orders. */
+const DEADLOCK_DETECTED = "40P01";
+
+/** The batches of one bulk import being written, and the cursor they have earned. */
+class BulkProgress {
+  private readonly writing = new Set<Promise<void>>();
+  /** Batches in line order, until they and every one before them are committed. */
+  private readonly pending: { end: { processed: number; cursor: number }; committed: boolean }[] = [];
+  private recording: Promise<void> = Promise.resolve();
+  private failure: { error: unknown } | undefined;
+
+  constructor(private readonly step: DataPullStep) {}
+
+  /** Waits for a free writer; throws the failure of any batch so far. */
+  async waitForWriter() {
+    while (!this.failure && this.writing.size >= BULK_WRITERS) await Promise.race(this.writing);
+    if (this.failure) throw this.failure.error;
+  }
+
+  /** Starts writing a batch that ends (in lines read and processed) at `end`. */
+  write(batch: StoreBatch, end: { processed: number; cursor: number }) {
+    const entry = { end, committed: false };
+    this.pending.push(entry);
+    const written = (async () => {
+      if (batch.rows > 0) {
+        for (let attempt = 1; ; attempt++) {
+          try {
+            await withPgTransaction((client) => batch.write(client));
+            break;
+          } catch (error) {
+            if ((error as { code?: string }).code !== DEADLOCK_DETECTED || attempt >= 3) throw error;
+          }
+        }
+        batch.release();
+      }
+      entry.committed = true;
+      this.record();
+    })().catch((error: unknown) => {
+      this.failure ??= { error };
+    });
+    this.writing.add(written);
+    void written.finally(() => this.writing.delete(written));
+  }
+
+  /** Moves the cursor past the committed batches at the head of the line, one update after another. */
+  private record() {
+    let end: { processed: number; cursor: number } | undefined;
+    while (this.pending[0]?.committed) end = this.pending.shift()!.end;
+    if (!end) return;
+    const { processed, cursor } = end;
+    this.recording = this.recording.then(async () => {
+      await pgPool.query(`UPDATE "DataPullStep" SET processed = $2, cursor = $3 WHERE id = $1`, [
+        this.step.id,
+        processed,
+        String(cursor),
+      ]);
+    });
+    this.recording.catch((error: unknown) => {
+      this.failure ??= { error };
+    });
+  }
+
+  /** Waits for every batch and the cursor; throws the first failure. */
+  async finish() {
+    await this.settle();
+    if (this.failure) throw this.failure.error;
+  }
+
+  /** Waits for every batch and cursor update to end, whatever their outcome. */
+  async settle() {
+    while (this.writing.size > 0) await Promise.all(this.writing);
+    await this.recording.catch(() => {});
+  }
 }
 
 function addBulkLine(shop: string, line: Record<string, unknown>, writer: StoreWriter, lineNumber: number) {
-  const id = String(line.id ?? "");
-  const type = /^gid:\/\/shopify\/(\w+)\//.exec(id)?.[1];
+  const id = typeof line.id === "string" ? line.id : String(line.id ?? "");
+  const slash = id.startsWith("gid://shopify/") ? id.indexOf("/", 14) : -1;
+  const type = slash > 14 ? id.slice(14, slash) : undefined;
   const parentId = typeof line.__parentId === "string" ? line.__parentId : null;
-  const parse = <T extends z.ZodType>(schema: T): z.infer<T> => {
-    const result = schema.safeParse(line);
-    if (!result.success) {
-      throw new PermanentShopifyError(
-        `bulk line ${lineNumber} (${type ?? "unknown"}) is malformed: ${result.error.issues[0]?.message}`,
-      );
-    }
-    return result.data;
-  };
   switch (type) {
     case "Customer":
-      writer.add("Customer", customerRow(shop, parse(customerNode)));
+      writer.add("Customer", customerRow(shop, checked(BULK_NODES.Customer, line, lineNumber)));
       return;
     case "Product":
-      writer.add("Product", productRow(shop, parse(productNode)));
+      writer.add("Product", productRow(shop, checked(BULK_NODES.Product, line, lineNumber)));
       return;
     case "ProductVariant":
       if (!parentId) throw new PermanentShopifyError(`bulk line ${lineNumber}: variant without __parentId`);
-      writer.add("ProductVariant", variantRow(shop, parentId, parse(variantNode)));
+      writer.add("ProductVariant", variantRow(shop, parentId, checked(BULK_NODES.ProductVariant, line, lineNumber)));
       return;
     case "Order": {
-      const order = parse(orderNode);
+      const order = checked(BULK_NODES.Order, line, lineNumber);
       writer.add("Order", orderRow(shop, order));
       for (const transaction of order.transactions)
         writer.add("OrderTransaction", transactionRow(shop, order.id, transaction));
@@ -413,9 +522,21 @@ function addBulkLine(shop: string, line: Record<string, unknown>, writer: StoreW
     }
     case "LineItem":
       if (!parentId) throw new PermanentShopifyError(`bulk line ${lineNumber}: line item without __parentId`);
-      writer.add("OrderLineItem", lineItemRow(shop, parentId, parse(lineItemNode)));
+      writer.add("OrderLineItem", lineItemRow(shop, parentId, checked(BULK_NODES.LineItem, line, lineNumber)));
       return;
     default:
       throw new PermanentShopifyError(`bulk line ${lineNumber} has an unexpected id: ${id.slice(0, 80)}`);
   }
+}
+
+/** A bulk line as its node type, or a permanent failure that names the line and what is wrong with it. */
+function checked<T extends z.ZodType>(
+  check: NodeCheck<T>,
+  line: Record<string, unknown>,
+  lineNumber: number,
+): z.infer<T> {
+  const result = check.parse(line);
+  if (!result.ok)
+    throw new PermanentShopifyError(`bulk line ${lineNumber} (${check.type}) is malformed: ${result.reason}`);
+  return result.node;
 }
