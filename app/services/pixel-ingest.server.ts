@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { z } from "zod";
+import { TRACKED_EVENTS } from "../../extensions/web-pixel/src/collector";
 import { loadConfig } from "../config.server";
 import { withPgTransaction } from "../db.server";
 import { logger } from "../logger.server";
@@ -26,17 +27,8 @@ import { metrics } from "./metrics.server";
 
 export const PIXEL_EVENTS_PATH = "/api/pixel/events";
 export const PIXEL_MAX_BODY_BYTES = 64 * 1024;
-export const PIXEL_EVENT_NAMES = [
-  "page_viewed",
-  "product_viewed",
-  "collection_viewed",
-  "search_submitted",
-  "product_added_to_cart",
-  "product_removed_from_cart",
-  "cart_viewed",
-  "checkout_started",
-  "checkout_completed",
-] as const;
+// The extension's own list: what the pixel sends and what this endpoint accepts cannot drift apart.
+export const PIXEL_EVENT_NAMES = TRACKED_EVENTS;
 
 const gid = (type: string) => z.string().regex(new RegExp(`^gid://shopify/${type}/\\d{1,20}$`));
 const decimal = z.string().regex(/^-?\d{1,15}(\.\d{1,6})?$/, "expected a decimal string");
