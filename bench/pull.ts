@@ -11,32 +11,17 @@ import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import pg from "pg";
 import { from as copyFrom } from "pg-copy-streams";
-import { createDatabaseIfMissing, ensureDatabase, migrate } from "../scripts/database";
 import { startProcess } from "../tests/helpers/processes";
 import { createSimulator } from "../simulator/server";
 import { formatCents, storeSpec, type StoreSizeName } from "../simulator/generator";
 import { gid, ShopData } from "../simulator/shop-data";
+import { benchPostgres, log } from "./bench-env";
 
 const API = { apiKey: "bench-key", apiSecret: "bench-secret-not-for-production" };
 const KEYS = "bench:YmVuY2gta2V5LTMyLWJ5dGVzLWxvbmctZm9yLWFlcyE=";
 const STORE_END = new Date("2026-11-01T00:00:00Z");
-const log = (line: string) => process.stderr.write(`${line}\n`);
-
-const server = await ensureDatabase({ dataDir: ".data/postgres-bench", port: 54331, database: "postgres", log });
-
-async function freshDatabase(name: string) {
-  const admin = new URL(server.url);
-  const client = new pg.Client({ connectionString: admin.toString() });
-  client.on("error", (error) => log(`admin client: ${error.message}`));
-  await client.connect();
-  await client.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
-  await client.end();
-  await createDatabaseIfMissing(admin.toString(), name);
-  const url = new URL(server.url);
-  url.pathname = `/${name}`;
-  await migrate(url.toString());
-  return url.toString();
-}
+const server = await benchPostgres(".data/postgres-bench", 54331);
+const freshDatabase = server.freshDatabase;
 
 function peakRssMb(pid: number) {
   const status = readFileSync(`/proc/${pid}/status`, "utf8");
