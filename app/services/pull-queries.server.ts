@@ -1,11 +1,12 @@
 import { z } from "zod";
 import type { Resource, Row } from "../models/store-data.server";
+import { FastSchema } from "./fast-check.server";
 
 /**
  * What a pull asks Shopify for, and how each answer becomes rows. The same
  * node shapes serve paginated pages and bulk JSONL lines; zod checks every
  * record at the boundary (bulk lines, a million at a time, through predicates
- * compiled from the same schemas; see compileCheck).
+ * compiled from the same schemas; see fast-check.server.ts).
  */
 
 const money = z.object({ amount: z.string().regex(/^-?\d+(\.\d+)?$/), currencyCode: z.string() });
@@ -219,102 +220,20 @@ export function updatedSinceFilter(since: Date | null): string | null {
 
 // --- checking bulk lines ---------------------------------------------------------
 
-type Check = (value: unknown) => boolean;
-
-interface SchemaDef {
-  type: string;
-  checks?: { _zod: { def: { check: string; format?: string; pattern?: RegExp } } }[];
-  innerType?: z.ZodType;
-  element?: z.ZodType;
-  shape?: Record<string, z.ZodType>;
-}
-
-const PLAIN_KEYS = new Set(["type", "checks", "innerType", "element", "shape"]);
-
-/**
- * A predicate that accepts exactly what `schema` accepts, for the kinds of
- * schema the node shapes use (objects, strings with patterns, safe integers,
- * arrays, nullables); anything else is left to zod. It allocates nothing,
- * where zod builds a copy of every object and array it checks.
- */
-export function compileCheck(schema: z.ZodType): Check {
-  const def = (schema as unknown as { _zod: { def: SchemaDef & Record<string, unknown> } })._zod.def;
-  const checks = def.checks ?? [];
-  const byZod: Check = (value) => schema.safeParse(value).success;
-  // Only plain definitions: a format, coercion, catchall or default of any kind is zod's to check.
-  const plain = Object.entries(def).every(([key, value]) => value === undefined || PLAIN_KEYS.has(key));
-  if (!plain) return byZod;
-  switch (def.type) {
-    case "string": {
-      const patterns: RegExp[] = [];
-      for (const check of checks) {
-        const { check: kind, format, pattern } = check._zod.def;
-        if (kind !== "string_format" || format !== "regex" || !pattern) return byZod;
-        patterns.push(pattern);
-      }
-      return (value) => {
-        if (typeof value !== "string") return false;
-        for (const pattern of patterns) {
-          pattern.lastIndex = 0;
-          if (!pattern.test(value)) return false;
-        }
-        return true;
-      };
-    }
-    case "number": {
-      if (checks.length === 0) return (value) => typeof value === "number" && Number.isFinite(value);
-      const only = checks.length === 1 ? checks[0]!._zod.def : undefined;
-      if (only?.check === "number_format" && only.format === "safeint")
-        return (value) => typeof value === "number" && Number.isSafeInteger(value);
-      return byZod;
-    }
-    case "boolean":
-      return checks.length === 0 ? (value) => typeof value === "boolean" : byZod;
-    case "nullable": {
-      const inner = compileCheck(def.innerType!);
-      return (value) => value === null || inner(value);
-    }
-    case "array": {
-      if (checks.length > 0) return byZod;
-      const element = compileCheck(def.element!);
-      return (value) => {
-        if (!Array.isArray(value)) return false;
-        for (const item of value) if (!element(item)) return false;
-        return true;
-      };
-    }
-    case "object": {
-      if (checks.length > 0) return byZod;
-      const fields = Object.entries(def.shape!).map(([key, field]) => [key, compileCheck(field)] as const);
-      return (value) => {
-        if (typeof value !== "object" || value === null || Array.isArray(value)) return false;
-        const record = value as Record<string, unknown>;
-        for (const [key, check] of fields) if (!check(record[key])) return false;
-        return true;
-      };
-    }
-    default:
-      return byZod;
-  }
-}
-
 /** A node schema for bulk lines: the compiled check on the way in, zod's own message when it fails. */
 export class NodeCheck<T extends z.ZodType> {
-  private readonly check: Check;
+  private readonly checked: FastSchema<T>;
   constructor(
     readonly type: string,
     readonly schema: T,
   ) {
-    this.check = compileCheck(schema);
+    this.checked = new FastSchema(schema);
   }
 
   /** The value, typed, when valid; otherwise the reason, in zod's words. */
   parse(value: unknown): { ok: true; node: z.infer<T> } | { ok: false; reason: string } {
-    if (this.check(value)) return { ok: true, node: value as z.infer<T> };
-    const result = this.schema.safeParse(value);
-    if (result.success) return { ok: true, node: result.data };
-    const issue = result.error.issues[0];
-    return { ok: false, reason: issue ? `${issue.path.join(".") || "line"}: ${issue.message}` : "invalid" };
+    const result = this.checked.parse(value, "line");
+    return result.ok ? { ok: true, node: result.value } : result;
   }
 }
 

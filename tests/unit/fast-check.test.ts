@@ -1,0 +1,146 @@
+import { describe, expect, it } from "vitest";
+import { z } from "zod";
+import { compileCheck, FastSchema } from "../../app/services/fast-check.server";
+import { pixelRequest } from "../../app/services/pixel-ingest.server";
+import { paths, replaced } from "../helpers/mutations";
+
+/**
+ * The storefront endpoint checks every request with a predicate compiled from
+ * its zod schema. It must accept exactly what zod accepts: every field of
+ * real requests, mutated every way a broken or hostile client could, gets the
+ * same answer from both.
+ */
+
+const event = {
+  id: "evt-0001",
+  name: "checkout_completed",
+  timestamp: "2026-11-28T10:15:00.123+01:00",
+  clientId: "client-abc",
+  url: "https://shop.example/checkouts/1",
+  data: {
+    productId: "gid://shopify/Product/1001",
+    variantId: "gid://shopify/ProductVariant/2001",
+    productTitle: "Merino beanie",
+    productType: "Hats",
+    vendor: "Alder Works",
+    price: "24.00",
+    currency: "CAD",
+    quantity: 2,
+    collectionId: "gid://shopify/Collection/3",
+    collectionTitle: "Winter",
+    query: "beanie",
+    cartTotal: "48.00",
+    checkoutToken: "tok",
+    orderId: "gid://shopify/Order/5001",
+    customerId: "gid://shopify/Customer/7001",
+    itemCount: 2,
+  },
+};
+const SAMPLES = [
+  { accountId: "a".repeat(32), event },
+  {
+    accountId: "acct_0123456789-abcdef",
+    events: [event, { ...event, id: "evt-2", name: "page_viewed", data: undefined }],
+  },
+];
+
+const REPLACEMENTS: unknown[] = [
+  undefined,
+  null,
+  0,
+  -1,
+  1.5,
+  100_000,
+  100_001,
+  2 ** 53,
+  Number.NaN,
+  Number.POSITIVE_INFINITY,
+  true,
+  "",
+  "x",
+  "x".repeat(129),
+  "x".repeat(2049),
+  "CAD",
+  "cad",
+  "12.50",
+  "12.",
+  "1e3",
+  "page_viewed",
+  "checkout_started",
+  "unknown_event",
+  "2026-11-28T10:15:00Z",
+  "2026-11-28T10:15:00",
+  "2026-11-28",
+  "2026-13-28T10:15:00Z",
+  "gid://shopify/Product/12",
+  "gid://shopify/Order/12/",
+  "b".repeat(16),
+  "has space in it!!",
+  [],
+  [event],
+  Array.from({ length: 101 }, () => event),
+  {},
+  { extra: 1 },
+];
+
+describe("the compiled check of storefront requests", () => {
+  SAMPLES.forEach((sample, index) => {
+    it(`agrees with zod on every mutation of request ${index + 1}`, () => {
+      const check = compileCheck(pixelRequest);
+      expect(check(sample)).toBe(true);
+      let variants = 0;
+      for (const path of paths(sample)) {
+        for (const next of REPLACEMENTS) {
+          const value = replaced(sample, path, next);
+          expect(check(value), `${path.join(".") || "(body)"} = ${JSON.stringify(next)?.slice(0, 40)}`).toBe(
+            pixelRequest.safeParse(value).success,
+          );
+          variants++;
+        }
+        // An unknown key beside every known one: strict objects refuse it.
+        const withExtra = replaced(sample, [...path, "unexpected"], "x");
+        expect(check(withExtra), `${path.join(".")}.unexpected`).toBe(pixelRequest.safeParse(withExtra).success);
+      }
+      expect(variants).toBeGreaterThan(500);
+    });
+  });
+
+  it("needs zod for no part of the request schema", () => {
+    let delegated = 0;
+    const watch = (schema: z.ZodType) => {
+      const def = (schema as unknown as { _zod: { def: Record<string, unknown> } })._zod.def;
+      const original = schema.safeParse.bind(schema);
+      Object.assign(schema, { safeParse: (value: unknown) => (delegated++, original(value)) });
+      for (const inner of [def.innerType, def.element, ...Object.values((def.shape as object) ?? {})])
+        if (inner) watch(inner as z.ZodType);
+    };
+    const schema = pixelRequest.clone();
+    const check = compileCheck(schema);
+    watch(schema);
+    expect(check(SAMPLES[1])).toBe(true);
+    expect(check({ ...SAMPLES[0], event: { ...event, name: "nope" } })).toBe(false);
+    expect(delegated).toBe(0);
+  });
+
+  it("applies the request's refinement: one event or a batch, not both or neither", () => {
+    const check = compileCheck(pixelRequest);
+    expect(check({ accountId: "a".repeat(32), event, events: [event] })).toBe(false);
+    expect(check({ accountId: "a".repeat(32) })).toBe(false);
+  });
+
+  it("explains a refusal in zod's words, with the field", () => {
+    const checked = new FastSchema(pixelRequest);
+    const result = checked.parse({ ...SAMPLES[0], event: { ...event, name: "nope" } }, "body");
+    expect(result.ok).toBe(false);
+    expect(!result.ok && result.reason).toMatch(/^event\.name: /);
+    expect(checked.parse(SAMPLES[0], "body")).toEqual({ ok: true, value: SAMPLES[0] });
+    expect(checked.parse("[]", "body")).toMatchObject({ ok: false, reason: expect.stringMatching(/^body: /) });
+  });
+
+  it("holds exclusive bounds and non-strict objects to zod's answer", () => {
+    const schema = z.object({ n: z.number().gt(0).lt(10), tags: z.array(z.string()).max(2).optional() });
+    const check = compileCheck(schema);
+    for (const value of [{ n: 0 }, { n: 0.5 }, { n: 10 }, { n: 5, tags: ["a", "b", "c"] }, { n: 5, other: true }])
+      expect(check(value), JSON.stringify(value)).toBe(schema.safeParse(value).success);
+  });
+});
