@@ -16,7 +16,7 @@ import { runLoad, type LoadResult } from "./http-load";
 
 // 20 s a step by default; shorter only for a quick look (the JSON line says which).
 const STEP_SECONDS = Number(process.env.BENCH_STEP_SECONDS ?? 20);
-const CONCURRENCY_STEPS = (process.env.BENCH_CONCURRENCY ?? "8,32,64,128").split(",").map(Number);
+const CONCURRENCY_STEPS = (process.env.BENCH_CONCURRENCY ?? "16,64,128,192,256").split(",").map(Number);
 const P99_TARGET_MS = 50;
 const SHOP = "bench-pixel.myshopify.com";
 const ACCOUNT_ID = randomBytes(24).toString("base64url");

@@ -1,6 +1,5 @@
 import type pg from "pg";
 import prisma from "../db.server";
-import { shopKey } from "../services/jobs.server";
 
 /**
  * Pixel data: the shop's connection (account id → shop), storefront events
@@ -51,56 +50,103 @@ export interface IdentityLink {
   orderId: string | null;
 }
 
-export async function findConnections(client: pg.ClientBase, accountIds: string[]) {
-  const result = await client.query<{ accountId: string; shop: string; status: ConnectionStatus }>(
-    `SELECT "accountId", shop, status FROM "PixelConnection" WHERE "accountId" = ANY($1::text[])`,
-    [accountIds],
-  );
-  return new Map(result.rows.map((row) => [row.accountId, row]));
+/** A pixel account's rate-limit counters: its own and one per visitor. Neither names the shop. */
+export const pixelCounterKeys = {
+  account: (accountId: string) => `pixel:account:${accountId}`,
+  visitor: (accountId: string, clientId: string) => `pixel:client:${accountId}:${clientId}`,
+};
+
+export interface CounterCharge {
+  accountId: string;
+  key: string;
+  n: number;
 }
 
-/** Stores events once per (shop, event id); duplicates are ignored. */
-export async function insertEvents(client: pg.ClientBase, shops: string[], events: StoredEvent[]) {
+/**
+ * In one round trip: the connections of `accountIds`, and `charges` added to the window's counters for
+ * those accounts that are connected. Keys are charged in sorted order, so that concurrent charges lock
+ * counter rows in one order and cannot deadlock. Answers the connections and each charged key's total.
+ */
+export async function chargeConnectedAccounts(
+  db: pg.Pool | pg.ClientBase,
+  accountIds: string[],
+  windowStart: Date,
+  charges: CounterCharge[],
+) {
+  const result = await db.query<{ key: string; shop: string | null; status: ConnectionStatus | null; count: number }>({
+    // Named, so each connection parses and plans it once: it runs for every group of storefront events.
+    name: "pixel-charge-connected-accounts",
+    text: `WITH connection AS (
+       SELECT "accountId", shop, status FROM "PixelConnection" WHERE "accountId" = ANY($1::text[])
+     ), charged AS (
+       INSERT INTO "RateLimitWindow" (key, "windowStart", count)
+       SELECT charge.key, $2::timestamptz, charge.n
+       FROM unnest($3::text[], $4::text[], $5::int[]) AS charge("accountId", key, n)
+       JOIN connection ON connection."accountId" = charge."accountId" AND connection.status = 'connected'
+       ORDER BY charge.key
+       ON CONFLICT (key, "windowStart") DO UPDATE SET count = "RateLimitWindow".count + EXCLUDED.count
+       RETURNING key, count
+     )
+     SELECT "accountId" AS key, shop, status, NULL::int AS count FROM connection
+     UNION ALL
+     SELECT key, NULL, NULL, count FROM charged`,
+    values: [
+      accountIds,
+      windowStart,
+      charges.map((c) => c.accountId),
+      charges.map((c) => c.key),
+      charges.map((c) => c.n),
+    ],
+  });
+  const connections = new Map<string, { shop: string; status: ConnectionStatus }>();
+  const totals = new Map<string, number>();
+  for (const row of result.rows) {
+    if (row.status) connections.set(row.key, { shop: row.shop!, status: row.status });
+    else totals.set(row.key, row.count);
+  }
+  return { connections, totals };
+}
+
+/**
+ * Stores events once per (shop, event id), duplicates ignored, and links client ids to customers
+ * (checkout_completed; the latest link wins), in one statement: one round trip, one commit.
+ */
+export async function storeEvents(
+  db: pg.Pool | pg.ClientBase,
+  events: (StoredEvent & { shop: string })[],
+  links: (IdentityLink & { shop: string })[],
+) {
   if (events.length === 0) return 0;
-  const result = await client.query(
-    `INSERT INTO "PixelEvent" (shop, "eventId", name, "clientId", "occurredAt", url, data)
-     SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::timestamptz[], $6::text[], $7::jsonb[])
-     ON CONFLICT (shop, "eventId") DO NOTHING`,
-    [
-      shops,
+  const result = await db.query<{ stored: number }>({
+    name: "pixel-store-events",
+    text: `WITH stored AS (
+       INSERT INTO "PixelEvent" (shop, "eventId", name, "clientId", "occurredAt", url, data)
+       SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::timestamptz[], $6::text[], $7::jsonb[])
+       ON CONFLICT (shop, "eventId") DO NOTHING
+       RETURNING 1
+     ), linked AS (
+       INSERT INTO "PixelIdentity" (shop, "clientId", "customerId", "orderId")
+       SELECT * FROM unnest($8::text[], $9::text[], $10::text[], $11::text[])
+       ON CONFLICT (shop, "clientId") DO UPDATE
+         SET "customerId" = EXCLUDED."customerId", "orderId" = EXCLUDED."orderId", "linkedAt" = now()
+     )
+     SELECT count(*)::int AS stored FROM stored`,
+    values: [
+      events.map((event) => event.shop),
       events.map((event) => event.eventId),
       events.map((event) => event.name),
       events.map((event) => event.clientId),
       events.map((event) => event.occurredAt),
       events.map((event) => event.url),
       events.map((event) => (event.data ? JSON.stringify(event.data) : null)),
-    ],
-  );
-  return result.rowCount ?? 0;
-}
-
-/** Links client ids to customers (checkout_completed); the latest link wins. */
-export async function linkIdentities(client: pg.ClientBase, shops: string[], links: IdentityLink[]) {
-  if (links.length === 0) return;
-  await client.query(
-    `INSERT INTO "PixelIdentity" (shop, "clientId", "customerId", "orderId")
-     SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[])
-     ON CONFLICT (shop, "clientId") DO UPDATE
-       SET "customerId" = EXCLUDED."customerId", "orderId" = EXCLUDED."orderId", "linkedAt" = now()`,
-    [
-      shops,
+      links.map((link) => link.shop),
       links.map((link) => link.clientId),
       links.map((link) => link.customerId),
       links.map((link) => link.orderId),
     ],
-  );
+  });
+  return result.rows[0]!.stored;
 }
-
-/** Counter keys never hold the shop's domain, so that nothing names a redacted shop. */
-export const rateLimitKeys = {
-  shop: (shop: string) => `pixel:shop:${shopKey(shop)}`,
-  client: (shop: string, clientId: string) => `pixel:client:${shopKey(shop)}:${clientId}`,
-};
 
 // ---------------------------------------------------------------------------
 // Reads for the Pixel page.

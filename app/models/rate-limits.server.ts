@@ -12,9 +12,9 @@ export function windowOf(now: number, windowMs: number) {
   return { start: new Date(start), end: start + windowMs };
 }
 
-/** Adds `increments` to the keys' counters of the window; answers each key's total after the add. */
+/** Adds `increments` (negative ones refund) to the keys' counters of the window; answers each key's total after the add. */
 export async function addToWindow(
-  client: pg.ClientBase,
+  client: pg.Pool | pg.ClientBase,
   windowStart: Date,
   increments: Map<string, number>,
 ): Promise<Map<string, number>> {

@@ -2,17 +2,18 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import { z } from "zod";
 import { TRACKED_EVENTS } from "../../extensions/web-pixel/src/collector";
 import { loadConfig } from "../config.server";
-import { withPgTransaction } from "../db.server";
+import { pgPool } from "../db.server";
 import { logger } from "../logger.server";
 import {
-  findConnections,
-  insertEvents,
-  linkIdentities,
-  rateLimitKeys,
+  chargeConnectedAccounts,
+  pixelCounterKeys,
+  storeEvents,
+  type CounterCharge,
   type IdentityLink,
   type StoredEvent,
 } from "../models/pixel.server";
 import { addToWindow, deleteWindowsBefore, windowOf } from "../models/rate-limits.server";
+import { FastSchema } from "./fast-check.server";
 import { GroupCommitter } from "./group-commit.server";
 import { metrics } from "./metrics.server";
 
@@ -83,6 +84,9 @@ export const pixelRequest = z
     path: ["events"],
   });
 
+// Compiled once: every storefront event passes through it.
+const checkedPixelRequest = new FastSchema(pixelRequest);
+
 export type PixelEvent = z.infer<typeof pixelEvent>;
 
 type Outcome =
@@ -137,24 +141,26 @@ class Rejections {
 
 const rejections = new Rejections();
 
-function keysOf(shop: string, events: PixelEvent[]) {
-  const counts = new Map<string, number>([[rateLimitKeys.shop(shop), events.length]]);
-  for (const event of events) {
-    const key = rateLimitKeys.client(shop, event.clientId);
+/** What a submission asks of each counter: its account's for all its events, each visitor's for theirs. */
+function chargesOf(submission: Submission) {
+  const counts = new Map<string, number>([[pixelCounterKeys.account(submission.accountId), submission.events.length]]);
+  for (const event of submission.events) {
+    const key = pixelCounterKeys.visitor(submission.accountId, event.clientId);
     counts.set(key, (counts.get(key) ?? 0) + 1);
   }
   return counts;
 }
 
-const isShopKey = (key: string) => key.startsWith("pixel:shop:");
+const isAccountKey = (key: string) => key.startsWith("pixel:account:");
 
 function limitOf(key: string) {
   const config = loadConfig();
-  return isShopKey(key) ? config.PIXEL_SHOP_EVENTS_PER_MINUTE : config.PIXEL_CLIENT_EVENTS_PER_MINUTE;
+  return isAccountKey(key) ? config.PIXEL_SHOP_EVENTS_PER_MINUTE : config.PIXEL_CLIENT_EVENTS_PER_MINUTE;
 }
 
-function toStored(event: PixelEvent): StoredEvent {
+function toStored(shop: string, event: PixelEvent): StoredEvent & { shop: string } {
   return {
+    shop,
     eventId: event.id,
     name: event.name,
     clientId: event.clientId,
@@ -164,80 +170,95 @@ function toStored(event: PixelEvent): StoredEvent {
   };
 }
 
-/** One transaction for a whole group of requests: resolve accounts, count against limits, store. */
+interface Admission {
+  outcomes: Outcome[];
+  events: (StoredEvent & { shop: string })[];
+  links: (IdentityLink & { shop: string })[];
+  /** Account charges to give back: events charged on the chance they would be stored, then refused. */
+  refunds: Map<string, number>;
+}
+
+/**
+ * A whole group of requests in two round trips, neither inside a transaction that waits for the disk while
+ * holding a lock others need: admission (resolve accounts and charge their counters, in an unlogged table)
+ * and then storage (one durable statement). Visitors are charged for every attempt, so a flooder stays
+ * limited; an account is charged up front for everything its connected visitors send and refunded what is
+ * refused, so one flooding visitor cannot use up the budget of all the others. Between a charge and its
+ * refund another instance sees the account fuller than it is and may refuse early, never admit too much.
+ */
 async function commitSubmissions(submissions: Submission[]): Promise<Outcome[]> {
   const now = Date.now();
   const window = windowOf(now, RATE_WINDOW_MS);
-  const retryAfterSeconds = Math.max(1, Math.ceil((window.end - now) / 1000));
-  return withPgTransaction(async (client) => {
-    const connections = await findConnections(client, [...new Set(submissions.map((s) => s.accountId))]);
-    const outcomes: (Outcome | undefined)[] = [];
-    const counted: { index: number; shop: string; keys: Map<string, number> }[] = [];
-    const increments = new Map<string, number>();
-    submissions.forEach((submission, index) => {
-      const connection = connections.get(submission.accountId);
-      if (!connection) {
-        outcomes[index] = { status: "unknown-account" };
-        rejections.rememberAccount(submission.accountId, outcomes[index]!, now);
-      } else if (connection.status !== "connected") {
-        outcomes[index] = { status: "disconnected" };
-        rejections.rememberAccount(submission.accountId, outcomes[index]!, now);
-      } else {
-        const keys = keysOf(connection.shop, submission.events);
-        // Visitors are charged for every attempt (a flooder stays limited); the shop only for what it stores
-        // (one flooding visitor must not use up the budget of all the others). The shop's row is still
-        // touched here, so that it is locked for the rest of the transaction.
-        for (const [key, n] of keys) increments.set(key, (increments.get(key) ?? 0) + (isShopKey(key) ? 0 : n));
-        counted.push({ index, shop: connection.shop, keys });
-      }
-    });
-
-    const totals = await addToWindow(client, window.start, increments);
-    // What each key could still take before this group: its total minus what this group added.
-    const remaining = new Map<string, number>();
-    for (const [key, total] of totals) remaining.set(key, limitOf(key) - (total - increments.get(key)!));
-    const admittedToShops = new Map<string, number>();
-
-    const shops: string[] = [];
-    const events: StoredEvent[] = [];
-    const linkShops: string[] = [];
-    const links = new Map<string, IdentityLink & { shop: string }>();
-    for (const { index, shop, keys } of counted) {
-      const over = [...keys].filter(([key, n]) => remaining.get(key)! < n).map(([key]) => key);
-      if (over.length > 0) {
-        outcomes[index] = { status: "rate-limited", retryAfterSeconds };
-        for (const key of over) rejections.rememberLimited(shortcutKey(submissions[index]!.accountId, key), window.end);
-        continue;
-      }
-      for (const [key, n] of keys) {
-        remaining.set(key, remaining.get(key)! - n);
-        if (isShopKey(key)) admittedToShops.set(key, (admittedToShops.get(key) ?? 0) + n);
-      }
-      outcomes[index] = { status: "accepted" };
-      for (const event of submissions[index]!.events) {
-        shops.push(shop);
-        events.push(toStored(event));
-        if (event.name === "checkout_completed" && event.data?.customerId) {
-          links.set(`${shop}|${event.clientId}`, {
-            shop,
-            clientId: event.clientId,
-            customerId: event.data.customerId,
-            orderId: event.data.orderId ?? null,
-          });
-        }
-      }
-    }
-    await addToWindow(client, window.start, admittedToShops);
-    await insertEvents(client, shops, events);
-    for (const link of links.values()) linkShops.push(link.shop);
-    await linkIdentities(client, linkShops, [...links.values()]);
-    return outcomes as Outcome[];
-  });
+  const admission = await admit(submissions, window, now);
+  const refunded =
+    admission.refunds.size > 0
+      ? addToWindow(pgPool, window.start, admission.refunds).catch((error: unknown) =>
+          // Too much charged errs on the safe side; the window ends within a minute anyway.
+          logger.warn({ err: error }, "could not refund refused pixel events to their account's counter"),
+        )
+      : undefined;
+  await Promise.all([storeEvents(pgPool, admission.events, admission.links), refunded]);
+  return admission.outcomes;
 }
 
-// One commit in flight: every batch updates the shop's counter row, so concurrent commits would only queue on
-// its lock; meanwhile the next batch gathers.
-const committer = new GroupCommitter(commitSubmissions, { maxBatch: 500, maxConcurrent: 1 });
+async function admit(submissions: Submission[], window: { start: Date; end: number }, now: number): Promise<Admission> {
+  const retryAfterSeconds = Math.max(1, Math.ceil((window.end - now) / 1000));
+  const requested = submissions.map(chargesOf);
+  const charges = new Map<string, CounterCharge>();
+  requested.forEach((counts, index) => {
+    for (const [key, n] of counts) {
+      const charge = charges.get(key);
+      if (charge) charge.n += n;
+      else charges.set(key, { accountId: submissions[index]!.accountId, key, n });
+    }
+  });
+  const accountIds = [...new Set(submissions.map((submission) => submission.accountId))];
+  const { connections, totals } = await chargeConnectedAccounts(pgPool, accountIds, window.start, [
+    ...charges.values(),
+  ]);
+  // What each counter could still take before this group: its limit less what it held before this group's charge.
+  const remaining = new Map<string, number>();
+  for (const [key, total] of totals) remaining.set(key, limitOf(key) - (total - charges.get(key)!.n));
+
+  const admission: Admission = { outcomes: [], events: [], links: [], refunds: new Map() };
+  const links = new Map<string, IdentityLink & { shop: string }>();
+  submissions.forEach((submission, index) => {
+    const connection = connections.get(submission.accountId);
+    if (!connection || connection.status !== "connected") {
+      admission.outcomes[index] = { status: connection ? "disconnected" : "unknown-account" };
+      rejections.rememberAccount(submission.accountId, admission.outcomes[index]!, now);
+      return;
+    }
+    const counts = requested[index]!;
+    const over = [...counts].filter(([key, n]) => remaining.get(key)! < n).map(([key]) => key);
+    if (over.length > 0) {
+      admission.outcomes[index] = { status: "rate-limited", retryAfterSeconds };
+      for (const key of over) rejections.rememberLimited(key, window.end);
+      const accountKey = pixelCounterKeys.account(submission.accountId);
+      admission.refunds.set(accountKey, (admission.refunds.get(accountKey) ?? 0) - submission.events.length);
+      return;
+    }
+    for (const [key, n] of counts) remaining.set(key, remaining.get(key)! - n);
+    admission.outcomes[index] = { status: "accepted" };
+    for (const event of submission.events) {
+      admission.events.push(toStored(connection.shop, event));
+      if (event.name === "checkout_completed" && event.data?.customerId) {
+        links.set(`${connection.shop}|${event.clientId}`, {
+          shop: connection.shop,
+          clientId: event.clientId,
+          customerId: event.data.customerId,
+          orderId: event.data.orderId ?? null,
+        });
+      }
+    }
+  });
+  admission.links = [...links.values()];
+  return admission;
+}
+
+// Several groups may be in flight at once: nothing holds a lock across a disk flush, and PostgreSQL flushes
+// concurrent commits together.
+const committer = new GroupCommitter(commitSubmissions, { maxBatch: 500, maxConcurrent: 4 });
 
 let lastSweep = 0;
 function sweepOldWindows(now: number) {
@@ -259,6 +280,8 @@ const CORS_HEADERS = {
   "access-control-max-age": "86400",
 };
 
+const ACCEPTED_HEADERS = { ...CORS_HEADERS, "content-type": "application/json", "cache-control": "no-store" };
+
 function send(res: ServerResponse, status: number, body?: unknown, headers: Record<string, string> = {}) {
   const payload = body === undefined ? undefined : JSON.stringify(body);
   res.writeHead(status, {
@@ -270,21 +293,22 @@ function send(res: ServerResponse, status: number, body?: unknown, headers: Reco
   res.end(payload);
 }
 
-async function readLimited(req: IncomingMessage): Promise<Buffer | undefined> {
-  if (Number(req.headers["content-length"] ?? 0) > PIXEL_MAX_BODY_BYTES) return undefined;
-  const chunks: Buffer[] = [];
-  let received = 0;
-  for await (const chunk of req) {
-    received += (chunk as Buffer).length;
-    if (received > PIXEL_MAX_BODY_BYTES) return undefined;
-    chunks.push(chunk as Buffer);
-  }
-  return Buffer.concat(chunks);
-}
-
-function describe(error: z.ZodError) {
-  const issue = error.issues[0]!;
-  return `${issue.path.join(".") || "body"}: ${issue.message}`;
+/** The body, or undefined when it is larger than the limit (the rest is then not read). */
+function readLimited(req: IncomingMessage): Promise<Buffer | undefined> {
+  if (Number(req.headers["content-length"] ?? 0) > PIXEL_MAX_BODY_BYTES) return Promise.resolve(undefined);
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let received = 0;
+    const onData = (chunk: Buffer) => {
+      received += chunk.length;
+      if (received <= PIXEL_MAX_BODY_BYTES) return void chunks.push(chunk);
+      req.off("data", onData);
+      resolve(undefined);
+    };
+    req.on("data", onData);
+    req.on("end", () => resolve(chunks.length === 1 ? chunks[0] : Buffer.concat(chunks, received)));
+    req.on("error", reject);
+  });
 }
 
 export async function handlePixelEvents(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -301,11 +325,11 @@ export async function handlePixelEvents(req: IncomingMessage, res: ServerRespons
   } catch {
     return send(res, 400, { error: "body must be valid JSON" });
   }
-  const parsed = pixelRequest.safeParse(json);
-  if (!parsed.success) return send(res, 400, { error: describe(parsed.error) });
+  const parsed = checkedPixelRequest.parse(json, "body");
+  if (!parsed.ok) return send(res, 400, { error: parsed.reason });
   const submission: Submission = {
-    accountId: parsed.data.accountId,
-    events: parsed.data.events ?? [parsed.data.event!],
+    accountId: parsed.value.accountId,
+    events: parsed.value.events ?? [parsed.value.event!],
   };
 
   const now = Date.now();
@@ -319,7 +343,8 @@ export async function handlePixelEvents(req: IncomingMessage, res: ServerRespons
   metrics.pixelEvents.inc({ outcome: (final as Outcome).status }, submission.events.length);
   switch ((final as Outcome).status) {
     case "accepted":
-      return send(res, 202, { accepted: submission.events.length });
+      // The common answer, without building its headers each time.
+      return void res.writeHead(202, ACCEPTED_HEADERS).end(`{"accepted":${submission.events.length}}`);
     case "unknown-account":
       return send(res, 404, { error: "unknown pixel account" });
     case "disconnected":
@@ -331,17 +356,11 @@ export async function handlePixelEvents(req: IncomingMessage, res: ServerRespons
   }
 }
 
-/** The shortcut's key for a counter: by account id, which a request carries, rather than shop, which it does not. */
-function shortcutKey(accountId: string, counterKey: string) {
-  const clientId = counterKey.startsWith("pixel:client:") ? counterKey.split(":").slice(3).join(":") : "";
-  return `${accountId}|${clientId}`;
-}
-
-/** A shop or visitor this instance already saw over its limit is refused without a database round trip. */
+/** A visitor or account this instance already saw over its limit is refused without a database round trip. */
 function fastLimit(submission: Submission, now: number): Outcome | undefined {
   const keys = [
-    `${submission.accountId}|`,
-    ...submission.events.map((event) => `${submission.accountId}|${event.clientId}`),
+    pixelCounterKeys.account(submission.accountId),
+    ...submission.events.map((event) => pixelCounterKeys.visitor(submission.accountId, event.clientId)),
   ];
   for (const key of keys) {
     const until = rejections.limitedUntil(key, now);
