@@ -118,32 +118,25 @@ export async function storeEvents(
 ) {
   if (events.length === 0) return 0;
   const result = await db.query<{ stored: number }>({
+    // Named, so each connection parses and plans it once; the rows travel as one JSON document each, which
+    // costs less to encode than seven parameter arrays.
     name: "pixel-store-events",
     text: `WITH stored AS (
        INSERT INTO "PixelEvent" (shop, "eventId", name, "clientId", "occurredAt", url, data)
-       SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::timestamptz[], $6::text[], $7::jsonb[])
+       SELECT shop, "eventId", name, "clientId", "occurredAt", url, data
+       FROM json_to_recordset($1::json)
+         AS event(shop text, "eventId" text, name text, "clientId" text, "occurredAt" timestamptz, url text, data jsonb)
        ON CONFLICT (shop, "eventId") DO NOTHING
        RETURNING 1
      ), linked AS (
        INSERT INTO "PixelIdentity" (shop, "clientId", "customerId", "orderId")
-       SELECT * FROM unnest($8::text[], $9::text[], $10::text[], $11::text[])
+       SELECT shop, "clientId", "customerId", "orderId"
+       FROM json_to_recordset($2::json) AS link(shop text, "clientId" text, "customerId" text, "orderId" text)
        ON CONFLICT (shop, "clientId") DO UPDATE
          SET "customerId" = EXCLUDED."customerId", "orderId" = EXCLUDED."orderId", "linkedAt" = now()
      )
      SELECT count(*)::int AS stored FROM stored`,
-    values: [
-      events.map((event) => event.shop),
-      events.map((event) => event.eventId),
-      events.map((event) => event.name),
-      events.map((event) => event.clientId),
-      events.map((event) => event.occurredAt),
-      events.map((event) => event.url),
-      events.map((event) => (event.data ? JSON.stringify(event.data) : null)),
-      links.map((link) => link.shop),
-      links.map((link) => link.clientId),
-      links.map((link) => link.customerId),
-      links.map((link) => link.orderId),
-    ],
+    values: [JSON.stringify(events), JSON.stringify(links)],
   });
   return result.rows[0]!.stored;
 }

@@ -10,6 +10,11 @@ export interface GroupCommitOptions {
   maxBatch: number;
   /** Commits in flight at once (each holds a pooled connection). */
   maxConcurrent: number;
+  /**
+   * Items that must be waiting before a commit starts beside one already in flight (default 1). Under load
+   * this keeps batches large (each commit has a fixed cost) while a lone item still commits at once.
+   */
+  overlapAt?: number;
 }
 
 interface Pending<Item, Outcome> {
@@ -41,8 +46,13 @@ export class GroupCommitter<Item, Outcome> {
     return this.pending.length;
   }
 
+  private ready() {
+    if (this.pending.length === 0 || this.inFlight >= this.options.maxConcurrent) return false;
+    return this.inFlight === 0 || this.pending.length >= (this.options.overlapAt ?? 1);
+  }
+
   private schedule() {
-    if (this.scheduled || this.inFlight >= this.options.maxConcurrent || this.pending.length === 0) return;
+    if (this.scheduled || !this.ready()) return;
     this.scheduled = true;
     // One turn of the event loop lets requests parsed in the same tick join the batch.
     setImmediate(() => {
@@ -52,7 +62,7 @@ export class GroupCommitter<Item, Outcome> {
   }
 
   private startCommit() {
-    if (this.inFlight >= this.options.maxConcurrent || this.pending.length === 0) return;
+    if (!this.ready()) return;
     const batch = this.pending.splice(0, this.options.maxBatch);
     this.inFlight++;
     this.commit(batch.map((entry) => entry.item))

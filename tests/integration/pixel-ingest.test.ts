@@ -187,6 +187,23 @@ describe("POST /api/pixel/events", () => {
     expect(await storedCount(shop)).toBe(0);
   });
 
+  it("refuses text the database cannot store without failing the events stored beside it", async () => {
+    const { shop, accountId: id } = await connectedShop("unstorable");
+    const answers = await Promise.all(
+      Array.from({ length: 40 }, (_, n) => {
+        const overrides =
+          n % 4 === 0 ? { clientId: "nul\u0000here" } : n % 4 === 1 ? { data: { productTitle: "half \ud83d" } } : {};
+        // JSON.stringify writes a NUL and an unpaired surrogate as \u escapes, as a browser would.
+        return post(apps[n % 2]!.url, { accountId: id, event: event(overrides) });
+      }),
+    );
+    const statuses = answers.map((answer) => answer.status);
+    expect(statuses.filter((status) => status === 400)).toHaveLength(20);
+    expect(statuses.filter((status) => status === 202)).toHaveLength(20);
+    expect(answers.find((answer) => answer.status === 400)!.body).toMatch(/well-formed Unicode/);
+    expect(await storedCount(shop)).toBe(20);
+  });
+
   it("links a checkout's client id to the customer, so earlier browsing joins their history", async () => {
     const { shop, accountId: id } = await connectedShop("identity");
     const browsing = [
