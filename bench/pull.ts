@@ -15,10 +15,9 @@ import { startProcess } from "../tests/helpers/processes";
 import { createSimulator } from "../simulator/server";
 import { formatCents, storeSpec, type StoreSizeName } from "../simulator/generator";
 import { gid, ShopData } from "../simulator/shop-data";
-import { benchPostgres, log } from "./bench-env";
+import { TABLES } from "../app/models/store-tables.server";
+import { BENCH_APP, benchAppEnv, benchPostgres, log } from "./bench-env";
 
-const API = { apiKey: "bench-key", apiSecret: "bench-secret-not-for-production" };
-const KEYS = "bench:YmVuY2gta2V5LTMyLWJ5dGVzLWxvbmctZm9yLWFlcyE=";
 const STORE_END = new Date("2026-11-01T00:00:00Z");
 const server = await benchPostgres(".data/postgres-bench", 54331);
 const freshDatabase = server.freshDatabase;
@@ -35,7 +34,7 @@ async function runPull(
 ) {
   const databaseUrl = await freshDatabase(`bench_pull_${size.toLowerCase()}_${mode}`);
   const simulator = createSimulator({
-    ...API,
+    ...BENCH_APP,
     scopes: "read_customers,read_orders,read_products",
     dataDir: ".data/bench-simulator",
     restoreRate: options.restoreRate ?? 100,
@@ -46,13 +45,7 @@ async function runPull(
   const simulatorUrl = await simulator.listen();
   const token = simulator.store.issueToken("offline", shop, "read_customers,read_orders,read_products", null).token;
   const env = {
-    NODE_ENV: "production",
-    LOG_LEVEL: "warn",
-    DATABASE_URL: databaseUrl,
-    SHOPIFY_API_KEY: API.apiKey,
-    SHOPIFY_API_SECRET: API.apiSecret,
-    SHOPIFY_APP_URL: "https://bench.example",
-    TOKEN_ENCRYPTION_KEYS: KEYS,
+    ...benchAppEnv(databaseUrl),
     SHOPIFY_SIMULATOR_URL: simulatorUrl,
     BULK_POLL_INTERVAL_MS: "250",
   };
@@ -150,7 +143,7 @@ async function copyReference(size: StoreSizeName) {
     }
     if (text) yield text;
   };
-  const copy = async (table: string, columns: string[], rows: Iterable<string>) =>
+  const copy = async (table: string, columns: readonly string[], rows: Iterable<string>) =>
     pipeline(
       Readable.from(chunks(rows)),
       client.query(copyFrom(`COPY "${table}" (${columns.map((c) => `"${c}"`).join(",")}) FROM STDIN (FORMAT csv)`)),
@@ -158,29 +151,7 @@ async function copyReference(size: StoreSizeName) {
   const started = performance.now();
   await copy(
     "Customer",
-    [
-      "shop",
-      "id",
-      "legacyId",
-      "firstName",
-      "lastName",
-      "email",
-      "phone",
-      "tags",
-      "emailMarketing",
-      "smsMarketing",
-      "locale",
-      "numberOfOrders",
-      "amountSpent",
-      "currencyCode",
-      "city",
-      "province",
-      "countryCode",
-      "zip",
-      "address1",
-      "shopifyCreatedAt",
-      "shopifyUpdatedAt",
-    ],
+    TABLES.Customer.columns,
     (function* () {
       for (const c of generator.customers()) {
         const stats = data.customerStats(c.index);
@@ -212,22 +183,7 @@ async function copyReference(size: StoreSizeName) {
   );
   await copy(
     "Product",
-    [
-      "shop",
-      "id",
-      "legacyId",
-      "title",
-      "handle",
-      "description",
-      "productType",
-      "vendor",
-      "tags",
-      "status",
-      "imageUrl",
-      "options",
-      "shopifyCreatedAt",
-      "shopifyUpdatedAt",
-    ],
+    TABLES.Product.columns,
     (function* () {
       for (const p of generator.products())
         yield csv([
@@ -250,7 +206,7 @@ async function copyReference(size: StoreSizeName) {
   );
   await copy(
     "ProductVariant",
-    ["shop", "id", "productId", "title", "sku", "price", "compareAtPrice", "selectedOptions"],
+    TABLES.ProductVariant.columns,
     (function* () {
       for (const p of generator.products())
         for (const v of p.variants)
@@ -268,34 +224,7 @@ async function copyReference(size: StoreSizeName) {
   );
   await copy(
     "Order",
-    [
-      "shop",
-      "id",
-      "legacyId",
-      "name",
-      "customerId",
-      "email",
-      "phone",
-      "currencyCode",
-      "financialStatus",
-      "discountCodes",
-      "tags",
-      "subtotal",
-      "totalDiscounts",
-      "totalShipping",
-      "totalTax",
-      "totalPrice",
-      "totalRefunded",
-      "shippingCity",
-      "shippingCountry",
-      "shippingZip",
-      "shippingAddress1",
-      "shippingName",
-      "processedAt",
-      "cancelledAt",
-      "shopifyCreatedAt",
-      "shopifyUpdatedAt",
-    ],
+    TABLES.Order.columns,
     (function* () {
       for (const o of generator.orders()) {
         const address = o.shippingAddress;
@@ -332,20 +261,7 @@ async function copyReference(size: StoreSizeName) {
   );
   await copy(
     "OrderLineItem",
-    [
-      "shop",
-      "id",
-      "orderId",
-      "productId",
-      "variantId",
-      "title",
-      "variantTitle",
-      "sku",
-      "quantity",
-      "originalUnitPrice",
-      "totalDiscount",
-      "discountedTotal",
-    ],
+    TABLES.OrderLineItem.columns,
     (function* () {
       for (const o of generator.orders())
         for (const l of o.lineItems)
@@ -367,7 +283,7 @@ async function copyReference(size: StoreSizeName) {
   );
   await copy(
     "OrderTransaction",
-    ["shop", "id", "orderId", "kind", "status", "gateway", "amount", "processedAt"],
+    TABLES.OrderTransaction.columns,
     (function* () {
       for (const o of generator.orders())
         for (const t of o.transactions)

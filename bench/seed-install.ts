@@ -3,7 +3,7 @@ import { loadConfig } from "../app/config.server";
 import prisma from "../app/db.server";
 import { logger } from "../app/logger.server";
 import { createPull, type PullMode } from "../app/models/pulls.server";
-import type { Resource } from "../app/models/store-data.server";
+import type { Resource } from "../app/models/store-tables.server";
 import { EncryptedSessionStorage } from "../app/services/session-storage.server";
 
 /** For benchmarks: installs the app into a simulated shop with the app's own storage, and starts a full pull. */

@@ -2,7 +2,7 @@ import type { DataPull, DataPullStep, Prisma } from "@prisma/client";
 import prisma from "../db.server";
 import { enqueueJob, JobPriority } from "../services/jobs.server";
 import { requestSegmentation } from "./segmentation-runs.server";
-import { RESOURCES, type Resource } from "./store-data.server";
+import { RESOURCES, type Resource } from "./store-tables.server";
 
 /**
  * Data pulls and their steps: what was asked, how far each resource got, and

@@ -3,6 +3,7 @@ import { from as copyFrom } from "pg-copy-streams";
 import { pipeline } from "node:stream/promises";
 import { Readable } from "node:stream";
 import prisma from "../db.server";
+import { TABLES, type Resource, type Row, type TableName, type TableSpec, type Value } from "./store-tables.server";
 
 /**
  * Writes pulled Shopify records. Batches go through COPY into a temporary
@@ -12,127 +13,6 @@ import prisma from "../db.server";
  * batch is COPied straight into it instead, under a savepoint that falls back
  * to the merge should any row exist after all.
  */
-
-export type Resource = "customers" | "products" | "orders";
-export const RESOURCES: readonly Resource[] = ["customers", "products", "orders"];
-
-type Value = string | number | boolean | null | string[] | Date | object;
-
-interface TableSpec {
-  table: string;
-  columns: readonly string[];
-  /** Columns of type json(b): written as JSON even when the value is an array. */
-  json?: readonly string[];
-}
-
-export const TABLES = {
-  Customer: {
-    table: "Customer",
-    columns: [
-      "shop",
-      "id",
-      "legacyId",
-      "firstName",
-      "lastName",
-      "email",
-      "phone",
-      "tags",
-      "emailMarketing",
-      "smsMarketing",
-      "locale",
-      "numberOfOrders",
-      "amountSpent",
-      "currencyCode",
-      "city",
-      "province",
-      "countryCode",
-      "zip",
-      "address1",
-      "shopifyCreatedAt",
-      "shopifyUpdatedAt",
-    ],
-  },
-  Product: {
-    table: "Product",
-    columns: [
-      "shop",
-      "id",
-      "legacyId",
-      "title",
-      "handle",
-      "description",
-      "productType",
-      "vendor",
-      "tags",
-      "status",
-      "imageUrl",
-      "options",
-      "shopifyCreatedAt",
-      "shopifyUpdatedAt",
-    ],
-    json: ["options"],
-  },
-  ProductVariant: {
-    table: "ProductVariant",
-    columns: ["shop", "id", "productId", "title", "sku", "price", "compareAtPrice", "selectedOptions"],
-    json: ["selectedOptions"],
-  },
-  Order: {
-    table: "Order",
-    columns: [
-      "shop",
-      "id",
-      "legacyId",
-      "name",
-      "customerId",
-      "email",
-      "phone",
-      "currencyCode",
-      "financialStatus",
-      "discountCodes",
-      "tags",
-      "subtotal",
-      "totalDiscounts",
-      "totalShipping",
-      "totalTax",
-      "totalPrice",
-      "totalRefunded",
-      "shippingCity",
-      "shippingCountry",
-      "shippingZip",
-      "shippingAddress1",
-      "shippingName",
-      "processedAt",
-      "cancelledAt",
-      "shopifyCreatedAt",
-      "shopifyUpdatedAt",
-    ],
-  },
-  OrderLineItem: {
-    table: "OrderLineItem",
-    columns: [
-      "shop",
-      "id",
-      "orderId",
-      "productId",
-      "variantId",
-      "title",
-      "variantTitle",
-      "sku",
-      "quantity",
-      "originalUnitPrice",
-      "totalDiscount",
-      "discountedTotal",
-    ],
-  },
-  OrderTransaction: {
-    table: "OrderTransaction",
-    columns: ["shop", "id", "orderId", "kind", "status", "gateway", "amount", "processedAt"],
-  },
-} as const satisfies Record<string, TableSpec>;
-
-export type TableName = keyof typeof TABLES;
-export type Row<T extends TableName> = Record<(typeof TABLES)[T]["columns"][number], Value>;
 
 const quote = (identifier: string) => `"${identifier.replaceAll('"', '""')}"`;
 

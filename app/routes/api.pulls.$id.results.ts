@@ -2,7 +2,8 @@ import type { LoaderFunctionArgs } from "@remix-run/node";
 import { z } from "zod";
 import prisma from "../db.server";
 import { getPull } from "../models/pulls.server";
-import { listRecords, RESOURCES } from "../models/store-data.server";
+import { listRecords } from "../models/store-data.server";
+import { RESOURCES } from "../models/store-tables.server";
 import { badRequest, jsonResponse } from "../services/json.server";
 import { authenticateApi, pullResultsQuery } from "../services/api.server";
 

@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { loadConfig } from "../config.server";
-import { RESOURCES } from "../models/store-data.server";
+import { RESOURCES } from "../models/store-tables.server";
 import { hitRateLimit } from "../models/rate-limits.server";
 import { authenticate } from "../shopify.server";
 import { shopKey } from "./jobs.server";

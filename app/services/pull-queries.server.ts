@@ -1,5 +1,5 @@
 import { z } from "zod";
-import type { Resource, Row } from "../models/store-data.server";
+import type { Resource, Row } from "../models/store-tables.server";
 import { FastSchema } from "./fast-check.server";
 
 /**

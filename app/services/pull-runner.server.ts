@@ -4,7 +4,8 @@ import { loadConfig } from "../config.server";
 import { pgPool, withPgTransaction } from "../db.server";
 import { logger } from "../logger.server";
 import { isCancelRequested, updateStep } from "../models/pulls.server";
-import { StoreWriter, type Resource, type StoreBatch } from "../models/store-data.server";
+import { StoreWriter, type StoreBatch } from "../models/store-data.server";
+import type { Resource } from "../models/store-tables.server";
 import {
   adminGraphql,
   PermanentShopifyError,

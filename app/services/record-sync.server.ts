@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { withPgTransaction } from "../db.server";
-import { StoreWriter, type Resource } from "../models/store-data.server";
+import { StoreWriter } from "../models/store-data.server";
+import type { Resource } from "../models/store-tables.server";
 import { adminGraphql } from "./admin-api.server";
 import { RECORD, type RecordNode } from "./pull-queries.server";
 import { addRecord, ThrottlePacer } from "./pull-runner.server";

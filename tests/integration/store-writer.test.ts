@@ -4,7 +4,8 @@ import type { AddressInfo } from "node:net";
 import type { DataPullStep } from "@prisma/client";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import prisma, { pgPool, withPgTransaction } from "../../app/db.server";
-import { StoreWriter, type Row } from "../../app/models/store-data.server";
+import { StoreWriter } from "../../app/models/store-data.server";
+import type { Row } from "../../app/models/store-tables.server";
 import { PermanentShopifyError } from "../../app/services/admin-api.server";
 import { importJsonl } from "../../app/services/pull-runner.server";
 
