@@ -30,20 +30,31 @@ const WEBHOOK_TOPIC = "app/scopes_update";
 const SCOPES =
   "read_customers,write_customers,read_orders,read_all_orders,read_products,write_pixels,read_customer_events";
 
+/**
+ * The Node options the production image runs with (its `ENV NODE_OPTIONS` line), so that the soak measures
+ * memory as deployed; BENCH_APP_NODE_OPTIONS overrides them (an empty value runs with Node's defaults).
+ */
+function productionNodeOptions() {
+  const line = /^ENV NODE_OPTIONS="([^"]*)"$/m.exec(readFileSync("Dockerfile", "utf8"));
+  if (!line) throw new Error("Dockerfile has no ENV NODE_OPTIONS line");
+  return process.env.BENCH_APP_NODE_OPTIONS ?? line[1]!;
+}
+
 /** Resident memory of a process now, in MB. */
 function rssMb(pid: number) {
   const status = readFileSync(`/proc/${pid}/status`, "utf8");
   return Math.round(Number(/VmRSS:\s+(\d+)/.exec(status)![1]) / 1024);
 }
 
-log(`soak: ${SOAK_SECONDS} s (SOAK_SECONDS), a line every ${INTERVAL_SECONDS} s`);
+log(`soak: ${SOAK_SECONDS} s (SOAK_SECONDS), a line every ${INTERVAL_SECONDS} s, warm-up ${WARMUP_SECONDS} s`);
 const server = await benchPostgres(".data/postgres-bench-soak", 54335);
 const running: { stop(): Promise<unknown> }[] = [];
 const abortLoads = new AbortController();
 let failed = false;
 try {
   const databaseUrl = await server.freshDatabase("bench_soak");
-  const env = benchAppEnv(databaseUrl);
+  const nodeOptions = productionNodeOptions();
+  const env = { ...benchAppEnv(databaseUrl), NODE_OPTIONS: nodeOptions };
   // The install helper and createPull below read their settings (database, keys) from this process's environment.
   Object.assign(process.env, env);
   const install = await simulatedInstall({
@@ -266,6 +277,7 @@ try {
         99,
       ),
       rss_growth_ratio: Math.round((rssEnd / rssStart) * 100) / 100,
+      node_options: nodeOptions,
     })}\n`,
   );
   failed = lost > 0 || pullsFailed > 0;
