@@ -167,13 +167,19 @@ const isPixelRequest = (url = "") =>
  * Storefront events arrive by the thousand a second, so they skip what every other request gets (a request id,
  * the logging context, an access line): their handler logs its own failures, and latency is still measured.
  */
+const pixelLatency = new Map<string, { observe(seconds: number): void }>();
+
 function servePixel(req: IncomingMessage, res: ServerResponse) {
   const started = performance.now();
   res.on("finish", () => {
-    metrics.httpDuration.observe(
-      { method: req.method ?? "", route: PIXEL_EVENTS_PATH, status: `${Math.floor(res.statusCode / 100)}xx` },
-      (performance.now() - started) / 1000,
-    );
+    const key = `${req.method} ${Math.floor(res.statusCode / 100)}xx`;
+    let histogram = pixelLatency.get(key);
+    if (!histogram) {
+      const [method = "", status = ""] = key.split(" ");
+      histogram = metrics.httpDuration.labels({ method, route: PIXEL_EVENTS_PATH, status });
+      pixelLatency.set(key, histogram);
+    }
+    histogram.observe((performance.now() - started) / 1000);
   });
   handlePixelEvents(req, res).catch((error: unknown) => {
     logger.error({ err: error }, "unhandled pixel request error");
