@@ -108,7 +108,7 @@ export async function chargeConnectedAccounts(
 }
 
 /**
- * Stores events once per (shop, event id), duplicates ignored, and links client ids to customers
+ * Stores events once per (shop, visitor, event id), duplicates ignored, and links client ids to customers
  * (checkout_completed; the latest link wins), in one statement: one round trip, one commit.
  */
 export async function storeEvents(
@@ -126,7 +126,7 @@ export async function storeEvents(
        SELECT shop, "eventId", name, "clientId", "occurredAt", url, data
        FROM json_to_recordset($1::json)
          AS event(shop text, "eventId" text, name text, "clientId" text, "occurredAt" timestamptz, url text, data jsonb)
-       ON CONFLICT (shop, "eventId") DO NOTHING
+       ON CONFLICT (shop, "clientId", "eventId") DO NOTHING
        RETURNING 1
      ), linked AS (
        INSERT INTO "PixelIdentity" (shop, "clientId", "customerId", "orderId")

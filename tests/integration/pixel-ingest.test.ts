@@ -206,13 +206,16 @@ describe("POST /api/pixel/events", () => {
 
   it("links a checkout's client id to the customer, so earlier browsing joins their history", async () => {
     const { shop, accountId: id } = await connectedShop("identity");
+    // A second apart: events of the same millisecond would have no order to compare.
+    const at = (seconds: number) => new Date(Date.now() - 60_000 + seconds * 1000).toISOString();
     const browsing = [
-      event({ clientId: "anon-9" }),
-      event({ name: "product_added_to_cart", clientId: "anon-9", data: { quantity: 2 } }),
+      event({ clientId: "anon-9", timestamp: at(0) }),
+      event({ name: "product_added_to_cart", clientId: "anon-9", timestamp: at(1), data: { quantity: 2 } }),
     ];
     const checkout = event({
       name: "checkout_completed",
       clientId: "anon-9",
+      timestamp: at(2),
       data: {
         orderId: "gid://shopify/Order/5001",
         customerId: "gid://shopify/Customer/42",
