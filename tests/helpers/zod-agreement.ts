@@ -2,7 +2,7 @@ import type { z } from "zod";
 
 /**
  * For tests that hold a compiled check against zod: mutations of a sample value
- * (every path into it, and the value with one of them replaced), and a count of zod parses.
+ * (every path into it, replaced by each of a list of values), and a count of zod parses.
  */
 
 /** The value with the thing at `path` replaced (or deleted, for undefined). */
@@ -28,6 +28,34 @@ export function* paths(value: unknown, prefix: (string | number)[] = []): Genera
     yield [...prefix, value.length];
   } else if (value && typeof value === "object") {
     for (const [key, inner] of Object.entries(value)) yield* paths(inner, [...prefix, key]);
+  }
+}
+
+/** Values every agreement test puts in every place: wrong types, edge numbers, empty text and containers. */
+export const COMMON_REPLACEMENTS: readonly unknown[] = [
+  undefined,
+  null,
+  0,
+  1.5,
+  2 ** 53,
+  Number.NaN,
+  Number.POSITIVE_INFINITY,
+  true,
+  "",
+  "x",
+  "12.",
+  "1e3",
+  [],
+  {},
+];
+
+/** Every mutation of `sample`: each path into it replaced by each of `replacements`, with a label naming it. */
+export function* mutations(sample: unknown, replacements: readonly unknown[]) {
+  for (const path of paths(sample)) {
+    for (const next of replacements) {
+      const label = `${path.join(".") || "(value)"} = ${JSON.stringify(next)?.slice(0, 40) ?? String(next)}`;
+      yield { value: replaced(sample, path, next), label };
+    }
   }
 }
 

@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { z } from "zod";
 import { compileCheck, FastSchema } from "../../app/services/fast-check.server";
 import { pixelRequest } from "../../app/services/pixel-ingest.server";
-import { paths, replaced, watchZodParses } from "../helpers/zod-agreement";
+import { COMMON_REPLACEMENTS, mutations, paths, replaced, watchZodParses } from "../helpers/zod-agreement";
 
 /**
  * The storefront endpoint checks every request with a predicate compiled from
@@ -44,27 +44,16 @@ const SAMPLES = [
   },
 ];
 
-const REPLACEMENTS: unknown[] = [
-  undefined,
-  null,
-  0,
+const REPLACEMENTS = [
+  ...COMMON_REPLACEMENTS,
   -1,
-  1.5,
   100_000,
   100_001,
-  2 ** 53,
-  Number.NaN,
-  Number.POSITIVE_INFINITY,
-  true,
-  "",
-  "x",
   "x".repeat(129),
   "x".repeat(2049),
   "CAD",
   "cad",
   "12.50",
-  "12.",
-  "1e3",
   "page_viewed",
   "checkout_started",
   "unknown_event",
@@ -76,10 +65,8 @@ const REPLACEMENTS: unknown[] = [
   "gid://shopify/Order/12/",
   "b".repeat(16),
   "has space in it!!",
-  [],
   [event],
   Array.from({ length: 101 }, () => event),
-  {},
   { extra: 1 },
 ];
 
@@ -89,15 +76,12 @@ describe("the compiled check of storefront requests", () => {
       const check = compileCheck(pixelRequest);
       expect(check(sample)).toBe(true);
       let variants = 0;
+      for (const { value, label } of mutations(sample, REPLACEMENTS)) {
+        expect(check(value), label).toBe(pixelRequest.safeParse(value).success);
+        variants++;
+      }
+      // An unknown key beside every known one: strict objects refuse it.
       for (const path of paths(sample)) {
-        for (const next of REPLACEMENTS) {
-          const value = replaced(sample, path, next);
-          expect(check(value), `${path.join(".") || "(body)"} = ${JSON.stringify(next)?.slice(0, 40)}`).toBe(
-            pixelRequest.safeParse(value).success,
-          );
-          variants++;
-        }
-        // An unknown key beside every known one: strict objects refuse it.
         const withExtra = replaced(sample, [...path, "unexpected"], "x");
         expect(check(withExtra), `${path.join(".")}.unexpected`).toBe(pixelRequest.safeParse(withExtra).success);
       }
