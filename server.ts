@@ -163,30 +163,38 @@ const isPixelRequest = (url = "") =>
   url.startsWith(PIXEL_EVENTS_PATH) &&
   (url.length === PIXEL_EVENTS_PATH.length || url[PIXEL_EVENTS_PATH.length] === "?");
 
+/** Answers a request whose handler threw: 500 if nothing was sent yet, otherwise the connection is cut. */
+function failUnhandled(res: ServerResponse, error: unknown, body: Record<string, string>) {
+  logger.error({ err: error }, "unhandled request error");
+  if (!res.headersSent) res.writeHead(500, { "content-type": "application/json" }).end(JSON.stringify(body));
+  else res.destroy();
+}
+
+const pixelLatencyByLabels = new Map<string, { observe(seconds: number): void }>();
+
+/** The latency histogram of the pixel route for a method and status class, looked up once. */
+function pixelLatency(method: string, status: string) {
+  const key = `${method} ${status}`;
+  let histogram = pixelLatencyByLabels.get(key);
+  if (!histogram) {
+    histogram = metrics.httpDuration.labels({ method, route: PIXEL_EVENTS_PATH, status });
+    pixelLatencyByLabels.set(key, histogram);
+  }
+  return histogram;
+}
+
 /**
  * Storefront events arrive by the thousand a second, so they skip what every other request gets (a request id,
  * the logging context, an access line): their handler logs its own failures, and latency is still measured.
  */
-const pixelLatency = new Map<string, { observe(seconds: number): void }>();
-
 function servePixel(req: IncomingMessage, res: ServerResponse) {
   const started = performance.now();
-  res.on("finish", () => {
-    const key = `${req.method} ${Math.floor(res.statusCode / 100)}xx`;
-    let histogram = pixelLatency.get(key);
-    if (!histogram) {
-      const [method = "", status = ""] = key.split(" ");
-      histogram = metrics.httpDuration.labels({ method, route: PIXEL_EVENTS_PATH, status });
-      pixelLatency.set(key, histogram);
-    }
-    histogram.observe((performance.now() - started) / 1000);
-  });
-  handlePixelEvents(req, res).catch((error: unknown) => {
-    logger.error({ err: error }, "unhandled pixel request error");
-    if (!res.headersSent)
-      res.writeHead(500, { "content-type": "application/json" }).end('{"error":"Internal server error"}');
-    else res.destroy();
-  });
+  res.on("finish", () =>
+    pixelLatency(req.method ?? "", `${Math.floor(res.statusCode / 100)}xx`).observe(
+      (performance.now() - started) / 1000,
+    ),
+  );
+  handlePixelEvents(req, res).catch((error: unknown) => failUnhandled(res, error, { error: "Internal server error" }));
 }
 
 const server = createServer((req, res) => {
@@ -212,13 +220,9 @@ const server = createServer((req, res) => {
         "request",
       );
     });
-    handle(req, res, requestId, pathname).catch((error) => {
-      logger.error({ err: error }, "unhandled request error");
-      if (!res.headersSent) {
-        res.writeHead(500, { "content-type": "application/json" });
-        res.end(JSON.stringify({ error: "Internal server error", requestId }));
-      } else res.destroy();
-    });
+    handle(req, res, requestId, pathname).catch((error: unknown) =>
+      failUnhandled(res, error, { error: "Internal server error", requestId }),
+    );
   });
 });
 

@@ -63,13 +63,13 @@ export interface CounterCharge {
 }
 
 /**
- * In one round trip: the connections of `accountIds`, and `charges` added to the window's counters for
- * those accounts that are connected. Keys are charged in sorted order, so that concurrent charges lock
- * counter rows in one order and cannot deadlock. Answers the connections and each charged key's total.
+ * In one round trip: the connections of the accounts `charges` name, and the charges added to the window's
+ * counters for those accounts that are connected. Keys are charged in sorted order, so that concurrent
+ * charges lock counter rows in one order and cannot deadlock. Answers the connections and each charged
+ * key's total.
  */
 export async function chargeConnectedAccounts(
   db: pg.Pool | pg.ClientBase,
-  accountIds: string[],
   windowStart: Date,
   charges: CounterCharge[],
 ) {
@@ -91,7 +91,7 @@ export async function chargeConnectedAccounts(
      UNION ALL
      SELECT key, NULL, NULL, count FROM charged`,
     values: [
-      accountIds,
+      [...new Set(charges.map((c) => c.accountId))],
       windowStart,
       charges.map((c) => c.accountId),
       charges.map((c) => c.key),

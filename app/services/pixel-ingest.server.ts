@@ -217,10 +217,8 @@ async function admit(submissions: Submission[], window: { start: Date; end: numb
       else charges.set(key, { accountId: submissions[index]!.accountId, key, n });
     }
   });
-  const accountIds = [...new Set(submissions.map((submission) => submission.accountId))];
-  const { connections, totals } = await chargeConnectedAccounts(pgPool, accountIds, window.start, [
-    ...charges.values(),
-  ]);
+  // Every submission charges its account's counter, so the charges name every account to resolve.
+  const { connections, totals } = await chargeConnectedAccounts(pgPool, window.start, [...charges.values()]);
   // What each counter could still take before this group: its limit less what it held before this group's charge.
   const remaining = new Map<string, number>();
   for (const [key, total] of totals) remaining.set(key, limitOf(key) - (total - charges.get(key)!.n));
@@ -383,11 +381,7 @@ export async function handlePixelEvents(req: IncomingMessage, res: ServerRespons
 /** A visitor or account this instance already saw over its limit is refused without a database round trip. */
 function fastLimit(submission: Submission, now: number): Outcome | undefined {
   if (!rejections.anyLimited) return undefined;
-  const keys = [
-    pixelCounterKeys.account(submission.accountId),
-    ...submission.events.map((event) => pixelCounterKeys.visitor(submission.accountId, event.clientId)),
-  ];
-  for (const key of keys) {
+  for (const key of chargesOf(submission).keys()) {
     const until = rejections.limitedUntil(key, now);
     if (until) return { status: "rate-limited", retryAfterSeconds: Math.max(1, Math.ceil((until - now) / 1000)) };
   }
