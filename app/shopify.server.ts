@@ -6,7 +6,6 @@ import { logger } from "./logger.server";
 import { createPull, hasActivePull, hasSucceededFullPull } from "./models/pulls.server";
 import { recordInstall } from "./models/shop.server";
 import { EncryptedSessionStorage } from "./services/session-storage.server";
-import { enqueueJob, JobPriority, shopKey } from "./services/jobs.server";
 
 const config = loadConfig();
 
@@ -51,19 +50,10 @@ const shopify = shopifyApp({
   },
   hooks: {
     afterAuth: async ({ session }) => {
-      const installed = await prisma.$transaction(async (tx) => {
-        const { firstInstall } = await recordInstall(tx, session.shop, session.scope ?? "");
-        await enqueueJob(
-          "shop-details-sync",
-          { shop: session.shop },
-          { jobKey: `shop-details-sync:${shopKey(session.shop)}`, priority: JobPriority.install },
-          tx,
-        );
-        logger.info({ shop: session.shop, firstInstall }, "app installed or token renewed");
-        return firstInstall;
-      });
+      const { firstInstall } = await recordInstall(session.shop, session.scope ?? "");
+      logger.info({ shop: session.shop, firstInstall }, "app installed or token renewed");
       // A new (or returning) merchant sees data without asking: a full pull starts by itself.
-      const needsData = installed || !(await hasSucceededFullPull(session.shop));
+      const needsData = firstInstall || !(await hasSucceededFullPull(session.shop));
       if (needsData && !(await hasActivePull(session.shop))) {
         await createPull({ shop: session.shop, kind: "full", trigger: "install" });
       }

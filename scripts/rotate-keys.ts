@@ -1,6 +1,6 @@
 import { loadConfig } from "../app/config.server";
 import prisma from "../app/db.server";
-import { rotateSessionKeys } from "../app/models/session-keys.server";
+import { rotateSessionKeys } from "../app/services/key-rotation.server";
 
 /** `npm run rotate-keys`: re-encrypt every stored token under the newest key of TOKEN_ENCRYPTION_KEYS. */
 const config = loadConfig();

@@ -7,6 +7,7 @@ import { Logger, run, type LogLevel, type Runner, type RunnerOptions, type Worke
 import { loadConfig } from "../app/config.server";
 import prisma from "../app/db.server";
 import { logger } from "../app/logger.server";
+import { tasks } from "../app/models/jobs.server";
 import {
   recordWorkerHeartbeat,
   releaseJobsOfDeadWorkers,
@@ -27,7 +28,8 @@ const config = loadConfig();
 const HEARTBEAT_MS = config.WORKER_HEARTBEAT_MS;
 const STALE_AFTER_MS = config.WORKER_STALE_AFTER_MS;
 // Daily incremental pull for every installed shop, 03:00 UTC. Cron runs once across all workers.
-const CRONTAB = "0 3 * * * pull-scheduled";
+const scheduledPull = tasks["pull-scheduled"];
+const CRONTAB = `0 3 * * * pull-scheduled ?max=${scheduledPull.maxAttempts}&priority=${scheduledPull.priority}`;
 const workerId = `worker-${hostname()}-${process.pid}-${randomUUID().slice(0, 8)}`;
 const startedAt = new Date();
 

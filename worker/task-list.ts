@@ -1,5 +1,5 @@
 import type { TaskList } from "graphile-worker";
-import type { TaskName } from "../app/services/jobs.server";
+import type { TaskName } from "../app/models/jobs.server";
 import { productsEnrich } from "./tasks/products-enrich";
 import { pullScheduled } from "./tasks/pull-scheduled";
 import { pullStart } from "./tasks/pull-start";

@@ -1,7 +1,7 @@
 import { createHash } from "node:crypto";
 import type { Prisma } from "@prisma/client";
 import prisma from "../db.server";
-import { shopKey } from "../services/jobs.server";
+import { deleteWaitingJobsOfShop } from "./jobs.server";
 
 /**
  * The privacy (GDPR) obligations: hand over what the app holds about a
@@ -186,16 +186,47 @@ export async function redactShop(shop: string) {
       rows += await tx.$executeRawUnsafe(`DELETE FROM "${table}" WHERE shop = $1`, shop);
     }
     rows += await tx.$executeRaw`DELETE FROM "Shop" WHERE domain = ${shop}`;
-    const key = shopKey(shop);
     // Queued jobs of the shop (the job running this redaction is locked, and finishes by itself).
-    rows += await tx.$executeRaw`
-      DELETE FROM graphile_worker._private_jobs j USING graphile_worker._private_job_queues q
-      WHERE j.job_queue_id = q.id AND q.queue_name IN (${`pull:${key}`}, ${`ai:${key}`}, ${`segments:${key}`}, ${`segment-sync:${key}`}) AND j.locked_at IS NULL`;
-    rows +=
-      await tx.$executeRaw`DELETE FROM graphile_worker._private_jobs WHERE key = ${`shop-details-sync:${key}`} AND locked_at IS NULL`;
+    rows += await deleteWaitingJobsOfShop(shop, tx);
     await tx.redactionRecord.create({
       data: { shop: null, kind: "shop", subjectHash: hash(shop), rowsRedacted: rows },
     });
     return { rows };
   });
+}
+
+/** A customers/data_request answered: its export, ready for the merchant to download. */
+export async function recordDataRequestExport(input: {
+  shop: string;
+  customerId: number;
+  requestId: number | undefined;
+  exported: unknown;
+}) {
+  await prisma.dataRequest.create({
+    data: {
+      shop: input.shop,
+      customerId: customerGid(input.customerId),
+      requestId: input.requestId === undefined ? null : String(input.requestId),
+      status: "ready",
+      export: JSON.parse(JSON.stringify(input.exported, (_k, v) => (typeof v === "bigint" ? v.toString() : v))),
+      completedAt: new Date(),
+    },
+  });
+}
+
+export function recentDataRequests(shop: string, take = 50) {
+  return prisma.dataRequest.findMany({
+    where: { shop },
+    orderBy: { requestedAt: "desc" },
+    take,
+    select: { id: true, customerId: true, status: true, requestedAt: true, completedAt: true },
+  });
+}
+
+export function readyExport(shop: string, id: string) {
+  return prisma.dataRequest.findFirst({ where: { id, shop, status: "ready" } });
+}
+
+export function redactionCount(shop: string) {
+  return prisma.redactionRecord.count({ where: { shop } });
 }

@@ -1,12 +1,14 @@
 import type { DataPull, DataPullStep, Prisma } from "@prisma/client";
-import prisma from "../db.server";
-import { enqueueJob, JobPriority } from "../services/jobs.server";
+import prisma, { pgPool, withPgTransaction } from "../db.server";
+import { enqueueJob, JobPriority, removeJob } from "./jobs.server";
 import { requestSegmentation } from "./segmentation-runs.server";
+import type { StoreBatch } from "./store-data.server";
 import { RESOURCES, type Resource } from "./store-tables.server";
 
 /**
  * Data pulls and their steps: what was asked, how far each resource got, and
- * how it ended. A step is what one graphile-worker job runs.
+ * how it ended. A step is what one graphile-worker job runs. Every write of a
+ * pull's state is here: start, checkpoints and cursors, bulk operations, end.
  */
 
 export type PullKind = "full" | "incremental";
@@ -67,9 +69,43 @@ export async function createPull(input: {
         },
       },
     });
-    await enqueueJob("pull-start", { pullId: pull.id }, { priority: priorityFor(input.trigger), maxAttempts: 5 }, tx);
+    await enqueueJob("pull-start", { pullId: pull.id }, { priority: priorityFor(input.trigger) }, tx);
     return pull;
   });
+}
+
+/** Starts a queued pull: one pull-step job per resource, in the shop's queue. False when it is not queued. */
+export async function startPull(pullId: string) {
+  return prisma.$transaction(async (tx) => {
+    const started = await tx.dataPull.updateMany({
+      where: { id: pullId, status: "queued" },
+      data: { status: "running", startedAt: new Date() },
+    });
+    if (started.count === 0) return false;
+    const pull = await tx.dataPull.findUniqueOrThrow({ where: { id: pullId }, include: { steps: true } });
+    for (const step of pull.steps) await enqueuePullStep(step, pull.trigger as PullTrigger, undefined, tx);
+    return true;
+  });
+}
+
+/** Enqueues (or brings forward) the job of a pull step. The job key keeps one job per step. */
+export function enqueuePullStep(
+  step: { id: string; shop: string },
+  trigger: PullTrigger,
+  runAt?: Date,
+  db?: Prisma.TransactionClient,
+) {
+  return enqueueJob("pull-step", { stepId: step.id }, { shop: step.shop, priority: priorityFor(trigger), runAt }, db);
+}
+
+/** The bulk_operations/finish webhook: the steps waiting for that operation run now. */
+export async function continueStepsOfBulkOperation(shop: string, bulkOperationId: string) {
+  const steps = await prisma.dataPullStep.findMany({
+    where: { shop, bulkOperationId, status: "running" },
+    include: { pull: true },
+  });
+  for (const step of steps) await enqueuePullStep(step, step.pull.trigger as PullTrigger);
+  return steps.length;
 }
 
 export function getPull(shop: string, id: string) {
@@ -110,8 +146,68 @@ export async function isCancelRequested(pullId: string) {
   return Boolean(pull?.cancelRequestedAt);
 }
 
-export function updateStep(id: string, data: Prisma.DataPullStepUpdateInput) {
-  return prisma.dataPullStep.update({ where: { id }, data });
+export type PullStep = NonNullable<Awaited<ReturnType<typeof getStep>>>;
+
+export async function markStepRunning(id: string, startedAt: Date) {
+  await prisma.dataPullStep.update({ where: { id }, data: { status: "running", startedAt } });
+}
+
+/** How many records the step expects, once known. */
+export async function recordStepTotal(id: string, total: number | null) {
+  await prisma.dataPullStep.update({ where: { id }, data: { total } });
+}
+
+/** A failure that will be retried, shown while the step waits for its next attempt. */
+export async function recordStepRetry(id: string, message: string) {
+  await prisma.dataPullStep.update({ where: { id }, data: { error: `retrying: ${message}` } });
+}
+
+export interface StepProgress {
+  processed: number;
+  cursor: string | null;
+  pointsUsed?: number;
+  throttled?: number;
+}
+
+/** A page of a paginated step: its rows and the cursor after them commit together. */
+export async function commitPage(stepId: string, batch: StoreBatch, progress: StepProgress) {
+  await withPgTransaction(async (client) => {
+    await batch.write(client);
+    await client.query(
+      `UPDATE "DataPullStep" SET processed = $2, cursor = $3, "pointsUsed" = "pointsUsed" + $4, throttled = throttled + $5 WHERE id = $1`,
+      [stepId, progress.processed, progress.cursor, progress.pointsUsed ?? 0, progress.throttled ?? 0],
+    );
+  });
+  batch.release();
+}
+
+/** A bulk import's cursor: the lines (and records) whose rows have all committed. */
+export async function recordBulkCursor(stepId: string, processed: number, lines: number) {
+  await pgPool.query(`UPDATE "DataPullStep" SET processed = $2, cursor = $3 WHERE id = $1`, [
+    stepId,
+    processed,
+    String(lines),
+  ]);
+}
+
+/** A bulk operation started for the step: its result is read from the start. */
+export async function recordBulkOperationStarted(stepId: string, operation: { id: string; status: string }) {
+  await prisma.dataPullStep.update({
+    where: { id: stepId },
+    data: { bulkOperationId: operation.id, bulkStatus: operation.status, cursor: null, processed: 0 },
+  });
+}
+
+export async function recordBulkStatus(stepId: string, status: string, objectCount: number) {
+  await prisma.dataPullStep.update({ where: { id: stepId }, data: { bulkStatus: status, total: objectCount } });
+}
+
+/** The step's bulk operation ended without completing: the next attempt starts another. */
+export async function recordBulkRestart(stepId: string, restarts: number, reason: string) {
+  await prisma.dataPullStep.update({
+    where: { id: stepId },
+    data: { bulkOperationId: null, bulkStatus: null, attempts: restarts, error: reason, cursor: null },
+  });
 }
 
 export async function finishStep(step: Pick<DataPullStep, "id" | "pullId">, status: PullStatus, error?: string) {
@@ -148,10 +244,6 @@ export async function finishPullIfDone(pullId: string) {
   });
 }
 
-export function stepsOfBulkOperation(bulkOperationId: string) {
-  return prisma.dataPullStep.findMany({ where: { bulkOperationId, status: "running" }, include: { pull: true } });
-}
-
 /** Shops that should get the daily incremental pull. */
 export async function shopsForScheduledPull(): Promise<string[]> {
   const shops = await prisma.shop.findMany({
@@ -170,7 +262,7 @@ export async function cancelActivePulls(shop: string) {
   for (const pull of active) {
     await prisma.dataPull.update({ where: { id: pull.id }, data: { cancelRequestedAt: new Date() } });
     for (const step of pull.steps.filter((s) => s.status === "queued")) {
-      await prisma.$executeRaw`SELECT graphile_worker.remove_job(${`pull-step:${step.id}`})`;
+      await removeJob("pull-step", { stepId: step.id }, { shop });
       await finishStep(step, "cancelled");
     }
     if (pull.status === "queued") {

@@ -1,6 +1,6 @@
 import type { Prisma, SegmentSync } from "@prisma/client";
 import prisma from "../db.server";
-import { enqueueJob, JobPriority, shopKey } from "../services/jobs.server";
+import { enqueueJob } from "./jobs.server";
 
 /**
  * Pushes of a segment to Shopify and the customers this app has tagged, so a
@@ -8,8 +8,6 @@ import { enqueueJob, JobPriority, shopKey } from "../services/jobs.server";
  */
 
 export type SyncStatus = "queued" | "running" | "succeeded" | "failed";
-
-export const segmentSyncQueue = (shop: string) => `segment-sync:${shopKey(shop)}`;
 
 /** Queues a push of the segment, or returns the one already waiting or running; null when there is no such segment. */
 export async function requestSegmentSync(shop: string, segmentId: string): Promise<SegmentSync | null> {
@@ -24,17 +22,7 @@ export async function requestSegmentSync(shop: string, segmentId: string): Promi
     if (pending) return pending;
     const sync = await tx.segmentSync.create({ data: { shop, segmentId } });
     await tx.segment.update({ where: { id: segmentId }, data: { syncStatus: "queued", syncError: null } });
-    await enqueueJob(
-      "segment-sync",
-      { syncId: sync.id },
-      {
-        jobKey: `segment-sync:${sync.id}`,
-        queueName: segmentSyncQueue(shop),
-        priority: JobPriority.merchant,
-        maxAttempts: 8,
-      },
-      tx,
-    );
+    await enqueueJob("segment-sync", { syncId: sync.id }, { shop }, tx);
     return sync;
   });
 }

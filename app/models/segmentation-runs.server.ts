@@ -1,6 +1,6 @@
 import type { Prisma, PrismaClient, SegmentationRun } from "@prisma/client";
 import prisma from "../db.server";
-import { enqueueJob, JobPriority, shopKey } from "../services/jobs.server";
+import { enqueueJob, removeJob } from "./jobs.server";
 
 /**
  * Segmentation runs: one row per requested run, which one graphile-worker
@@ -13,9 +13,6 @@ export type RunStage = "scoring" | "micro" | "predictions" | "storing" | "naming
 
 const ACTIVE: RunStatus[] = ["queued", "running"];
 type Db = PrismaClient | Prisma.TransactionClient;
-
-export const segmentationQueue = (shop: string) => `segments:${shopKey(shop)}`;
-const jobKeyOf = (runId: string) => `segmentation-run:${runId}`;
 
 /**
  * Queues a run, or returns the shop's run that is still waiting: a burst of
@@ -32,17 +29,7 @@ export async function requestSegmentation(
   });
   if (waiting) return waiting;
   const run = await db.segmentationRun.create({ data: { shop: input.shop, trigger: input.trigger } });
-  await enqueueJob(
-    "segmentation-run",
-    { runId: run.id },
-    {
-      jobKey: jobKeyOf(run.id),
-      queueName: segmentationQueue(input.shop),
-      priority: input.priority ?? JobPriority.merchant,
-      maxAttempts: 3,
-    },
-    db,
-  );
+  await enqueueJob("segmentation-run", { runId: run.id }, { shop: input.shop, priority: input.priority }, db);
   return run;
 }
 
@@ -91,7 +78,7 @@ export async function requestRunCancel(shop: string, id: string): Promise<boolea
     data: { cancelRequestedAt: now },
   });
   if (asked.count === 0) return false;
-  await prisma.$executeRaw`SELECT graphile_worker.remove_job(${jobKeyOf(id)})`;
+  await removeJob("segmentation-run", { runId: id }, { shop });
   await prisma.segmentationRun.updateMany({
     where: { id, status: "queued" },
     data: { status: "cancelled", finishedAt: now },

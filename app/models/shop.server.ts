@@ -1,10 +1,22 @@
 import type { Prisma, PrismaClient } from "@prisma/client";
 import prisma from "../db.server";
+import { enqueueJob } from "./jobs.server";
 
 type Db = PrismaClient | Prisma.TransactionClient;
 
-/** Records an install (or a token renewal). A shop that had uninstalled starts a new installation. */
-export async function recordInstall(db: Db, domain: string, grantedScopes: string) {
+/**
+ * Records an install (or a token renewal) and, in the same transaction, asks
+ * for the shop's details. A shop that had uninstalled starts a new installation.
+ */
+export function recordInstall(domain: string, grantedScopes: string) {
+  return prisma.$transaction(async (tx) => {
+    const installed = await upsertInstall(tx, domain, grantedScopes);
+    await enqueueJob("shop-details-sync", { shop: domain }, {}, tx);
+    return installed;
+  });
+}
+
+async function upsertInstall(db: Db, domain: string, grantedScopes: string) {
   const existing = await db.shop.findUnique({ where: { domain } });
   const now = new Date();
   if (!existing) {
@@ -43,4 +55,21 @@ export async function markNeedsReauth(domain: string) {
 
 export function getShop(domain: string) {
   return prisma.shop.findUnique({ where: { domain } });
+}
+
+/** app/uninstalled: the shop's sessions go, and it is marked uninstalled. */
+export async function markUninstalled(domain: string) {
+  await prisma.$transaction([
+    prisma.session.deleteMany({ where: { shop: domain } }),
+    prisma.shop.updateMany({ where: { domain, uninstalledAt: null }, data: { uninstalledAt: new Date() } }),
+  ]);
+}
+
+/** app/scopes_update: the scopes the merchant granted now. */
+export async function recordGrantedScopes(domain: string, scopes: string[]) {
+  const scope = scopes.join(",");
+  await prisma.$transaction([
+    prisma.shop.updateMany({ where: { domain }, data: { grantedScopes: scope } }),
+    prisma.session.updateMany({ where: { shop: domain, isOnline: false }, data: { scope } }),
+  ]);
 }

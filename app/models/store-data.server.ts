@@ -2,7 +2,7 @@ import type { PoolClient } from "pg";
 import { from as copyFrom } from "pg-copy-streams";
 import { pipeline } from "node:stream/promises";
 import { Readable } from "node:stream";
-import prisma from "../db.server";
+import prisma, { withPgTransaction } from "../db.server";
 import { TABLES, type Resource, type Row, type TableName, type TableSpec, type Value } from "./store-tables.server";
 
 /**
@@ -309,6 +309,28 @@ export class StoreWriter {
     this.written += await batch.write(client);
     batch.release();
   }
+
+  /** Writes the buffered rows in a transaction of their own. */
+  async commit() {
+    await withPgTransaction((client) => this.flush(client));
+  }
+}
+
+/** "deadlock detected": two batches (or a batch and a webhook's refresh) locked the same rows in opposite orders. */
+const DEADLOCK_DETECTED = "40P01";
+
+/** Writes a batch in a transaction of its own, again when it lost a deadlock; then frees its buffers. */
+export async function commitBatch(batch: StoreBatch) {
+  if (batch.rows === 0) return;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await withPgTransaction((client) => batch.write(client));
+      break;
+    } catch (error) {
+      if ((error as { code?: string }).code !== DEADLOCK_DETECTED || attempt >= 3) throw error;
+    }
+  }
+  batch.release();
 }
 
 export async function storeCounts(shop: string) {
@@ -320,16 +342,43 @@ export async function storeCounts(shop: string) {
   return { customers, orders, products };
 }
 
-/** Pulled records of one resource, in id order, for the results API. */
+/**
+ * Pulled records of one resource, in id order, for the results API: orders
+ * with their line items and transactions, products with their variants.
+ */
 export async function listRecords(shop: string, resource: Resource, after: string | null, limit: number) {
   const where = { shop, ...(after ? { id: { gt: after } } : {}) };
   const take = limit + 1;
-  const rows =
-    resource === "customers"
-      ? await prisma.customer.findMany({ where, orderBy: { id: "asc" }, take })
-      : resource === "products"
-        ? await prisma.product.findMany({ where, orderBy: { id: "asc" }, take })
-        : await prisma.order.findMany({ where, orderBy: { id: "asc" }, take });
-  const page = rows.slice(0, limit);
-  return { records: page, nextCursor: rows.length > limit ? (page[page.length - 1]?.id ?? null) : null };
+  const page = <T>(rows: T[]) => rows.slice(0, limit);
+  const nextCursor = (rows: { id: string }[]) => (rows.length > limit ? (rows[limit - 1]?.id ?? null) : null);
+  if (resource === "customers") {
+    const rows = await prisma.customer.findMany({ where, orderBy: { id: "asc" }, take });
+    return { records: page(rows), nextCursor: nextCursor(rows) };
+  }
+  if (resource === "products") {
+    const rows = await prisma.product.findMany({ where, orderBy: { id: "asc" }, take });
+    const products = page(rows);
+    const variants = await prisma.productVariant.findMany({
+      where: { shop, productId: { in: products.map((product) => product.id) } },
+      orderBy: { id: "asc" },
+    });
+    const records = products.map((product) => ({
+      ...product,
+      variants: variants.filter((variant) => variant.productId === product.id),
+    }));
+    return { records, nextCursor: nextCursor(rows) };
+  }
+  const rows = await prisma.order.findMany({ where, orderBy: { id: "asc" }, take });
+  const orders = page(rows);
+  const ids = orders.map((order) => order.id);
+  const [lineItems, transactions] = await Promise.all([
+    prisma.orderLineItem.findMany({ where: { shop, orderId: { in: ids } }, orderBy: { id: "asc" } }),
+    prisma.orderTransaction.findMany({ where: { shop, orderId: { in: ids } }, orderBy: { id: "asc" } }),
+  ]);
+  const records = orders.map((order) => ({
+    ...order,
+    lineItems: lineItems.filter((item) => item.orderId === order.id),
+    transactions: transactions.filter((transaction) => transaction.orderId === order.id),
+  }));
+  return { records, nextCursor: nextCursor(rows) };
 }

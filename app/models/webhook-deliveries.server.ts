@@ -1,6 +1,12 @@
-import type pg from "pg";
-import prisma from "../db.server";
-import { enqueueWebhookProcessing } from "../services/webhooks.server";
+import { randomUUID } from "node:crypto";
+import prisma, { withPgTransaction } from "../db.server";
+import { ADD_JOB_SPECS, enqueueJob, isFinalAttempt, jobSpecs } from "./jobs.server";
+
+/**
+ * Webhook deliveries: recorded once per event with their processing job,
+ * and the state of that processing (received, processed, failed). Only this
+ * module writes a delivery's status.
+ */
 
 /** Deliveries that failed every attempt, for the merchant to see and retry. */
 export function failedDeliveries(shop: string, take = 20) {
@@ -18,8 +24,39 @@ export async function retryDelivery(shop: string, id: string) {
     data: { status: "received", lastError: null },
   });
   if (updated.count === 0) return false;
-  await enqueueWebhookProcessing(id);
+  await enqueueJob("webhook-process", { deliveryId: id });
   return true;
+}
+
+export function getDelivery(id: string) {
+  return prisma.webhookDelivery.findUnique({ where: { id } });
+}
+
+/** Processed; a delivery that its own processing deleted (shop/redact) is left gone. */
+export async function markDeliveryProcessed(id: string, attempts: number) {
+  await prisma.webhookDelivery.updateMany({
+    where: { id },
+    data: { status: "processed", attempts, processedAt: new Date(), lastError: null },
+  });
+}
+
+/** A failed attempt: "failed" once no retry is left, else back to "received" until the next one. */
+export async function recordDeliveryFailure(
+  id: string,
+  attempts: number,
+  error: unknown,
+  job: { attempts: number; max_attempts: number },
+) {
+  const final = isFinalAttempt(error, job);
+  await prisma.webhookDelivery.updateMany({
+    where: { id },
+    data: {
+      status: final ? "failed" : "received",
+      attempts,
+      lastError: error instanceof Error ? error.message : String(error),
+    },
+  });
+  return final;
 }
 
 export interface IncomingDelivery {
@@ -34,30 +71,38 @@ export interface IncomingDelivery {
 
 /**
  * Records deliveries once per (shop, event) and enqueues a processing job
- * for each new one, in the caller's transaction: a delivery is never
- * recorded without its job, nor a job queued for a delivery that is not.
+ * for each new one, in one transaction: a delivery is never recorded without
+ * its job, nor a job queued for a delivery that is not.
  */
-export async function recordDeliveries(client: pg.ClientBase, deliveries: IncomingDelivery[], priority: number) {
-  await client.query(
-    `WITH inserted AS (
-       INSERT INTO "WebhookDelivery" (id, shop, topic, "dedupeKey", "webhookId", "apiVersion", "triggeredAt", payload)
-       SELECT gen_random_uuid(), * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::timestamptz[], $7::jsonb[])
-       ON CONFLICT (shop, "dedupeKey") DO NOTHING
-       RETURNING id::text
-     )
-     SELECT graphile_worker.add_jobs(array_agg(
-       ROW('webhook-process', json_build_object('deliveryId', id), NULL, NULL, 10, 'webhook:' || id, $8::int, NULL)::graphile_worker.job_spec
-     ))
-     FROM inserted HAVING count(*) > 0`,
-    [
-      deliveries.map((d) => d.shop),
-      deliveries.map((d) => d.topic),
-      deliveries.map((d) => d.dedupeKey),
-      deliveries.map((d) => d.webhookId),
-      deliveries.map((d) => d.apiVersion),
-      deliveries.map((d) => d.triggeredAt),
-      deliveries.map((d) => JSON.stringify(d.payload)),
-      priority,
-    ],
+export async function recordDeliveries(deliveries: IncomingDelivery[]) {
+  const ids = deliveries.map(() => randomUUID());
+  const jobs = jobSpecs(
+    "webhook-process",
+    ids.map((deliveryId) => ({ payload: { deliveryId } })),
+  );
+  await withPgTransaction((client) =>
+    client.query(
+      `WITH inserted AS (
+         INSERT INTO "WebhookDelivery" (id, shop, topic, "dedupeKey", "webhookId", "apiVersion", "triggeredAt", payload)
+         SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::timestamptz[], $8::jsonb[])
+         ON CONFLICT (shop, "dedupeKey") DO NOTHING
+         RETURNING id
+       )
+       SELECT ${ADD_JOB_SPECS}
+       FROM json_populate_recordset(NULL::graphile_worker.job_spec, $9::json) spec
+       WHERE (spec.payload->>'deliveryId')::uuid IN (SELECT id FROM inserted)
+       HAVING count(*) > 0`,
+      [
+        ids,
+        deliveries.map((d) => d.shop),
+        deliveries.map((d) => d.topic),
+        deliveries.map((d) => d.dedupeKey),
+        deliveries.map((d) => d.webhookId),
+        deliveries.map((d) => d.apiVersion),
+        deliveries.map((d) => d.triggeredAt),
+        deliveries.map((d) => JSON.stringify(d.payload)),
+        jobs,
+      ],
+    ),
   );
 }

@@ -4,21 +4,16 @@ import { TitleBar } from "@shopify/app-bridge-react";
 import { Badge, BlockStack, Button, Card, DataTable, EmptyState, Layout, Page, Text } from "@shopify/polaris";
 import { z } from "zod";
 import { formatDateTime } from "../components/format";
-import prisma from "../db.server";
+import { recentDataRequests, redactionCount } from "../models/privacy.server";
 import { failedDeliveries, retryDelivery } from "../models/webhook-deliveries.server";
 import { authenticate } from "../shopify.server";
 
 export const loader = async ({ request }: LoaderFunctionArgs) => {
   const { session } = await authenticate.admin(request);
   const [requests, failed, redactions] = await Promise.all([
-    prisma.dataRequest.findMany({
-      where: { shop: session.shop },
-      orderBy: { requestedAt: "desc" },
-      take: 50,
-      select: { id: true, customerId: true, status: true, requestedAt: true, completedAt: true },
-    }),
+    recentDataRequests(session.shop),
     failedDeliveries(session.shop),
-    prisma.redactionRecord.count({ where: { shop: session.shop } }),
+    redactionCount(session.shop),
   ]);
   return {
     requests: requests.map((r) => ({

@@ -1,6 +1,7 @@
 import { GraphqlQueryError, HttpResponseError } from "@shopify/shopify-api";
 import { SessionNotFoundError } from "@shopify/shopify-app-remix/server";
 import type { z } from "zod";
+import { PermanentJobError } from "../models/jobs.server";
 import { markNeedsReauth } from "../models/shop.server";
 import { unauthenticated } from "../shopify.server";
 
@@ -34,7 +35,7 @@ export class ThrottledError extends TransientShopifyError {
 /** The query asked more than one request may cost; a smaller page fits. */
 export class QueryTooCostlyError extends Error {}
 /** Retrying cannot help: the shop must re-authenticate, or the query is wrong. */
-export class PermanentShopifyError extends Error {
+export class PermanentShopifyError extends PermanentJobError {
   constructor(
     message: string,
     readonly needsReauth = false,

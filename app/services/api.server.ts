@@ -3,7 +3,7 @@ import { loadConfig } from "../config.server";
 import { RESOURCES } from "../models/store-tables.server";
 import { hitRateLimit } from "../models/rate-limits.server";
 import { authenticate } from "../shopify.server";
-import { shopKey } from "./jobs.server";
+import { shopKey } from "../models/jobs.server";
 import { pixelRequest } from "./pixel-ingest.server";
 
 /**

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import prisma from "../db.server";
+import { enqueueJob, hasPendingJob } from "../models/jobs.server";
 import { logger } from "../logger.server";
 import {
   countProducts,
@@ -9,7 +9,6 @@ import {
   type EnrichmentRecord,
   type ProductForEnrichment,
 } from "../models/product-enrichments.server";
-import { enqueueJob, JobPriority, shopKey } from "./jobs.server";
 import { hashInput, LlmInvalidOutputError, LlmUnavailableError, processLlmClient, type LlmClient } from "./llm.server";
 
 /**
@@ -385,29 +384,11 @@ export async function enrichProducts({
 // --- Jobs.
 
 /** Enrichment jobs of a shop run one at a time, so two runs never pay for the same products. */
-export const enrichmentQueue = (shop: string) => `ai:${shopKey(shop)}`;
-
-export async function enqueueProductEnrichment(shop: string, productIds?: string[]) {
-  return enqueueJob(
-    "products-enrich",
-    { shop, ...(productIds ? { productIds } : {}) },
-    {
-      queueName: enrichmentQueue(shop),
-      priority: JobPriority.merchant,
-      maxAttempts: 3,
-      // A full run waiting to start already covers a second request for one.
-      ...(productIds ? {} : { jobKey: `products-enrich:${shopKey(shop)}` }),
-    },
-  );
+export function enqueueProductEnrichment(shop: string, productIds?: string[]) {
+  return enqueueJob("products-enrich", { shop, ...(productIds ? { productIds } : {}) });
 }
 
 /** Whether an enrichment job of the shop is waiting or running. */
-export async function enrichmentInProgress(shop: string) {
-  const rows = await prisma.$queryRaw<{ pending: bigint }[]>`
-    SELECT count(*) AS pending
-    FROM graphile_worker._private_jobs j
-    JOIN graphile_worker._private_tasks t ON t.id = j.task_id
-    JOIN graphile_worker._private_job_queues q ON q.id = j.job_queue_id
-    WHERE t.identifier = 'products-enrich' AND q.queue_name = ${enrichmentQueue(shop)} AND j.attempts < j.max_attempts`;
-  return Number(rows[0]?.pending ?? 0) > 0;
+export function enrichmentInProgress(shop: string) {
+  return hasPendingJob("products-enrich", shop);
 }

@@ -1,10 +1,18 @@
 import type { DataPullStep } from "@prisma/client";
 import { z } from "zod";
 import { loadConfig } from "../config.server";
-import { pgPool, withPgTransaction } from "../db.server";
 import { logger } from "../logger.server";
-import { isCancelRequested, updateStep } from "../models/pulls.server";
-import { StoreWriter, type StoreBatch } from "../models/store-data.server";
+import { PermanentJobError } from "../models/jobs.server";
+import {
+  commitPage,
+  isCancelRequested,
+  recordBulkCursor,
+  recordBulkOperationStarted,
+  recordBulkRestart,
+  recordBulkStatus,
+  recordStepTotal,
+} from "../models/pulls.server";
+import { commitBatch, StoreWriter, type StoreBatch } from "../models/store-data.server";
 import type { Resource } from "../models/store-tables.server";
 import {
   adminGraphql,
@@ -48,27 +56,12 @@ export interface StepContext {
 }
 
 export class StepCancelled extends Error {}
-export class StepTimedOut extends PermanentShopifyError {}
+export class StepTimedOut extends PermanentJobError {}
 
 const FLUSH_ROWS = 5_000;
 /** Rows per transaction of a bulk import: large enough to keep COPY and the merge efficient, held as CSV text. */
 const BULK_FLUSH_ROWS = 40_000;
 const BULK_POLL_MS = loadConfig().BULK_POLL_INTERVAL_MS;
-
-async function checkpoint(
-  step: DataPullStep,
-  batch: StoreBatch,
-  progress: { processed: number; cursor: string | null; pointsUsed?: number; throttled?: number },
-) {
-  await withPgTransaction(async (client) => {
-    await batch.write(client);
-    await client.query(
-      `UPDATE "DataPullStep" SET processed = $2, cursor = $3, "pointsUsed" = "pointsUsed" + $4, throttled = throttled + $5 WHERE id = $1`,
-      [step.id, progress.processed, progress.cursor, progress.pointsUsed ?? 0, progress.throttled ?? 0],
-    );
-  });
-  batch.release();
-}
 
 async function guard(step: DataPullStep, context: StepContext) {
   if (context.signal.aborted)
@@ -139,7 +132,7 @@ export async function runPaginatedStep(step: DataPullStep, context: StepContext)
       z.record(z.string(), z.object({ count: z.number() }).nullable()),
       { variables: { query: filter }, onCost: (cost) => pacer.update(cost) },
     );
-    await updateStep(step.id, { total: Object.values(counted)[0]?.count ?? null });
+    await recordStepTotal(step.id, Object.values(counted)[0]?.count ?? null);
   }
 
   for (;;) {
@@ -178,7 +171,7 @@ export async function runPaginatedStep(step: DataPullStep, context: StepContext)
       await addRecord(step.shop, resource, node as RecordNode<typeof resource>, writer, pacer, context.signal);
     }
     cursor = connection.pageInfo.endCursor ?? cursor;
-    await checkpoint(step, writer.take(), { processed, cursor, pointsUsed: points, throttled });
+    await commitPage(step.id, writer.take(), { processed, cursor, pointsUsed: points, throttled });
     points = 0;
     throttled = 0;
     if (!connection.pageInfo.hasNextPage) return { kind: "done" };
@@ -304,12 +297,7 @@ export async function runBulkStep(step: DataPullStep, context: StepContext): Pro
       const message = userErrors.map((error) => error.message).join("; ");
       throw limit ? new TransientShopifyError(message) : new PermanentShopifyError(`bulk query rejected: ${message}`);
     }
-    await updateStep(step.id, {
-      bulkOperationId: bulkOperation.id,
-      bulkStatus: bulkOperation.status,
-      cursor: null,
-      processed: 0,
-    });
+    await recordBulkOperationStarted(step.id, bulkOperation);
     return { kind: "waiting", retryInMs: BULK_POLL_MS };
   }
 
@@ -317,7 +305,7 @@ export async function runBulkStep(step: DataPullStep, context: StepContext): Pro
     variables: { id: step.bulkOperationId },
   });
   if (!bulkOperation) throw new PermanentShopifyError(`bulk operation ${step.bulkOperationId} not found`);
-  await updateStep(step.id, { bulkStatus: bulkOperation.status, total: Number(bulkOperation.objectCount) });
+  await recordBulkStatus(step.id, bulkOperation.status, Number(bulkOperation.objectCount));
   switch (bulkOperation.status) {
     case "CREATED":
     case "RUNNING":
@@ -339,13 +327,7 @@ export async function runBulkStep(step: DataPullStep, context: StepContext): Pro
         { shop: step.shop, resource: step.resource, reason },
         "bulk operation ended without completing; starting another",
       );
-      await updateStep(step.id, {
-        bulkOperationId: null,
-        bulkStatus: null,
-        attempts: restarts,
-        error: reason,
-        cursor: null,
-      });
+      await recordBulkRestart(step.id, restarts, reason);
       return { kind: "waiting", retryInMs: 0 };
     }
   }
@@ -423,8 +405,6 @@ export async function importJsonl(step: DataPullStep, url: string, context: Step
 
 /** Bulk batches written at once. */
 const BULK_WRITERS = 2;
-/** "deadlock detected": two batches (or a batch and a webhook's refresh) locked the same rows in opposite orders. */
-const DEADLOCK_DETECTED = "40P01";
 
 /** The batches of one bulk import being written, and the cursor they have earned. */
 class BulkProgress {
@@ -447,17 +427,7 @@ class BulkProgress {
     const entry = { end, committed: false };
     this.pending.push(entry);
     const written = (async () => {
-      if (batch.rows > 0) {
-        for (let attempt = 1; ; attempt++) {
-          try {
-            await withPgTransaction((client) => batch.write(client));
-            break;
-          } catch (error) {
-            if ((error as { code?: string }).code !== DEADLOCK_DETECTED || attempt >= 3) throw error;
-          }
-        }
-        batch.release();
-      }
+      await commitBatch(batch);
       entry.committed = true;
       this.record();
     })().catch((error: unknown) => {
@@ -473,13 +443,7 @@ class BulkProgress {
     while (this.pending[0]?.committed) end = this.pending.shift()!.end;
     if (!end) return;
     const { processed, cursor } = end;
-    this.recording = this.recording.then(async () => {
-      await pgPool.query(`UPDATE "DataPullStep" SET processed = $2, cursor = $3 WHERE id = $1`, [
-        this.step.id,
-        processed,
-        String(cursor),
-      ]);
-    });
+    this.recording = this.recording.then(() => recordBulkCursor(this.step.id, processed, cursor));
     this.recording.catch((error: unknown) => {
       this.failure ??= { error };
     });

@@ -1,5 +1,4 @@
 import { z } from "zod";
-import { withPgTransaction } from "../db.server";
 import { StoreWriter } from "../models/store-data.server";
 import type { Resource } from "../models/store-tables.server";
 import { adminGraphql } from "./admin-api.server";
@@ -27,6 +26,6 @@ export async function syncRecords(shop: string, resource: Resource, ids: string[
     found++;
     await addRecord(shop, resource, record, writer, pacer, signal);
   }
-  await withPgTransaction((client) => writer.flush(client));
+  await writer.commit();
   return { found, written: writer.written };
 }

@@ -2,6 +2,7 @@ import type pg from "pg";
 import { loadConfig } from "../config.server";
 import prisma, { pgPool } from "../db.server";
 import { logger } from "../logger.server";
+import { enqueueJob } from "../models/jobs.server";
 import {
   buildSegmentMembers,
   dropSegmentationTables,
@@ -19,7 +20,7 @@ import {
   AFFINITY_MIN_SHARE,
   BEHAVIOUR_WINDOW_DAYS,
 } from "../models/segmentation.server";
-import { isRunCancelRequested, segmentationQueue, updateRun, type RunStage } from "../models/segmentation-runs.server";
+import { isRunCancelRequested, updateRun, type RunStage } from "../models/segmentation-runs.server";
 import {
   fitBgNbd,
   fitGammaGamma,
@@ -29,7 +30,6 @@ import {
   type CustomerSummary,
   type GammaGammaFit,
 } from "./clv.server";
-import { enqueueJob, JobPriority, shopKey } from "./jobs.server";
 import { llmConfigured } from "./llm.server";
 import { rfmSegmentByKey } from "./rfm.server";
 import { localSegmentNaming, nameSegment, roughly, type SegmentProfile } from "./segment-namer.server";
@@ -552,13 +552,7 @@ async function scheduleNamingRetry(shop: string) {
   await enqueueJob(
     "segment-naming-retry",
     { shop },
-    {
-      jobKey: `segment-naming-retry:${shopKey(shop)}`,
-      queueName: segmentationQueue(shop),
-      runAt: new Date(Date.now() + loadConfig().SEGMENT_NAMING_RETRY_MS),
-      priority: JobPriority.scheduled,
-      maxAttempts: 10,
-    },
+    { runAt: new Date(Date.now() + loadConfig().SEGMENT_NAMING_RETRY_MS) },
   );
 }
 

@@ -1,12 +1,10 @@
 import type { WebhookDelivery } from "@prisma/client";
 import { z } from "zod";
-import prisma from "../db.server";
+import { enqueueJob, PermanentJobError } from "../models/jobs.server";
 import { disconnectPixel } from "../models/pixel.server";
-import { buildCustomerExport, redactCustomer, redactShop } from "../models/privacy.server";
-import { cancelActivePulls } from "../models/pulls.server";
-import { PermanentShopifyError } from "./admin-api.server";
-import { enqueueJob, JobPriority, shopKey } from "./jobs.server";
-import { continueStepsOfBulkOperation } from "./pull-jobs.server";
+import { buildCustomerExport, recordDataRequestExport, redactCustomer, redactShop } from "../models/privacy.server";
+import { cancelActivePulls, continueStepsOfBulkOperation } from "../models/pulls.server";
+import { markUninstalled, recordGrantedScopes } from "../models/shop.server";
 
 /** What each webhook topic does, run by the webhook-process task. Every handler is idempotent. */
 
@@ -26,23 +24,16 @@ const payloads = {
 function parse<T extends z.ZodType>(schema: T, delivery: WebhookDelivery): z.infer<T> {
   const result = schema.safeParse(delivery.payload);
   if (!result.success)
-    throw new PermanentShopifyError(`malformed ${delivery.topic} payload: ${result.error.issues[0]?.message}`);
+    throw new PermanentJobError(`malformed ${delivery.topic} payload: ${result.error.issues[0]?.message}`);
   return result.data;
 }
 
 async function syncLater(shop: string, resource: "customers" | "products" | "orders", id: string) {
-  await enqueueJob(
-    "sync-records",
-    { shop, resource, ids: [id] },
-    { queueName: `pull:${shopKey(shop)}`, priority: JobPriority.merchant, maxAttempts: 8 },
-  );
+  await enqueueJob("sync-records", { shop, resource, ids: [id] });
 }
 
 export async function handleUninstall(shop: string) {
-  await prisma.$transaction([
-    prisma.session.deleteMany({ where: { shop } }),
-    prisma.shop.updateMany({ where: { domain: shop, uninstalledAt: null }, data: { uninstalledAt: new Date() } }),
-  ]);
+  await markUninstalled(shop);
   await disconnectPixel(shop);
   await cancelActivePulls(shop);
 }
@@ -52,12 +43,8 @@ export async function processDelivery(delivery: WebhookDelivery) {
   switch (delivery.topic) {
     case "app/uninstalled":
       return handleUninstall(shop);
-    case "app/scopes_update": {
-      const scope = parse(payloads.scopes, delivery).current.join(",");
-      await prisma.shop.updateMany({ where: { domain: shop }, data: { grantedScopes: scope } });
-      await prisma.session.updateMany({ where: { shop, isOnline: false }, data: { scope } });
-      return;
-    }
+    case "app/scopes_update":
+      return recordGrantedScopes(shop, parse(payloads.scopes, delivery).current);
     case "customers/data_request": {
       const request = parse(payloads.dataRequest, delivery);
       const exported = await buildCustomerExport({
@@ -67,15 +54,11 @@ export async function processDelivery(delivery: WebhookDelivery) {
         phone: request.customer.phone,
         ordersToRedact: request.orders_requested,
       });
-      await prisma.dataRequest.create({
-        data: {
-          shop,
-          customerId: `gid://shopify/Customer/${request.customer.id}`,
-          requestId: request.data_request ? String(request.data_request.id) : null,
-          status: "ready",
-          export: JSON.parse(JSON.stringify(exported, (_k, v) => (typeof v === "bigint" ? v.toString() : v))),
-          completedAt: new Date(),
-        },
+      await recordDataRequestExport({
+        shop,
+        customerId: request.customer.id,
+        requestId: request.data_request?.id,
+        exported,
       });
       return;
     }
@@ -104,6 +87,6 @@ export async function processDelivery(delivery: WebhookDelivery) {
       await continueStepsOfBulkOperation(shop, parse(payloads.bulkFinish, delivery).admin_graphql_api_id);
       return;
     default:
-      throw new PermanentShopifyError(`no handler for webhook topic ${delivery.topic}`);
+      throw new PermanentJobError(`no handler for webhook topic ${delivery.topic}`);
   }
 }

@@ -1,8 +1,6 @@
-import { withPgTransaction } from "../db.server";
 import { recordDeliveries, type IncomingDelivery } from "../models/webhook-deliveries.server";
 import { authenticate } from "../shopify.server";
 import { GroupCommitter } from "./group-commit.server";
-import { enqueueJob, JobPriority } from "./jobs.server";
 import { metrics } from "./metrics.server";
 
 /**
@@ -10,7 +8,8 @@ import { metrics } from "./metrics.server";
  * (authenticate.webhook answers 401 on a bad one and nothing is stored),
  * record the delivery once per event and enqueue its processing in the same
  * transaction, then answer 200. Deliveries arriving together share one
- * transaction (group commit), so bursts are answered fast. The worker does the work.
+ * transaction (group commit), so bursts are answered fast. The worker does
+ * the work, in parallel: Shopify promises no order, and every handler is idempotent.
  */
 export async function receiveWebhook(request: Request): Promise<Response> {
   const eventId = request.headers.get("x-shopify-event-id");
@@ -32,20 +31,8 @@ export async function receiveWebhook(request: Request): Promise<Response> {
 
 const intake = new GroupCommitter<IncomingDelivery, void>(
   async (deliveries) => {
-    await withPgTransaction((client) => recordDeliveries(client, deliveries, JobPriority.merchant));
+    await recordDeliveries(deliveries);
     return deliveries.map(() => undefined);
   },
   { maxBatch: 200, maxConcurrent: 2 },
 );
-
-/**
- * Used to retry a failed delivery. Deliveries are processed in parallel:
- * Shopify promises no order, and every handler is idempotent.
- */
-export function enqueueWebhookProcessing(deliveryId: string) {
-  return enqueueJob(
-    "webhook-process",
-    { deliveryId },
-    { maxAttempts: 10, priority: JobPriority.merchant, jobKey: `webhook:${deliveryId}` },
-  );
-}

@@ -1,7 +1,7 @@
 import { PrismaPg } from "@prisma/adapter-pg";
 import { PrismaClient } from "@prisma/client";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { shopKey } from "../../app/services/jobs.server";
+import { shopKey } from "../../app/models/jobs.server";
 import { createSimulator } from "../../simulator/server";
 import { TEST_APP } from "../helpers/app-env";
 import { startAppServer, startWorker, waitFor, type RunningProcess } from "../helpers/processes";

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import prisma from "../../app/db.server";
-import { enqueueJob } from "../../app/services/jobs.server";
+import { enqueueJob } from "../../app/models/jobs.server";
 import { TEST_APP } from "../helpers/app-env";
 import { freePort, startAppServer, startWorker, waitFor, type RunningProcess } from "../helpers/processes";
 

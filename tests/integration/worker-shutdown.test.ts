@@ -3,7 +3,7 @@ import { PrismaPg } from "@prisma/adapter-pg";
 import { PrismaClient } from "@prisma/client";
 import { Session } from "@shopify/shopify-api";
 import { afterAll, describe, expect, it } from "vitest";
-import { enqueueJob } from "../../app/services/jobs.server";
+import { enqueueJob } from "../../app/models/jobs.server";
 import { EncryptedSessionStorage } from "../../app/services/session-storage.server";
 import { loadConfig } from "../../app/config.server";
 import { createSimulator } from "../../simulator/server";

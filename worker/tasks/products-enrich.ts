@@ -1,6 +1,6 @@
 import type { Task } from "graphile-worker";
 import { logger } from "../../app/logger.server";
-import { jobPayloads } from "../../app/services/jobs.server";
+import { parsePayload } from "../../app/models/jobs.server";
 import { enrichProducts } from "../../app/services/product-enrichment.server";
 
 const PROGRESS_LOG_MS = 2000;
@@ -11,7 +11,7 @@ const PROGRESS_LOG_MS = 2000;
  * what is left. Stops between batches, and aborts LLM requests, on shutdown.
  */
 export const productsEnrich: Task = async (rawPayload, helpers) => {
-  const { shop, productIds } = jobPayloads["products-enrich"].parse(rawPayload);
+  const { shop, productIds } = parsePayload("products-enrich", rawPayload);
   const started = Date.now();
   let loggedAt = 0;
   const result = await enrichProducts({

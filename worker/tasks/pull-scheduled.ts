@@ -1,7 +1,7 @@
 import type { Task } from "graphile-worker";
 import { createPull, hasActivePull, shopsForScheduledPull } from "../../app/models/pulls.server";
 
-/** Daily (see worker/crontab): an incremental pull for every installed shop, behind merchant-started work. */
+/** Daily (the crontab in worker/index.ts): an incremental pull for every installed shop, behind merchant-started work. */
 export const pullScheduled: Task = async (_payload, helpers) => {
   let started = 0;
   for (const shop of await shopsForScheduledPull()) {

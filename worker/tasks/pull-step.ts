@@ -1,10 +1,15 @@
 import type { Task } from "graphile-worker";
 import { loadConfig } from "../../app/config.server";
 import { logger } from "../../app/logger.server";
-import { finishStep, getStep, updateStep, type PullTrigger } from "../../app/models/pulls.server";
-import { PermanentShopifyError } from "../../app/services/admin-api.server";
-import { jobPayloads } from "../../app/services/jobs.server";
-import { enqueuePullStep } from "../../app/services/pull-jobs.server";
+import { isFinalAttempt, parsePayload } from "../../app/models/jobs.server";
+import {
+  enqueuePullStep,
+  finishStep,
+  getStep,
+  markStepRunning,
+  recordStepRetry,
+  type PullTrigger,
+} from "../../app/models/pulls.server";
 import { runBulkStep, runPaginatedStep, StepCancelled } from "../../app/services/pull-runner.server";
 
 const STEP_TIMEOUT_MS = loadConfig().PULL_STEP_TIMEOUT_MS;
@@ -17,11 +22,11 @@ const STEP_TIMEOUT_MS = loadConfig().PULL_STEP_TIMEOUT_MS;
  * forward).
  */
 export const pullStep: Task = async (rawPayload, helpers) => {
-  const { stepId } = jobPayloads["pull-step"].parse(rawPayload);
+  const { stepId } = parsePayload("pull-step", rawPayload);
   const step = await getStep(stepId);
   if (!step || ["succeeded", "failed", "cancelled"].includes(step.status)) return;
   const startedAt = step.startedAt ?? new Date();
-  if (step.status !== "running") await updateStep(step.id, { status: "running", startedAt });
+  if (step.status !== "running") await markStepRunning(step.id, startedAt);
   const context = {
     signal: helpers.abortSignal ?? new AbortController().signal,
     deadline: startedAt.getTime() + STEP_TIMEOUT_MS,
@@ -43,13 +48,12 @@ export const pullStep: Task = async (rawPayload, helpers) => {
       return;
     }
     const message = error instanceof Error ? error.message : String(error);
-    const lastAttempt = helpers.job.attempts >= helpers.job.max_attempts;
-    if (error instanceof PermanentShopifyError || lastAttempt) {
+    if (isFinalAttempt(error, helpers.job)) {
       await finishStep(step, "failed", message);
       logger.warn({ ...log, error: message }, "pull step failed");
       return;
     }
-    await updateStep(step.id, { error: `retrying: ${message}` });
+    await recordStepRetry(step.id, message);
     throw error;
   }
 };

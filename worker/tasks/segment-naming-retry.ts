@@ -1,5 +1,5 @@
 import type { Task } from "graphile-worker";
-import { jobPayloads } from "../../app/services/jobs.server";
+import { parsePayload } from "../../app/models/jobs.server";
 import { renameFallbackSegments } from "../../app/services/segmentation.server";
 
 /**
@@ -8,7 +8,7 @@ import { renameFallbackSegments } from "../../app/services/segmentation.server";
  * growing delays; the standard names stay in place meanwhile.
  */
 export const segmentNamingRetry: Task = async (rawPayload, helpers) => {
-  const { shop } = jobPayloads["segment-naming-retry"].parse(rawPayload);
+  const { shop } = parsePayload("segment-naming-retry", rawPayload);
   const stillUnnamed = await renameFallbackSegments(shop, helpers.abortSignal);
   if (stillUnnamed > 0)
     throw new Error(`${stillUnnamed} segment(s) still without a model-written name; retrying later`);

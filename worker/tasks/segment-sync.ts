@@ -1,8 +1,7 @@
 import type { Task } from "graphile-worker";
 import { logger } from "../../app/logger.server";
 import { updateSync } from "../../app/models/segment-syncs.server";
-import { PermanentShopifyError } from "../../app/services/admin-api.server";
-import { jobPayloads } from "../../app/services/jobs.server";
+import { isFinalAttempt, parsePayload } from "../../app/models/jobs.server";
 import { executeSegmentSync, failSegmentSync } from "../../app/services/segment-sync.server";
 
 /**
@@ -11,12 +10,12 @@ import { executeSegmentSync, failSegmentSync } from "../../app/services/segment-
  * permanent ones end the push with a clear error.
  */
 export const segmentSync: Task = async (rawPayload, helpers) => {
-  const { syncId } = jobPayloads["segment-sync"].parse(rawPayload);
+  const { syncId } = parsePayload("segment-sync", rawPayload);
   try {
     await executeSegmentSync(syncId, helpers.abortSignal);
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
-    const final = error instanceof PermanentShopifyError || helpers.job.attempts >= helpers.job.max_attempts;
+    const final = isFinalAttempt(error, helpers.job);
     if (final) await failSegmentSync(syncId, message);
     else await updateSync(syncId, { error: `retrying: ${message}` });
     logger.warn({ syncId, final, error: message }, "segment push failed");

@@ -1,7 +1,7 @@
 import type { Task } from "graphile-worker";
 import { logger } from "../../app/logger.server";
 import { updateRun } from "../../app/models/segmentation-runs.server";
-import { jobPayloads } from "../../app/services/jobs.server";
+import { isFinalAttempt, parsePayload } from "../../app/models/jobs.server";
 import { executeSegmentationRun, RunInterrupted } from "../../app/services/segmentation.server";
 
 /**
@@ -10,13 +10,13 @@ import { executeSegmentationRun, RunInterrupted } from "../../app/services/segme
  * recorded as failed with its error (segments already stored stay).
  */
 export const segmentationRun: Task = async (rawPayload, helpers) => {
-  const { runId } = jobPayloads["segmentation-run"].parse(rawPayload);
+  const { runId } = parsePayload("segmentation-run", rawPayload);
   try {
     await executeSegmentationRun(runId, { signal: helpers.abortSignal });
   } catch (error) {
     if (error instanceof RunInterrupted) throw error;
     const message = error instanceof Error ? error.message : String(error);
-    const final = helpers.job.attempts >= helpers.job.max_attempts;
+    const final = isFinalAttempt(error, helpers.job);
     await updateRun(
       runId,
       final

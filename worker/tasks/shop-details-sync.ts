@@ -2,7 +2,7 @@ import type { Task } from "graphile-worker";
 import { z } from "zod";
 import { saveShopDetails } from "../../app/models/shop.server";
 import { adminGraphql } from "../../app/services/admin-api.server";
-import { jobPayloads } from "../../app/services/jobs.server";
+import { parsePayload } from "../../app/models/jobs.server";
 
 const SHOP_DETAILS_QUERY = /* GraphQL */ `
   query ShopDetails {
@@ -28,7 +28,7 @@ const shopDetailsResponse = z.object({
 
 /** After install: fetch and store the shop's name, plan, currency and time zone. */
 export const shopDetailsSync: Task = async (rawPayload, helpers) => {
-  const { shop } = jobPayloads["shop-details-sync"].parse(rawPayload);
+  const { shop } = parsePayload("shop-details-sync", rawPayload);
   const data = await adminGraphql(shop, SHOP_DETAILS_QUERY, shopDetailsResponse);
   await saveShopDetails(shop, {
     name: data.shop.name,
