@@ -9,7 +9,7 @@ import { loadConfig } from "./app/config.server";
 import type { AppLoadContext } from "./app/load-context";
 import { logger, requestContext } from "./app/logger.server";
 import { queueDepths } from "./app/models/job-queue.server";
-import { metrics, metricsText, registerQueueDepthGauge, routeLabel } from "./app/services/metrics.server";
+import { metrics, registerQueueDepthGauge, routeLabel, serveMetrics } from "./app/services/metrics.server";
 import { opsAuthorized, opsEnabled } from "./app/services/ops-auth.server";
 import { handlePixelEvents, PIXEL_EVENTS_PATH } from "./app/services/pixel-ingest.server";
 
@@ -120,15 +120,6 @@ function operatorAdmitted(req: IncomingMessage, res: ServerResponse) {
     res.writeHead(401, { "www-authenticate": 'Basic realm="MicroSegment operations", charset="UTF-8"' }).end();
   } else return true;
   return false;
-}
-
-async function serveMetrics(req: IncomingMessage, res: ServerResponse) {
-  if (!opsEnabled()) return void res.writeHead(404).end();
-  if (!opsAuthorized(req.headers.authorization)) {
-    return void res.writeHead(401, { "www-authenticate": 'Bearer realm="metrics"' }).end();
-  }
-  const { contentType, body } = await metricsText();
-  res.writeHead(200, { "content-type": contentType, "cache-control": "no-store" }).end(body);
 }
 
 async function handle(req: IncomingMessage, res: ServerResponse, requestId: string, pathname: string) {

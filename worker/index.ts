@@ -14,8 +14,7 @@ import {
   releaseJobsOfPool,
   removeWorkerHeartbeat,
 } from "../app/models/health.server";
-import { metrics, metricsText } from "../app/services/metrics.server";
-import { opsAuthorized, opsEnabled } from "../app/services/ops-auth.server";
+import { metrics, serveMetrics } from "../app/services/metrics.server";
 import { taskList } from "./task-list";
 
 /**
@@ -71,13 +70,8 @@ const metricsServer = config.WORKER_METRICS_PORT ? serveWorkerMetrics(config.WOR
 /** The worker's own /metrics (job durations and failures), behind the operator secret. */
 function serveWorkerMetrics(port: number) {
   const server = createServer((req, res) => {
-    if (new URL(req.url ?? "/", "http://x").pathname !== "/metrics" || !opsEnabled())
-      return void res.writeHead(404).end();
-    if (!opsAuthorized(req.headers.authorization)) return void res.writeHead(401).end();
-    metricsText().then(
-      ({ contentType, body }) => res.writeHead(200, { "content-type": contentType }).end(body),
-      () => res.writeHead(500).end(),
-    );
+    if (new URL(req.url ?? "/", "http://x").pathname !== "/metrics") return void res.writeHead(404).end();
+    serveMetrics(req, res).catch(() => res.writeHead(500).end());
   });
   server.listen(port, () => logger.info({ port }, "worker metrics listening"));
   return server;

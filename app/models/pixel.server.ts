@@ -1,5 +1,5 @@
 import type pg from "pg";
-import prisma from "../db.server";
+import prisma, { pgPool } from "../db.server";
 
 /**
  * Pixel data: the shop's connection (account id → shop), storefront events
@@ -69,9 +69,9 @@ export interface CounterCharge {
  * key's total.
  */
 export async function chargeConnectedAccounts(
-  db: pg.Pool | pg.ClientBase,
   windowStart: Date,
   charges: CounterCharge[],
+  db: pg.Pool | pg.ClientBase = pgPool,
 ) {
   const result = await db.query<{ key: string; shop: string | null; status: ConnectionStatus | null; count: number }>({
     // Named, so each connection parses and plans it once: it runs for every group of storefront events.
@@ -112,9 +112,9 @@ export async function chargeConnectedAccounts(
  * (checkout_completed; the latest link wins), in one statement: one round trip, one commit.
  */
 export async function storeEvents(
-  db: pg.Pool | pg.ClientBase,
   events: (StoredEvent & { shop: string })[],
   links: (IdentityLink & { shop: string })[],
+  db: pg.Pool | pg.ClientBase = pgPool,
 ) {
   if (events.length === 0) return 0;
   const result = await db.query<{ stored: number }>({

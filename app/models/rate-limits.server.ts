@@ -1,5 +1,5 @@
 import type pg from "pg";
-import prisma from "../db.server";
+import prisma, { pgPool } from "../db.server";
 
 /**
  * Fixed-window counters in Postgres, so every app instance enforces the same
@@ -14,9 +14,9 @@ export function windowOf(now: number, windowMs: number) {
 
 /** Adds `increments` (negative ones refund) to the keys' counters of the window; answers each key's total after the add. */
 export async function addToWindow(
-  client: pg.Pool | pg.ClientBase,
   windowStart: Date,
   increments: Map<string, number>,
+  client: pg.Pool | pg.ClientBase = pgPool,
 ): Promise<Map<string, number>> {
   if (increments.size === 0) return new Map();
   // Sorted keys: concurrent batches lock the counter rows in one order and cannot deadlock.

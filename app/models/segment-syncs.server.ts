@@ -102,3 +102,24 @@ export async function recordUntagged(
     prisma.segmentSync.update({ where: { id: sync.id }, data: { untagged: { increment: customerIds.length } } }),
   ]);
 }
+
+// --- The push state a segment shows.
+
+export function segmentToPush(segmentId: string) {
+  return prisma.segment.findUnique({ where: { id: segmentId } });
+}
+
+export async function markSegmentPushing(segmentId: string, tag: string) {
+  await prisma.segment.updateMany({ where: { id: segmentId }, data: { tag, syncStatus: "running", syncError: null } });
+}
+
+export async function markSegmentPushed(segmentId: string, shopifySegmentId: string, at: Date) {
+  await prisma.segment.updateMany({
+    where: { id: segmentId },
+    data: { shopifySegmentId, syncStatus: "succeeded", syncError: null, lastSyncedAt: at },
+  });
+}
+
+export async function markSegmentPushFailed(segmentId: string, message: string) {
+  await prisma.segment.updateMany({ where: { id: segmentId }, data: { syncStatus: "failed", syncError: message } });
+}

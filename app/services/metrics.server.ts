@@ -1,4 +1,6 @@
+import type { IncomingMessage, ServerResponse } from "node:http";
 import client from "prom-client";
+import { opsAuthorized, opsEnabled } from "./ops-auth.server";
 
 /**
  * The one metrics registry of a process, in Prometheus' text format. The app
@@ -79,8 +81,14 @@ export function routeLabel(pathname: string) {
   );
 }
 
-export async function metricsText() {
-  return { contentType: metrics.registry.contentType, body: await metrics.registry.metrics() };
+/** GET /metrics of an app server or a worker: Prometheus text, behind the operator secret (404 without one). */
+export async function serveMetrics(req: IncomingMessage, res: ServerResponse) {
+  if (!opsEnabled()) return void res.writeHead(404).end();
+  if (!opsAuthorized(req.headers.authorization)) {
+    return void res.writeHead(401, { "www-authenticate": 'Bearer realm="metrics"' }).end();
+  }
+  const body = await metrics.registry.metrics();
+  res.writeHead(200, { "content-type": metrics.registry.contentType, "cache-control": "no-store" }).end(body);
 }
 
 /** Jobs by task and state, read from the queue when Prometheus scrapes (app servers only). */

@@ -2,7 +2,6 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import { z } from "zod";
 import { TRACKED_EVENTS } from "../../extensions/web-pixel/src/collector";
 import { loadConfig } from "../config.server";
-import { pgPool } from "../db.server";
 import { logger } from "../logger.server";
 import {
   chargeConnectedAccounts,
@@ -13,7 +12,7 @@ import {
   type StoredEvent,
 } from "../models/pixel.server";
 import { addToWindow, deleteWindowsBefore, windowOf } from "../models/rate-limits.server";
-import { FastSchema } from "./fast-check.server";
+import { FastSchema } from "./compiled-checks.server";
 import { GroupCommitter } from "./group-commit.server";
 import { metrics } from "./metrics.server";
 
@@ -197,12 +196,12 @@ async function commitSubmissions(submissions: Submission[]): Promise<Outcome[]> 
   const admission = await admit(submissions, window, now);
   const refunded =
     admission.refunds.size > 0
-      ? addToWindow(pgPool, window.start, admission.refunds).catch((error: unknown) =>
+      ? addToWindow(window.start, admission.refunds).catch((error: unknown) =>
           // Too much charged errs on the safe side; the window ends within a minute anyway.
           logger.warn({ err: error }, "could not refund refused pixel events to their account's counter"),
         )
       : undefined;
-  await Promise.all([storeEvents(pgPool, admission.events, admission.links), refunded]);
+  await Promise.all([storeEvents(admission.events, admission.links), refunded]);
   return admission.outcomes;
 }
 
@@ -218,7 +217,7 @@ async function admit(submissions: Submission[], window: { start: Date; end: numb
     }
   });
   // Every submission charges its account's counter, so the charges name every account to resolve.
-  const { connections, totals } = await chargeConnectedAccounts(pgPool, window.start, [...charges.values()]);
+  const { connections, totals } = await chargeConnectedAccounts(window.start, [...charges.values()]);
   // What each counter could still take before this group: its limit less what it held before this group's charge.
   const remaining = new Map<string, number>();
   for (const [key, total] of totals) remaining.set(key, limitOf(key) - (total - charges.get(key)!.n));

@@ -1,12 +1,12 @@
 import { z } from "zod";
 import type { Resource, Row } from "../models/store-tables.server";
-import { FastSchema } from "./fast-check.server";
+import { FastSchema } from "./compiled-checks.server";
 
 /**
  * What a pull asks Shopify for, and how each answer becomes rows. The same
  * node shapes serve paginated pages and bulk JSONL lines; zod checks every
  * record at the boundary (bulk lines, a million at a time, through predicates
- * compiled from the same schemas; see fast-check.server.ts).
+ * compiled from the same schemas; see compiled-checks.server.ts).
  */
 
 const money = z.object({ amount: z.string().regex(/^-?\d+(\.\d+)?$/), currencyCode: z.string() });

@@ -1,9 +1,18 @@
 import type { SegmentSync } from "@prisma/client";
 import { z } from "zod";
 import { loadConfig } from "../config.server";
-import prisma from "../db.server";
 import { logger } from "../logger.server";
-import { getSync, recordTagged, recordUntagged, tagChanges, updateSync } from "../models/segment-syncs.server";
+import {
+  getSync,
+  markSegmentPushed,
+  markSegmentPushFailed,
+  markSegmentPushing,
+  recordTagged,
+  recordUntagged,
+  segmentToPush,
+  tagChanges,
+  updateSync,
+} from "../models/segment-syncs.server";
 import {
   adminGraphql,
   PermanentShopifyError,
@@ -310,14 +319,14 @@ async function upsertShopifySegment(
 export async function executeSegmentSync(syncId: string, signal?: AbortSignal): Promise<void> {
   const sync = await getSync(syncId);
   if (!sync || !["queued", "running"].includes(sync.status)) return;
-  const segment = await prisma.segment.findUnique({ where: { id: sync.segmentId } });
+  const segment = await segmentToPush(sync.segmentId);
   if (!segment) {
     await updateSync(syncId, { status: "failed", error: "the segment no longer exists", finishedAt: new Date() });
     return;
   }
   const shop = sync.shop;
   const tag = segment.tag ?? tagForSegmentKey(segment.key);
-  await prisma.segment.updateMany({ where: { id: segment.id }, data: { tag, syncStatus: "running", syncError: null } });
+  await markSegmentPushing(segment.id, tag);
   const changes = await tagChanges(shop, segment.id, tag);
   const total = changes.toAdd.length + changes.toRemove.length;
   await updateSync(syncId, {
@@ -333,10 +342,7 @@ export async function executeSegmentSync(syncId: string, signal?: AbortSignal): 
   await updateSync(syncId, { stage: "segment" });
   const shopifySegmentId = await upsertShopifySegment(shop, segment, tag, signal);
   const finishedAt = new Date();
-  await prisma.segment.updateMany({
-    where: { id: segment.id },
-    data: { shopifySegmentId, syncStatus: "succeeded", syncError: null, lastSyncedAt: finishedAt },
-  });
+  await markSegmentPushed(segment.id, shopifySegmentId, finishedAt);
   await updateSync(syncId, { status: "succeeded", finishedAt });
   logger.info(
     { shop, segmentId: segment.id, tagged: changes.toAdd.length, untagged: changes.toRemove.length, inBulk },
@@ -349,8 +355,5 @@ export async function failSegmentSync(syncId: string, message: string) {
   const sync = await getSync(syncId);
   if (!sync) return;
   await updateSync(syncId, { status: "failed", error: message, finishedAt: new Date() });
-  await prisma.segment.updateMany({
-    where: { id: sync.segmentId },
-    data: { syncStatus: "failed", syncError: message },
-  });
+  await markSegmentPushFailed(sync.segmentId, message);
 }

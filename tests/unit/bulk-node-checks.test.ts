@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { z } from "zod";
-import { compileCheck } from "../../app/services/fast-check.server";
+import { compileCheck } from "../../app/services/compiled-checks.server";
 import {
   BULK_NODES,
   customerNode,

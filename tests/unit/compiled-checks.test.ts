@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { z } from "zod";
-import { compileCheck, FastSchema } from "../../app/services/fast-check.server";
+import { compileCheck, FastSchema } from "../../app/services/compiled-checks.server";
 import { pixelRequest } from "../../app/services/pixel-ingest.server";
 import { COMMON_REPLACEMENTS, mutations, paths, replaced, watchZodParses } from "../helpers/zod-agreement";
 
