@@ -62,6 +62,26 @@ export function updateRun(id: string, data: Prisma.SegmentationRunUpdateManyMuta
   return prisma.segmentationRun.updateMany({ where: { id }, data });
 }
 
+/**
+ * Marks a run as running for the worker that executes it; false when it is
+ * no longer queued or running, or the merchant asked to cancel it.
+ */
+export async function claimRun(id: string): Promise<boolean> {
+  const claimed = await prisma.segmentationRun.updateMany({
+    where: { id, status: { in: ACTIVE }, cancelRequestedAt: null },
+    data: { status: "running", startedAt: new Date(), stage: "scoring", progress: 1, error: null },
+  });
+  return claimed.count > 0;
+}
+
+/** Ends a run that was asked to stop; a run that has already ended keeps its status. */
+export async function finishCancelledRun(id: string) {
+  await prisma.segmentationRun.updateMany({
+    where: { id, status: { in: ACTIVE } },
+    data: { status: "cancelled", finishedAt: new Date() },
+  });
+}
+
 export async function isRunCancelRequested(id: string) {
   const run = await prisma.segmentationRun.findUnique({ where: { id }, select: { cancelRequestedAt: true } });
   return Boolean(run?.cancelRequestedAt);

@@ -1,6 +1,6 @@
 import type { Prisma } from "@prisma/client";
 import prisma from "../db.server";
-import { RFM_SEGMENTS } from "../services/rfm.server";
+import { RFM_SEGMENTS } from "./rfm-segments.server";
 import { latestCompletedRun, latestRun } from "./segmentation-runs.server";
 
 /**
@@ -228,4 +228,40 @@ export function toRunProgress(run: NonNullable<Awaited<ReturnType<typeof latestR
 export async function latestRunProgress(shop: string): Promise<RunProgress | null> {
   const run = await latestRun(shop);
   return run ? toRunProgress(run) : null;
+}
+
+/** A micro-segment the namer works on: its stored profile and who named it last. */
+export interface SegmentToName {
+  id: string;
+  profile: unknown;
+  namedBy: string;
+}
+
+const TO_NAME = { id: true, profile: true, namedBy: true } as const;
+
+/** The active micro-segments a run stored, in key order. */
+export function microSegmentsOfRun(shop: string, runId: string): Promise<SegmentToName[]> {
+  return prisma.segment.findMany({
+    where: { shop, runId, kind: "micro", active: true },
+    select: TO_NAME,
+    orderBy: { key: "asc" },
+  });
+}
+
+/** The shop's active micro-segments that still carry a name from the local namer, in key order. */
+export function locallyNamedMicroSegments(shop: string): Promise<SegmentToName[]> {
+  return prisma.segment.findMany({
+    where: { shop, kind: "micro", active: true, namedBy: "local" },
+    select: TO_NAME,
+    orderBy: { key: "asc" },
+  });
+}
+
+/** Stores a segment's name, description and actions; a segment deleted meanwhile is left alone. */
+export async function saveSegmentNaming(
+  id: string,
+  naming: { name: string; description: string; actions: string[] },
+  namedBy: "llm" | "local",
+) {
+  await prisma.segment.updateMany({ where: { id }, data: { ...naming, namedBy } });
 }

@@ -1,7 +1,18 @@
 import { z } from "zod";
+import { loadConfig } from "../config.server";
 import { logger } from "../logger.server";
+import { enqueueJob } from "../models/jobs.server";
+import { RFM_SEGMENTS, rfmSegmentByKey } from "../models/rfm-segments.server";
+import { aovBandInWords, segmentDefinition, TRAIT_THRESHOLDS } from "../models/segment-traits.server";
+import { updateRun } from "../models/segmentation-runs.server";
+import type { SegmentStats, SegmentationTotals } from "../models/segmentation-stages.server";
+import {
+  locallyNamedMicroSegments,
+  microSegmentsOfRun,
+  saveSegmentNaming,
+  type SegmentToName,
+} from "../models/segments.server";
 import { llmConfigured, structuredCompletion } from "./llm.server";
-import { RFM_SEGMENTS } from "./rfm.server";
 
 /**
  * Names a micro-segment, describes it for the merchant and suggests what to
@@ -9,6 +20,9 @@ import { RFM_SEGMENTS } from "./rfm.server";
  * customer's personal data), or, without an API key or when the model fails,
  * by a deterministic local namer.
  */
+
+const NAMING_CONCURRENCY = 4;
+const BEHAVIOUR_WINDOW_DAYS = TRAIT_THRESHOLDS.behaviourWindowDays;
 
 export const segmentNamingSchema = z.object({
   name: z.string().trim().min(2).max(40),
@@ -171,7 +185,7 @@ const DIMENSION_TEXT: Record<
     ({
       high: {
         name: "Big-basket buyers",
-        description: "Their orders are among the largest in your shop (top quarter).",
+        description: `Their orders are among the largest in your shop (${aovBandInWords("high")}).`,
         actions: ["Show premium products and bundles", "Offer free shipping or gifts rather than discounts"],
       },
       mid: {
@@ -181,7 +195,7 @@ const DIMENSION_TEXT: Record<
       },
       low: {
         name: "Small-basket buyers",
-        description: "Their orders are among the smallest in your shop (bottom quarter).",
+        description: `Their orders are among the smallest in your shop (${aovBandInWords("low")}).`,
         actions: ["Encourage bigger baskets with a free-shipping threshold", "Suggest add-ons at checkout"],
       },
     })[band],
@@ -189,7 +203,7 @@ const DIMENSION_TEXT: Record<
     ({
       "browse-without-buy": {
         name: "Window shoppers",
-        description: "Viewed several products in the last 30 days without adding to cart or ordering since.",
+        description: `Viewed several products in the last ${BEHAVIOUR_WINDOW_DAYS} days without adding to cart or ordering since.`,
         actions: [
           "Send a browse-abandonment email with the products they viewed",
           "Show reviews and social proof",
@@ -198,7 +212,7 @@ const DIMENSION_TEXT: Record<
       },
       "cart-abandoner": {
         name: "Cart abandoners",
-        description: "Added to cart or started checkout in the last 30 days and have not ordered since.",
+        description: `Added to cart or started checkout in the last ${BEHAVIOUR_WINDOW_DAYS} days and have not ordered since.`,
         actions: [
           "Send a cart-recovery email within a day",
           "Offer free shipping to complete the order",
@@ -254,4 +268,136 @@ export async function nameSegment(
     logger.warn({ shop, dimension: profile.dimension, reason }, "segment naming fell back to the local namer");
     return local(reason);
   }
+}
+
+/** What the namer is told about a segment, from its stats and the shop's totals. */
+export function segmentProfile(stats: SegmentStats, totals: SegmentationTotals): SegmentProfile {
+  const totalRevenue = Number(totals.revenue);
+  const parentKey = stats.parentKey?.replace(/^rfm:/, "");
+  const percent = (part: number, whole: number) => (whole > 0 ? roughly((100 * part) / whole) : 0);
+  const nullable = (value: number | null, scale = 1) => (value === null ? null : roughly(value * scale));
+  return {
+    dimension: stats.dimension,
+    value: stats.label,
+    rule: segmentDefinition(stats).rule,
+    withinRfmSegment: parentKey ? (rfmSegmentByKey(parentKey)?.name ?? null) : null,
+    customers: roughly(stats.size),
+    shareOfCustomersPct: percent(stats.size, totals.customers),
+    revenueSharePct: percent(Number(stats.revenue), totalRevenue),
+    averageOrderValue: roughly(Number(stats.averageOrderValue)),
+    currencyCode: totals.currencyCode,
+    medianOrders: stats.medianOrders,
+    medianDaysSinceLastOrder: nullable(stats.medianRecencyDays),
+    discountedOrderSharePct: nullable(stats.discountShare, 100),
+    oneTimeBuyerSharePct: nullable(stats.oneTimeShare, 100),
+    favouriteProductTypes: stats.favouriteProductTypes.map((item) => ({
+      productType: item.label,
+      sharePct: percent(item.members, stats.size),
+    })),
+    rfmMix: stats.rfmSegments.map((item) => ({
+      segment: rfmSegmentByKey(item.key)?.name ?? item.key,
+      sharePct: percent(item.members, stats.size),
+    })),
+    predicted:
+      stats.averageProbabilityAlive === null || stats.averageExpectedSpend365 === null
+        ? null
+        : {
+            probabilityActivePct: roughly(100 * stats.averageProbabilityAlive),
+            expectedSpendNextYear: roughly(stats.averageExpectedSpend365),
+          },
+  };
+}
+
+/** The name a segment is stored with before the namer runs: the standard one of an RFM segment, else the local one. */
+export function initialSegmentNaming(stats: SegmentStats, profile: SegmentProfile): SegmentNaming {
+  const rfm = stats.kind === "rfm" ? rfmSegmentByKey(stats.value)! : undefined;
+  return rfm ? { name: rfm.name, description: rfm.description, actions: rfm.actions } : localSegmentNaming(profile);
+}
+
+interface NamingCounts {
+  llmCalls: number;
+  cacheHits: number;
+  namingFallbacks: number;
+}
+
+/** How a run stops naming: `signal` aborts model calls, `check` throws between segments, `explain` names the reason. */
+export interface NamingStop {
+  readonly signal: AbortSignal;
+  check(): void;
+  explain(error: unknown): unknown;
+}
+
+/** Names segments a few at a time; a failed name falls back per segment and never undoes what is stored. */
+async function nameSegments(
+  shop: string,
+  segments: SegmentToName[],
+  options: {
+    signal?: AbortSignal;
+    beforeEach?: () => void;
+    onNamed?: (counts: NamingCounts, done: number) => Promise<void>;
+  },
+): Promise<NamingCounts> {
+  const counts = { llmCalls: 0, cacheHits: 0, namingFallbacks: 0 };
+  let done = 0;
+  let next = 0;
+  const worker = async () => {
+    while (next < segments.length) {
+      options.beforeEach?.();
+      const segment = segments[next++]!;
+      const result = await nameSegment(shop, segment.profile as SegmentProfile, { signal: options.signal });
+      if (result.source === "llm") counts.llmCalls++;
+      else if (result.source === "cache") counts.cacheHits++;
+      else counts.namingFallbacks++;
+      // A model outage keeps an earlier model-written name rather than replacing it with the local one.
+      if (result.namedBy === "llm" || segment.namedBy !== "llm") {
+        await saveSegmentNaming(segment.id, result.naming, result.namedBy);
+      }
+      done++;
+      await options.onNamed?.(counts, done);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(NAMING_CONCURRENCY, segments.length) }, worker));
+  return counts;
+}
+
+/** Names every micro-segment of the run, reporting progress and counts on the run. */
+export async function nameMicroSegments(shop: string, runId: string, stop: NamingStop) {
+  const segments = await microSegmentsOfRun(shop, runId);
+  let latest: NamingCounts = { llmCalls: 0, cacheHits: 0, namingFallbacks: 0 };
+  try {
+    latest = await nameSegments(shop, segments, {
+      signal: stop.signal,
+      beforeEach: () => stop.check(),
+      onNamed: async (counts, done) => {
+        latest = counts;
+        await updateRun(runId, { progress: 80 + Math.floor((19 * done) / segments.length), ...counts });
+      },
+    }).catch((error) => {
+      throw stop.explain(error);
+    });
+  } finally {
+    await updateRun(runId, latest);
+  }
+  if (latest.namingFallbacks > 0 && llmConfigured()) await scheduleNamingRetry(shop);
+  return latest;
+}
+
+/**
+ * The model was unavailable for some names: try those again later, in a job
+ * that graphile-worker retries with growing delays while the model stays down.
+ */
+async function scheduleNamingRetry(shop: string) {
+  await enqueueJob(
+    "segment-naming-retry",
+    { shop },
+    { runAt: new Date(Date.now() + loadConfig().SEGMENT_NAMING_RETRY_MS) },
+  );
+}
+
+/** Names the shop's active micro-segments that still carry a standard name; answers how many still do. */
+export async function renameFallbackSegments(shop: string, signal?: AbortSignal) {
+  const segments = await locallyNamedMicroSegments(shop);
+  if (!llmConfigured()) return 0;
+  const counts = await nameSegments(shop, segments, { signal });
+  return counts.namingFallbacks;
 }

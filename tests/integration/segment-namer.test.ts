@@ -156,3 +156,18 @@ describe("falling back to the local namer", () => {
     expect(renamed.every((segment) => segment.namedBy === "llm" && segment.name.startsWith("AI "))).toBe(true);
   });
 });
+
+describe("the local namer", () => {
+  it("describes order value bands and the behaviour window from the traits table", () => {
+    const descriptionOf = (dimension: string, value: string) =>
+      localSegmentNaming({ dimension, value, withinRfmSegment: null } as SegmentProfile).description;
+    expect(descriptionOf("aov-band", "high")).toBe("Their orders are among the largest in your shop (top quarter).");
+    expect(descriptionOf("aov-band", "low")).toBe("Their orders are among the smallest in your shop (bottom quarter).");
+    expect(descriptionOf("behaviour", "browse-without-buy")).toBe(
+      "Viewed several products in the last 30 days without adding to cart or ordering since.",
+    );
+    expect(descriptionOf("behaviour", "cart-abandoner")).toBe(
+      "Added to cart or started checkout in the last 30 days and have not ordered since.",
+    );
+  });
+});

@@ -2,7 +2,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import prisma, { pgPool } from "../../app/db.server";
 import { requestSegmentation } from "../../app/models/segmentation-runs.server";
 import { getSegmentDetail } from "../../app/models/segments.server";
-import { executeSegmentationRun, type FittedModel } from "../../app/services/segmentation.server";
+import type { FittedModel } from "../../app/services/predictions.server";
+import { executeSegmentationRun } from "../../app/services/segmentation-run.server";
 
 /**
  * Predictions end to end: orders simulated from known BG/NBD and Gamma-Gamma

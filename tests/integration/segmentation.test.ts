@@ -11,7 +11,7 @@ import prisma, { pgPool } from "../../app/db.server";
 import { buildCustomerExport, redactCustomer } from "../../app/models/privacy.server";
 import { requestRunCancel, requestSegmentation } from "../../app/models/segmentation-runs.server";
 import { getSegmentDetail, listSegments, predictionStatus, rfmGrid } from "../../app/models/segments.server";
-import { executeSegmentationRun } from "../../app/services/segmentation.server";
+import { executeSegmentationRun } from "../../app/services/segmentation-run.server";
 
 /**
  * RFM scores, named segments and micro-segments of a ten-customer shop whose

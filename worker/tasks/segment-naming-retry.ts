@@ -1,6 +1,6 @@
 import type { Task } from "graphile-worker";
 import { parsePayload } from "../../app/models/jobs.server";
-import { renameFallbackSegments } from "../../app/services/segmentation.server";
+import { renameFallbackSegments } from "../../app/services/segment-namer.server";
 
 /**
  * Names the segments the LLM could not name during their run. While the

@@ -2,7 +2,7 @@ import type { Task } from "graphile-worker";
 import { logger } from "../../app/logger.server";
 import { updateRun } from "../../app/models/segmentation-runs.server";
 import { isFinalAttempt, parsePayload } from "../../app/models/jobs.server";
-import { executeSegmentationRun, RunInterrupted } from "../../app/services/segmentation.server";
+import { executeSegmentationRun, RunInterrupted } from "../../app/services/segmentation-run.server";
 
 /**
  * Runs one segmentation of a shop: RFM, micro-segments, predictions, then

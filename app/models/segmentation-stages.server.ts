@@ -1,5 +1,14 @@
 import type pg from "pg";
-import { rfmSegmentTable } from "../services/rfm.server";
+import { pgPool } from "../db.server";
+import { rfmSegmentTable } from "./rfm-segments.server";
+import {
+  aovBoundSql,
+  cadenceSql,
+  discountLevelSql,
+  RARE_VALUES_MERGED,
+  SPLIT_WITHIN_RFM,
+  TRAIT_THRESHOLDS,
+} from "./segment-traits.server";
 
 /**
  * The SQL of a segmentation run. Every stage works in temporary tables on one
@@ -10,15 +19,6 @@ import { rfmSegmentTable } from "../services/rfm.server";
  * Customers are those with at least one order that is not cancelled; an
  * order's value is its total less refunds.
  */
-
-/** How far back storefront events count for browse-without-buy and cart abandonment. */
-export const BEHAVIOUR_WINDOW_DAYS = 30;
-/** A favourite product type or vendor needs at least this share of the customer's spend. */
-export const AFFINITY_MIN_SHARE = 0.5;
-/** Dimensions whose rare values are merged into one "other" group rather than dropped. */
-const CATEGORICAL = ["product-type", "vendor", "first-product-type"];
-/** Dimensions also split inside each RFM segment. */
-const WITHIN_RFM = ["product-type", "discount", "aov-band"];
 
 const TEMP_TABLES = [
   "seg_params",
@@ -33,6 +33,27 @@ const TEMP_TABLES = [
 
 const slug = (expression: string) =>
   `coalesce(nullif(left(trim(both '-' from regexp_replace(lower(${expression}), '[^a-z0-9]+', '-', 'g')), 40), ''), substr(md5(${expression}), 1, 10))`;
+
+/** The run's own connection: every stage runs on it, since temporary tables live in one session. */
+export function connectSegmentationSession(): Promise<pg.PoolClient> {
+  return pgPool.connect();
+}
+
+/** The server process of the session, for cancelling its running query. */
+export async function sessionBackendPid(client: pg.PoolClient): Promise<number> {
+  return (await client.query<{ pid: number }>("SELECT pg_backend_pid() AS pid")).rows[0]!.pid;
+}
+
+/** Cancels the query the session's server process is running, from another connection. */
+export async function cancelSessionQuery(backendPid: number) {
+  await pgPool.query("SELECT pg_cancel_backend($1)", [backendPid]);
+}
+
+/** Drops the session's temporary tables (a failure to do so is ignored) and returns the connection. */
+export async function endSegmentationSession(client: pg.PoolClient) {
+  await dropSegmentationTables(client).catch(() => {});
+  client.release();
+}
 
 export async function dropSegmentationTables(client: pg.PoolClient) {
   await client.query(`DROP TABLE IF EXISTS ${TEMP_TABLES.join(", ")}`);
@@ -65,7 +86,7 @@ export async function stageOrders(client: pg.PoolClient, shop: string, asOf: Dat
 
 /**
  * Recency, frequency and monetary value per customer, their scores (see
- * app/services/rfm.server.ts for the rule) and the named segment.
+ * app/models/rfm-segments.server.ts for the rule) and the named segment.
  */
 export async function scoreCustomers(client: pg.PoolClient) {
   await client.query(
@@ -145,7 +166,7 @@ export async function buildSegmentMembers(client: pg.PoolClient, shop: string, o
     `INSERT INTO seg_traits
      SELECT customer_id, dimension, ${slug("value")}, value FROM seg_affinity
      WHERE value <> '' AND share >= $1`,
-    [AFFINITY_MIN_SHARE],
+    [TRAIT_THRESHOLDS.affinityMinShare],
   );
   // Product type of the largest line of the first order.
   await client.query(
@@ -165,10 +186,8 @@ export async function buildSegmentMembers(client: pg.PoolClient, shop: string, o
   // Discount sensitivity: share of orders with a discount.
   await client.query(
     `INSERT INTO seg_traits
-     SELECT customer_id, 'discount', level, level FROM (
-       SELECT customer_id,
-              CASE WHEN discount_share >= 0.5 THEN 'driven' WHEN discount_share > 0 THEN 'occasional' ELSE 'full-price' END AS level
-       FROM seg_scored) d`,
+     SELECT customer_id, 'discount', level, level
+     FROM (SELECT customer_id, ${discountLevelSql("discount_share")} AS level FROM seg_scored) d`,
   );
   // Order cadence: the median gap between a repeat customer's orders.
   await client.query(
@@ -181,18 +200,14 @@ export async function buildSegmentMembers(client: pg.PoolClient, shop: string, o
        SELECT customer_id, percentile_cont(0.5) WITHIN GROUP (ORDER BY gap_days) AS gap_days
        FROM gaps WHERE gap_days IS NOT NULL GROUP BY customer_id
      )
-     SELECT customer_id, 'cadence', level, level FROM (
-       SELECT customer_id,
-              CASE WHEN gap_days <= 10 THEN 'weekly' WHEN gap_days <= 45 THEN 'monthly'
-                   WHEN gap_days <= 120 THEN 'quarterly' ELSE 'yearly' END AS level
-       FROM medians) m`,
+     SELECT customer_id, 'cadence', level, level
+     FROM (SELECT customer_id, ${cadenceSql("gap_days")} AS level FROM medians) m`,
   );
-  // Average order value band: the shop's bottom and top quarter of customers.
+  // Average order value band: below or above the shop's quantile bounds of customers' order values.
   await client.query(
     `INSERT INTO seg_traits
      WITH bounds AS (
-       SELECT percentile_cont(0.25) WITHIN GROUP (ORDER BY aov) AS low,
-              percentile_cont(0.75) WITHIN GROUP (ORDER BY aov) AS high
+       SELECT ${aovBoundSql("low", "aov")} AS low, ${aovBoundSql("high", "aov")} AS high
        FROM seg_scored
      )
      SELECT customer_id, 'aov-band', band, band FROM (
@@ -226,12 +241,12 @@ export async function buildSegmentMembers(client: pg.PoolClient, shop: string, o
      SELECT customer_id, 'behaviour', level, level FROM (
        SELECT customer_id,
               CASE WHEN last_cart IS NOT NULL AND (last_purchase IS NULL OR last_purchase < last_cart) THEN 'cart-abandoner'
-                   WHEN last_cart IS NULL AND views >= 2 AND (last_purchase IS NULL OR last_purchase < first_view)
+                   WHEN last_cart IS NULL AND views >= ${TRAIT_THRESHOLDS.browseMinViews} AND (last_purchase IS NULL OR last_purchase < first_view)
                      THEN 'browse-without-buy'
               END AS level
        FROM judged) j
      WHERE level IS NOT NULL`,
-    [shop, BEHAVIOUR_WINDOW_DAYS],
+    [shop, TRAIT_THRESHOLDS.behaviourWindowDays],
   );
   // Rare values of categorical dimensions become one "other" group.
   await client.query(
@@ -239,7 +254,7 @@ export async function buildSegmentMembers(client: pg.PoolClient, shop: string, o
      FROM (SELECT dimension, value FROM seg_traits WHERE dimension = ANY($1::text[])
            GROUP BY dimension, value HAVING count(*) < $2) rare
      WHERE t.dimension = rare.dimension AND t.value = rare.value`,
-    [CATEGORICAL, options.minSize],
+    [RARE_VALUES_MERGED, options.minSize],
   );
 
   await client.query(
@@ -255,7 +270,7 @@ export async function buildSegmentMembers(client: pg.PoolClient, shop: string, o
             t.dimension, t.value, t.label, t.customer_id
      FROM seg_traits t JOIN seg_scored s USING (customer_id)
      WHERE t.dimension = ANY($1::text[]) AND t.value <> 'other'`,
-    [WITHIN_RFM],
+    [SPLIT_WITHIN_RFM],
   );
   // Small micro groups go; of the rest, the largest maxMicro stay. RFM segments always stay.
   await client.query(

@@ -1,5 +1,11 @@
 import { describe, expect, it } from "vitest";
-import { RFM_SEGMENTS, rfmSegmentOf, rfmSegmentTable, scoreFromRank, SCORES } from "../../app/services/rfm.server";
+import {
+  RFM_SEGMENTS,
+  rfmSegmentOf,
+  rfmSegmentTable,
+  scoreFromRank,
+  SCORES,
+} from "../../app/models/rfm-segments.server";
 
 describe("named RFM segments", () => {
   it("cover every one of the 125 score combinations exactly once", () => {
