@@ -193,6 +193,33 @@ export async function enqueueJob<Name extends TaskName>(
 }
 
 /**
+ * Runs a keyed job now, unless it is running already. Enqueueing a key whose
+ * job is running makes graphile-worker supersede that job (its key cleared,
+ * its attempts spent); if its worker then dies, the released job lingers as
+ * failed though its replacement did the work. The running job needs no
+ * nudge: it reschedules itself when it has to wait.
+ */
+export async function bringJobForward<Name extends TaskName>(
+  task: Name,
+  payload: JobPayload<Name>,
+  options: EnqueueOptions = {},
+) {
+  const spec = jobSpec(task, payload, options);
+  if (!spec.job_key) throw new Error(`${task} jobs have no job key to bring them forward by`);
+  await prisma.$queryRaw`
+    SELECT graphile_worker.add_job(
+      identifier => ${spec.identifier}::text,
+      payload => ${JSON.stringify(spec.payload)}::json,
+      queue_name => ${spec.queue_name}::text,
+      max_attempts => ${spec.max_attempts}::int,
+      job_key => ${spec.job_key}::text,
+      priority => ${spec.priority}::int,
+      job_key_mode => 'replace'
+    )::text
+    WHERE NOT EXISTS (SELECT 1 FROM graphile_worker._private_jobs WHERE key = ${spec.job_key} AND locked_at IS NOT NULL)`;
+}
+
+/**
  * The specs of many jobs as one JSON parameter, for SQL that enqueues in
  * bulk: `SELECT ${ADD_JOB_SPECS} FROM json_populate_recordset(NULL::graphile_worker.job_spec, $n) spec`.
  */

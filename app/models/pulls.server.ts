@@ -1,6 +1,6 @@
 import type { DataPull, DataPullStep, Prisma } from "@prisma/client";
 import prisma, { pgPool, withPgTransaction } from "../db.server";
-import { enqueueJob, JobPriority, removeJob } from "./jobs.server";
+import { bringJobForward, enqueueJob, JobPriority, removeJob } from "./jobs.server";
 import { requestSegmentation } from "./segmentation-runs.server";
 import type { StoreBatch } from "./store-data.server";
 import { RESOURCES, type Resource } from "./store-tables.server";
@@ -104,7 +104,13 @@ export async function continueStepsOfBulkOperation(shop: string, bulkOperationId
     where: { shop, bulkOperationId, status: "running" },
     include: { pull: true },
   });
-  for (const step of steps) await enqueuePullStep(step, step.pull.trigger as PullTrigger);
+  for (const step of steps) {
+    await bringJobForward(
+      "pull-step",
+      { stepId: step.id },
+      { shop, priority: priorityFor(step.pull.trigger as PullTrigger) },
+    );
+  }
   return steps.length;
 }
 

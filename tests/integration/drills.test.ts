@@ -217,15 +217,13 @@ describe("two app servers and two workers under mixed load, the LLM down", () =>
     );
     // Nothing is stuck: no job still held by a worker, none given up on. (A naming retry that failed while the
     // model was down may still wait for its next attempt; it finds nothing left to name.)
-    await waitFor(
-      async () =>
-        (
-          await install.prisma.$queryRaw<{ n: number }[]>`
-            SELECT count(*)::int AS n FROM graphile_worker.jobs
-            WHERE task_identifier <> 'pull-scheduled' AND (locked_at IS NOT NULL OR attempts >= max_attempts)`
-        )[0]!.n === 0,
-      30_000,
-      "no locked or failed jobs",
+    const stuckJobs = () => install.prisma.$queryRaw<{ task: string; attempts: number; last_error: string | null }[]>`
+      SELECT task_identifier AS task, attempts, max_attempts, locked_by, last_error FROM graphile_worker.jobs
+      WHERE task_identifier <> 'pull-scheduled' AND (locked_at IS NOT NULL OR attempts >= max_attempts)`;
+    await waitFor(async () => (await stuckJobs()).length === 0, 60_000, "no locked or failed jobs").catch(
+      async (error: Error) => {
+        throw new Error(`${error.message}: ${JSON.stringify(await stuckJobs())}`);
+      },
     );
     const waiting = await install.prisma.$queryRaw<{ task: string }[]>`
       SELECT task_identifier AS task FROM graphile_worker.jobs WHERE task_identifier <> 'pull-scheduled'`;
