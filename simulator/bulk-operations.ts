@@ -276,10 +276,12 @@ async function openResultFile(operation: BulkOperationState, env: BulkEnvironmen
   const finish = async (status: BulkStatus, errorCode: BulkOperationState["errorCode"] = null) => {
     out.end();
     await once(out, "close");
+    const { size } = await stat(operation.file);
+    // All at once, with no await between: as on Shopify, a finished operation is never seen without its URL.
     operation.status = status;
     operation.errorCode = errorCode;
     operation.completedAt = new Date().toISOString();
-    operation.fileSize = (await stat(operation.file)).size;
+    operation.fileSize = size;
     const url = `${env.publicUrl}/bulk-results/${operation.fileToken}.jsonl`;
     if (status === "COMPLETED") operation.url = operation.objectCount > 0 ? url : null;
     if (status === "FAILED" && operation.objectCount > 0) operation.partialDataUrl = url;

@@ -138,7 +138,7 @@ async function recoverRunner() {
 const beat = async () => {
   try {
     await recordWorkerHeartbeat(workerId, hostname(), startedAt, poolId);
-    const released = await releaseJobsOfDeadWorkers(STALE_AFTER_MS);
+    const released = await releaseJobsOfDeadWorkers(STALE_AFTER_MS, workerId);
     if (released > 0) logger.warn({ released }, "released the jobs of workers that stopped sending heartbeats");
   } catch (error) {
     logger.warn({ err: error }, "worker heartbeat failed");

@@ -58,9 +58,10 @@ export async function releaseJobsOfPool(poolId: string) {
   await prisma.$executeRaw`SELECT graphile_worker.force_unlock_workers(${[poolId]}::text[])`;
 }
 
-export async function releaseJobsOfDeadWorkers(staleAfterMs: number): Promise<number> {
+export async function releaseJobsOfDeadWorkers(staleAfterMs: number, self: string): Promise<number> {
+  // Never the caller: it is alive, even when its own heartbeat write was slow to land on a busy machine.
   const stale = await prisma.workerHeartbeat.findMany({
-    where: { seenAt: { lt: new Date(Date.now() - staleAfterMs) } },
+    where: { seenAt: { lt: new Date(Date.now() - staleAfterMs) }, workerId: { not: self } },
   });
   const poolIds = stale.map((worker) => worker.poolId).filter((id): id is string => Boolean(id));
   if (poolIds.length > 0) await prisma.$executeRaw`SELECT graphile_worker.force_unlock_workers(${poolIds}::text[])`;

@@ -45,8 +45,8 @@ export async function simulatedInstall(options: Partial<SimulatorOptions> & { si
       DATABASE_URL: process.env.DATABASE_URL!,
       SHOPIFY_SIMULATOR_URL: url,
       BULK_POLL_INTERVAL_MS: "200",
-      WORKER_HEARTBEAT_MS: "500",
-      WORKER_STALE_AFTER_MS: "2500",
+      WORKER_HEARTBEAT_MS: "1000",
+      WORKER_STALE_AFTER_MS: "6000",
     },
     /** What the simulated store holds, to compare a pull against. */
     truth() {
