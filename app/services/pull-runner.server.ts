@@ -70,6 +70,9 @@ async function guard(step: DataPullStep, context: StepContext) {
   if (await isCancelRequested(step.pullId)) throw new StepCancelled();
 }
 
+/** Requested cost by query and page size, learnt from Shopify's answers. */
+const REQUESTED_COSTS = new Map<string, number>();
+
 /**
  * Paces requests by the bucket Shopify reports, so a request is only sent
  * when its points are there: no THROTTLED answers, and no idle time beyond
@@ -79,10 +82,19 @@ export class ThrottlePacer {
   private status: { available: number; max: number; rate: number; at: number } | undefined;
   lastRequested = 0;
 
-  update(cost: QueryCost) {
+  update(cost: QueryCost, request?: string) {
     const { currentlyAvailable, maximumAvailable, restoreRate } = cost.throttleStatus;
     this.status = { available: currentlyAvailable, max: maximumAvailable, rate: restoreRate, at: performance.now() };
     this.lastRequested = cost.requestedQueryCost;
+    if (request) REQUESTED_COSTS.set(request, cost.requestedQueryCost);
+  }
+
+  /**
+   * What `request` (a query and page size) asks for: its cost when last sent (the same for every shop),
+   * else a full bucket, so a page never goes out on the points a cheaper request left.
+   */
+  expectedCost(request: string) {
+    return REQUESTED_COSTS.get(request) ?? this.status?.max ?? 0;
   }
 
   /** Milliseconds to wait before `cost` points are available. */
@@ -137,7 +149,8 @@ export async function runPaginatedStep(step: DataPullStep, context: StepContext)
 
   for (;;) {
     await guard(step, context);
-    await pacer.waitFor(pacer.lastRequested, context.signal);
+    const request = `${resource}:${pageSize}`;
+    await pacer.waitFor(pacer.expectedCost(request), context.signal);
     let page: z.infer<(typeof spec)["schema"]>;
     let cost: QueryCost | undefined;
     try {
@@ -146,7 +159,7 @@ export async function runPaginatedStep(step: DataPullStep, context: StepContext)
         signal: context.signal,
         onCost: (reported) => {
           cost = reported;
-          pacer.update(reported);
+          pacer.update(reported, request);
         },
       });
     } catch (error) {
