@@ -55,7 +55,25 @@ export async function recordWorkerHeartbeat(
  */
 /** Makes the jobs a worker pool holds available again (the pool is gone or has given up on them). */
 export async function releaseJobsOfPool(poolId: string) {
-  await prisma.$executeRaw`SELECT graphile_worker.force_unlock_workers(${[poolId]}::text[])`;
+  await releaseJobsOfPools([poolId]);
+}
+
+/**
+ * Hands the jobs of dead pools back to the queue. A job that enqueued its own
+ * key while running (a pull step rescheduling itself) was superseded by
+ * graphile-worker: its key cleared and its attempts spent, its replacement
+ * waiting behind it. Released, it would look failed forever, so it goes.
+ */
+async function releaseJobsOfPools(poolIds: string[]) {
+  await prisma.$transaction([
+    prisma.$executeRaw`
+      DELETE FROM graphile_worker._private_jobs old
+      WHERE old.locked_by = ANY(${poolIds}::text[]) AND old.key IS NULL AND old.attempts >= old.max_attempts
+        AND EXISTS (SELECT 1 FROM graphile_worker._private_jobs replacement
+                    WHERE replacement.task_id = old.task_id AND replacement.key IS NOT NULL
+                      AND replacement.id > old.id AND replacement.payload::jsonb = old.payload::jsonb)`,
+    prisma.$executeRaw`SELECT graphile_worker.force_unlock_workers(${poolIds}::text[])`,
+  ]);
 }
 
 export async function releaseJobsOfDeadWorkers(staleAfterMs: number, self: string): Promise<number> {
@@ -64,7 +82,7 @@ export async function releaseJobsOfDeadWorkers(staleAfterMs: number, self: strin
     where: { seenAt: { lt: new Date(Date.now() - staleAfterMs) }, workerId: { not: self } },
   });
   const poolIds = stale.map((worker) => worker.poolId).filter((id): id is string => Boolean(id));
-  if (poolIds.length > 0) await prisma.$executeRaw`SELECT graphile_worker.force_unlock_workers(${poolIds}::text[])`;
+  if (poolIds.length > 0) await releaseJobsOfPools(poolIds);
   if (stale.length > 0)
     await prisma.workerHeartbeat.deleteMany({ where: { workerId: { in: stale.map((w) => w.workerId) } } });
   return stale.length;
