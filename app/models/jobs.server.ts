@@ -170,14 +170,35 @@ function jobSpec<Name extends TaskName>(task: Name, payload: JobPayload<Name>, o
 
 type Db = PrismaClient | Prisma.TransactionClient;
 
-/** Enqueues one job; pass the caller's transaction to commit it with the writes that caused it. */
+/**
+ * Enqueues one job; pass the caller's transaction to commit it with the writes that caused it.
+ *
+ * `unlessRunning` leaves a running job of the same key alone (and answers null):
+ * enqueueing the key of a running job makes graphile-worker supersede it (its
+ * key cleared, its attempts spent), so if its worker then died the released
+ * job would linger as failed though its replacement did the work. A running
+ * job needs no nudge: it reschedules itself when it has to wait.
+ */
 export async function enqueueJob<Name extends TaskName>(
   task: Name,
   payload: JobPayload<Name>,
-  options: EnqueueOptions = {},
+  options?: EnqueueOptions & { unlessRunning?: false },
+  db?: Db,
+): Promise<{ id: string }>;
+export async function enqueueJob<Name extends TaskName>(
+  task: Name,
+  payload: JobPayload<Name>,
+  options: EnqueueOptions & { unlessRunning: true },
+  db?: Db,
+): Promise<{ id: string } | null>;
+export async function enqueueJob<Name extends TaskName>(
+  task: Name,
+  payload: JobPayload<Name>,
+  options: EnqueueOptions & { unlessRunning?: boolean } = {},
   db: Db = prisma,
-): Promise<{ id: string }> {
+): Promise<{ id: string } | null> {
   const spec = jobSpec(task, payload, options);
+  if (options.unlessRunning && !spec.job_key) throw new Error(`${task} jobs have no job key to find a running one by`);
   const rows = await db.$queryRaw<{ id: bigint }[]>`
     SELECT id FROM graphile_worker.add_job(
       identifier => ${spec.identifier}::text,
@@ -188,35 +209,11 @@ export async function enqueueJob<Name extends TaskName>(
       job_key => ${spec.job_key}::text,
       priority => ${spec.priority}::int,
       job_key_mode => 'replace'
-    )`;
-  return { id: String(rows[0]!.id) };
-}
-
-/**
- * Runs a keyed job now, unless it is running already. Enqueueing a key whose
- * job is running makes graphile-worker supersede that job (its key cleared,
- * its attempts spent); if its worker then dies, the released job lingers as
- * failed though its replacement did the work. The running job needs no
- * nudge: it reschedules itself when it has to wait.
- */
-export async function bringJobForward<Name extends TaskName>(
-  task: Name,
-  payload: JobPayload<Name>,
-  options: EnqueueOptions = {},
-) {
-  const spec = jobSpec(task, payload, options);
-  if (!spec.job_key) throw new Error(`${task} jobs have no job key to bring them forward by`);
-  await prisma.$queryRaw`
-    SELECT graphile_worker.add_job(
-      identifier => ${spec.identifier}::text,
-      payload => ${JSON.stringify(spec.payload)}::json,
-      queue_name => ${spec.queue_name}::text,
-      max_attempts => ${spec.max_attempts}::int,
-      job_key => ${spec.job_key}::text,
-      priority => ${spec.priority}::int,
-      job_key_mode => 'replace'
-    )::text
-    WHERE NOT EXISTS (SELECT 1 FROM graphile_worker._private_jobs WHERE key = ${spec.job_key} AND locked_at IS NOT NULL)`;
+    )
+    WHERE NOT (${options.unlessRunning ?? false}::boolean AND EXISTS (
+      SELECT 1 FROM graphile_worker._private_jobs WHERE key = ${spec.job_key}::text AND locked_at IS NOT NULL
+    ))`;
+  return rows[0] ? { id: String(rows[0].id) } : null;
 }
 
 /**

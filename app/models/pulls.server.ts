@@ -1,6 +1,6 @@
 import type { DataPull, DataPullStep, Prisma } from "@prisma/client";
 import prisma, { pgPool, withPgTransaction } from "../db.server";
-import { bringJobForward, enqueueJob, JobPriority, removeJob } from "./jobs.server";
+import { enqueueJob, JobPriority, removeJob } from "./jobs.server";
 import { requestSegmentation } from "./segmentation-runs.server";
 import type { StoreBatch } from "./store-data.server";
 import { RESOURCES, type Resource } from "./store-tables.server";
@@ -105,10 +105,10 @@ export async function continueStepsOfBulkOperation(shop: string, bulkOperationId
     include: { pull: true },
   });
   for (const step of steps) {
-    await bringJobForward(
+    await enqueueJob(
       "pull-step",
       { stepId: step.id },
-      { shop, priority: priorityFor(step.pull.trigger as PullTrigger) },
+      { shop, priority: priorityFor(step.pull.trigger as PullTrigger), unlessRunning: true },
     );
   }
   return steps.length;
