@@ -2,7 +2,7 @@ import type { LoaderFunctionArgs } from "@remix-run/node";
 import { useLoaderData } from "@remix-run/react";
 import { TitleBar } from "@shopify/app-bridge-react";
 import { Badge, BlockStack, Card, InlineStack, Layout, Page, Text } from "@shopify/polaris";
-import { formatDateTime } from "../components/format";
+import { useShopFormat } from "../components/format";
 import { latestWorkerHeartbeat } from "../models/health.server";
 import { getShop } from "../models/shop.server";
 import { authenticate } from "../shopify.server";
@@ -52,6 +52,7 @@ function Row({ label, value }: { label: string; value: React.ReactNode }) {
 }
 
 export default function Dashboard() {
+  const format = useShopFormat();
   const data = useLoaderData<typeof loader>();
   return (
     <Page>
@@ -69,7 +70,7 @@ export default function Dashboard() {
               <Row label="Shop" value={data.domain} />
               <Row
                 label="Installed"
-                value={formatDateTime(data.installedAt, data.details?.ianaTimezone ?? undefined)}
+                value={format.dateTime(data.installedAt)}
               />
               <Row label="Access scopes" value={`${data.grantedScopes.length} granted`} />
               <Row label="Background worker" value={data.workerOnline ? "Running" : "Not running"} />

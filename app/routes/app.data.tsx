@@ -17,7 +17,7 @@ import {
 } from "@shopify/polaris";
 import { useEffect, useState } from "react";
 import { z } from "zod";
-import { formatDateTime } from "../components/format";
+import { useShopFormat } from "../components/format";
 import { createPull, recentPulls, requestCancel } from "../models/pulls.server";
 import { storeCounts } from "../models/store-data.server";
 import { authenticate } from "../shopify.server";
@@ -93,6 +93,7 @@ function progressOf(steps: { processed: number; total: number | null; status: st
 }
 
 export default function DataPage() {
+  const format = useShopFormat();
   const { counts, pulls } = useLoaderData<typeof loader>();
   const fetcher = useFetcher<typeof action>();
   const revalidator = useRevalidator();
@@ -194,7 +195,7 @@ export default function DataPage() {
               columnContentTypes={["text", "text", "text", "text", "numeric", "text"]}
               headings={["Requested", "Kind", "Started by", "Status", "Seconds", "Details"]}
               rows={pulls.map((pull) => [
-                formatDateTime(pull.requestedAt),
+                format.dateTime(pull.requestedAt),
                 `${pull.kind} · ${pull.mode}`,
                 pull.trigger,
                 <Badge key={pull.id} tone={statusTone[pull.status as keyof typeof statusTone]}>

@@ -16,7 +16,7 @@ import {
   Text,
 } from "@shopify/polaris";
 import { z } from "zod";
-import { formatDateTime } from "../components/format";
+import { useShopFormat } from "../components/format";
 import { getPixelConnection, pixelActivity } from "../models/pixel.server";
 import { PermanentShopifyError } from "../services/admin-api.server";
 import { connectWebPixel, disconnectWebPixel, ingestUrl, updateWebPixel } from "../services/web-pixel.server";
@@ -126,6 +126,7 @@ function HourlyChart({ since, perHour }: { since: string; perHour: { hour: strin
 }
 
 export default function PixelPage() {
+  const format = useShopFormat();
   const { connection, since, perHour, totals, latest } = useLoaderData<typeof loader>();
   const fetcher = useFetcher<typeof action>();
   const connected = connection?.status === "connected";
@@ -177,8 +178,8 @@ export default function PixelPage() {
               {connection ? (
                 <Text as="p" tone="subdued" variant="bodySm">
                   {connected
-                    ? `Connected ${formatDateTime(connection.connectedAt)}`
-                    : `Disconnected ${connection.disconnectedAt ? formatDateTime(connection.disconnectedAt) : ""}`}
+                    ? `Connected ${format.dateTime(connection.connectedAt)}`
+                    : `Disconnected ${connection.disconnectedAt ? format.dateTime(connection.disconnectedAt) : ""}`}
                 </Text>
               ) : null}
             </BlockStack>
@@ -222,7 +223,7 @@ export default function PixelPage() {
               columnContentTypes={["text", "text", "text", "text"]}
               headings={["When", "Event", "Visitor", "Detail"]}
               rows={latest.map((event) => [
-                formatDateTime(event.occurredAt),
+                format.dateTime(event.occurredAt),
                 event.name.replaceAll("_", " "),
                 event.clientId.slice(0, 12),
                 event.detail,

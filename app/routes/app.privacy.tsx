@@ -3,7 +3,7 @@ import { useFetcher, useLoaderData } from "@remix-run/react";
 import { TitleBar } from "@shopify/app-bridge-react";
 import { Badge, BlockStack, Button, Card, DataTable, EmptyState, Layout, Page, Text } from "@shopify/polaris";
 import { z } from "zod";
-import { formatDateTime } from "../components/format";
+import { useShopFormat } from "../components/format";
 import { recentDataRequests, redactionCount } from "../models/privacy.server";
 import { failedDeliveries, retryDelivery } from "../models/webhook-deliveries.server";
 import { authenticate } from "../shopify.server";
@@ -46,6 +46,7 @@ async function downloadExport(id: string) {
 }
 
 export default function PrivacyPage() {
+  const format = useShopFormat();
   const { requests, failed, redactions } = useLoaderData<typeof loader>();
   const fetcher = useFetcher<typeof action>();
   return (
@@ -63,7 +64,7 @@ export default function PrivacyPage() {
                 columnContentTypes={["text", "text", "text", "text"]}
                 headings={["Requested", "Customer", "Status", "Export"]}
                 rows={requests.map((r) => [
-                  formatDateTime(r.requestedAt),
+                  format.dateTime(r.requestedAt),
                   r.customerId?.split("/").pop() ?? "—",
                   <Badge key={r.id} tone={r.status === "ready" ? "success" : "attention"}>
                     {r.status}
@@ -106,7 +107,7 @@ export default function PrivacyPage() {
                   failed.map((delivery) => (
                     <BlockStack key={delivery.id} gap="100">
                       <Text as="p" fontWeight="semibold">
-                        {delivery.topic} · {formatDateTime(delivery.receivedAt)}
+                        {delivery.topic} · {format.dateTime(delivery.receivedAt)}
                       </Text>
                       <Text as="p" tone="critical">
                         {delivery.lastError} ({delivery.attempts} attempts)

@@ -18,7 +18,7 @@ import {
 } from "@shopify/polaris";
 import { useEffect } from "react";
 import { z } from "zod";
-import { formatDateTime } from "../components/format";
+import { useShopFormat } from "../components/format";
 import { requestSegmentSync, syncsOfSegment } from "../models/segment-syncs.server";
 import { getSegmentDetail } from "../models/segments.server";
 import { authenticate } from "../shopify.server";
@@ -92,6 +92,7 @@ const money = (amount: string | null) =>
   amount === null ? "—" : Number(amount).toLocaleString("en-US", { maximumFractionDigits: 2 });
 
 export default function SegmentPage() {
+  const format = useShopFormat();
   const { segment, sync, members, total, offset, nextOffset, predictions } = useLoaderData<typeof loader>();
   const fetcher = useFetcher<typeof action>();
   const revalidator = useRevalidator();
@@ -186,7 +187,7 @@ export default function SegmentPage() {
               ) : null}
               {sync?.status === "succeeded" ? (
                 <Banner tone="success">
-                  In Shopify since {formatDateTime(sync.finishedAt)}: {sync.tagged.toLocaleString("en-US")} customers
+                  In Shopify since {format.dateTime(sync.finishedAt)}: {sync.tagged.toLocaleString("en-US")} customers
                   tagged, {sync.untagged.toLocaleString("en-US")} who left the segment untagged.
                 </Banner>
               ) : null}

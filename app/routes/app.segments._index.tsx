@@ -19,7 +19,7 @@ import {
 } from "@shopify/polaris";
 import { useEffect } from "react";
 import { z } from "zod";
-import { formatDateTime } from "../components/format";
+import { useShopFormat } from "../components/format";
 import { requestRunCancel, requestSegmentation } from "../models/segmentation-runs.server";
 import { latestRunProgress, listSegments, predictionStatus, rfmGrid } from "../models/segments.server";
 import { llmConfigured } from "../services/llm.server";
@@ -137,6 +137,7 @@ function RfmGridChart({ grid }: { grid: Awaited<ReturnType<typeof rfmGrid>> }) {
 }
 
 export default function SegmentsPage() {
+  const format = useShopFormat();
   const { segments, grid, run, predictions, aiNaming } = useLoaderData<typeof loader>();
   const fetcher = useFetcher<typeof action>();
   const revalidator = useRevalidator();
@@ -182,7 +183,7 @@ export default function SegmentsPage() {
                   </Text>
                   <Text as="p" tone="subdued">
                     {run?.finishedAt && run.status === "succeeded"
-                      ? `Last computed ${formatDateTime(run.finishedAt)}. They are recomputed after every data pull.`
+                      ? `Last computed ${format.dateTime(run.finishedAt)}. They are recomputed after every data pull.`
                       : "Segments are computed after every data pull, or when you ask."}
                   </Text>
                 </BlockStack>

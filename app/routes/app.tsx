@@ -4,15 +4,23 @@ import { NavMenu } from "@shopify/app-bridge-react";
 import { boundary } from "@shopify/shopify-app-remix/server";
 import { AppProvider } from "@shopify/shopify-app-remix/react";
 import polarisStyles from "@shopify/polaris/build/esm/styles.css?url";
+import { DEFAULT_SHOP_FORMAT, type ShopFormat } from "../components/format";
 import { loadConfig } from "../config.server";
+import { getShop } from "../models/shop.server";
 import { authenticate } from "../shopify.server";
 
 export const links = () => [{ rel: "stylesheet", href: polarisStyles }];
 
 export const loader = async ({ request }: LoaderFunctionArgs) => {
-  await authenticate.admin(request);
+  const { session } = await authenticate.admin(request);
   const config = loadConfig();
+  const shop = await getShop(session.shop);
+  const shopFormat: ShopFormat = {
+    currencyCode: shop?.currencyCode ?? DEFAULT_SHOP_FORMAT.currencyCode,
+    timeZone: shop?.ianaTimezone ?? DEFAULT_SHOP_FORMAT.timeZone,
+  };
   return {
+    shopFormat,
     apiKey: config.SHOPIFY_API_KEY,
     // Development against the simulated store only: its local App Bridge stand-in.
     appBridgeUrl: config.SHOPIFY_SIMULATOR_URL

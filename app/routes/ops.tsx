@@ -145,7 +145,7 @@ export default function OperatorPage() {
                       {job.state}
                     </Badge>,
                     job.attempts,
-                    formatDateTime(job.runAt),
+                    formatDateTime(job.runAt, "UTC"),
                     <Text key={`${job.id}-error`} as="span" tone="critical" variant="bodySm">
                       {job.lastError ?? ""}
                     </Text>,
