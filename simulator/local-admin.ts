@@ -43,6 +43,7 @@ export function localAdminPage(options: LocalAdminOptions, shop: SimulatedShop, 
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width,initial-scale=1">
+<link rel="icon" href="data:,">
 <title>${escapeHtml(shop.name)} · Local Admin</title>
 <style>
   * { box-sizing: border-box; }
