@@ -35,7 +35,12 @@ export function appPath(path: string | null | undefined) {
   return path && path.startsWith("/") && !path.startsWith("//") && !path.includes("\\") ? path : "/app";
 }
 
-export function localAdminPage(options: LocalAdminOptions, shop: SimulatedShop, path = "/app", appName = "MicroSegment") {
+export function localAdminPage(
+  options: LocalAdminOptions,
+  shop: SimulatedShop,
+  path = "/app",
+  appName = "MicroSegment",
+) {
   const frameUrl = embeddedAppUrl(options, shop.domain, appPath(path));
   const appOrigin = new URL(options.appUrl).origin;
   return `<!doctype html>

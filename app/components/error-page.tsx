@@ -14,7 +14,8 @@ export type ErrorKind = "not-found" | "invalid" | "unexpected";
 export const ERROR_COPY: Record<ErrorKind, { title: string; message: string }> = {
   "not-found": {
     title: "Page not found",
-    message: "This page does not exist or is no longer available. The link may be mistyped, or what it showed was removed.",
+    message:
+      "This page does not exist or is no longer available. The link may be mistyped, or what it showed was removed.",
   },
   invalid: {
     title: "This link is not valid",
@@ -105,7 +106,8 @@ export function PlainErrorPage({ kind, backUrl = "/", backLabel = "Go to MicroSe
   const copy = ERROR_COPY[kind];
   return (
     <main className="plain-error">
-      <style>{PLAIN_STYLE}</style>
+      {/* Raw, not a text child: React escapes the quotes of a text child, which CSS does not decode. */}
+      <style dangerouslySetInnerHTML={{ __html: PLAIN_STYLE }} />
       <div className="plain-error-card">
         <p className="plain-error-app">MicroSegment</p>
         <h1>{copy.title}</h1>

@@ -270,8 +270,8 @@ export default function PixelPage() {
       </Layout>
       <Modal id="pixel-disconnect" open={confirming === "disconnect"} onHide={() => setConfirming(null)}>
         <ConfirmText>
-          The storefront stops sending events at once. Events already collected are kept, and you can connect the
-          pixel again later.
+          The storefront stops sending events at once. Events already collected are kept, and you can connect the pixel
+          again later.
         </ConfirmText>
         <TitleBar title="Disconnect the pixel?">
           <button variant="primary" tone="critical" onClick={() => confirm("disconnect")}>

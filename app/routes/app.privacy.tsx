@@ -90,8 +90,8 @@ export default function PrivacyPage() {
                   Erasures
                 </Text>
                 <Text as="p">
-                  {format.count(redactions)} customer redaction{redactions === 1 ? "" : "s"} carried out. Orders are kept for
-                  statistics without any personal field.
+                  {format.count(redactions)} customer redaction{redactions === 1 ? "" : "s"} carried out. Orders are
+                  kept for statistics without any personal field.
                 </Text>
               </BlockStack>
             </Card>

@@ -32,7 +32,10 @@
     var message = event.data;
     if (!message || message.source !== "simulated-admin" || event.source !== window.parent) return;
     if (message.type === "navigate") return navigate(message.href);
-    if (message.type === "hideModals") return openModals().forEach(function (modal) { modal.hide(); });
+    if (message.type === "hideModals")
+      return openModals().forEach(function (modal) {
+        modal.hide();
+      });
     var waiter = pending.get(message.id);
     if (!waiter) return;
     pending.delete(message.id);
