@@ -88,6 +88,12 @@ test("an unknown page shows the app's own 404 inside the frame, with a way back"
   await app.getByRole("link", { name: "Go to the Dashboard" }).click();
   await expect(app.getByRole("heading", { name: "Shopify connection" })).toBeVisible();
   await expect(page.locator("#title")).toHaveText("MicroSegment");
+
+  // A page whose loader throws 404 (a segment that does not exist) gets the same page, menu included.
+  await page.goto(adminUrl("/app/segments/no-such-segment"));
+  await expect(app.getByRole("heading", { name: "Page not found" })).toBeVisible();
+  await expect(page.locator("#app-nav a")).toHaveCount(5);
+  await expect(app.getByText("Segment not found")).toHaveCount(0);
   expect(errors).toEqual([]);
 });
 
