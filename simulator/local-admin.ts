@@ -65,7 +65,15 @@ export function localAdminPage(
   nav #app-home { font-weight: 600; margin-top: 12px; }
   #app-nav a { padding-left: 20px; }
   main { display: flex; flex-direction: column; min-width: 0; min-height: 0; position: relative; }
-  #title { padding: 12px 16px; font-weight: 600; font-size: 18px; min-height: 48px; white-space: nowrap; overflow: hidden; text-overflow: ellipsis; }
+  #title-bar { display: flex; align-items: center; gap: 8px; padding: 8px 16px; min-height: 48px; }
+  #title { flex: 1; min-width: 0; font-weight: 600; font-size: 18px; white-space: nowrap; overflow: hidden; text-overflow: ellipsis; }
+  #title-actions { display: flex; gap: 8px; flex-wrap: wrap; justify-content: flex-end; }
+  #title-bar button { font: inherit; font-size: 13px; font-weight: 550; padding: 6px 12px; border-radius: 8px; border: 1px solid #c9c9c9; background: #fff; color: #303030; cursor: pointer; }
+  #title-bar button.primary { background: #303030; border-color: #303030; color: #fff; }
+  #title-bar button.critical { color: #8e1f0b; }
+  #title-bar button.primary.critical { background: #c70a24; border-color: #c70a24; color: #fff; }
+  #title-bar button.breadcrumb { border: 0; background: transparent; padding: 6px 4px; color: #616161; }
+  #title-bar button:disabled { opacity: 0.5; cursor: default; }
   #loading { position: absolute; top: 0; left: 0; height: 3px; width: 0; background: #2c6ecb; transition: width 0.4s; }
   #loading.active { width: 70%; }
   iframe { flex: 1; border: 0; width: 100%; background: #f1f1f1; }
@@ -91,7 +99,7 @@ export function localAdminPage(
 <body>
 <header><button id="menu-button" type="button" aria-label="Menu" aria-controls="admin-nav" aria-expanded="false">&#9776;</button><strong>${escapeHtml(shop.name)}</strong><span class="badge">Simulated store · ${escapeHtml(shop.domain)}</span></header>
 <nav id="admin-nav" aria-label="Admin"><a class="admin-link" href="#">Home</a><a class="admin-link" href="#">Orders</a><a class="admin-link" href="#">Customers</a><a id="app-home" href="#">${escapeHtml(appName)}</a><div id="app-nav"></div></nav>
-<main><div id="loading"></div><div id="title" role="heading" aria-level="1">${escapeHtml(appName)}</div><iframe id="app-frame" title="${escapeHtml(appName)}" src="${escapeHtml(frameUrl)}"></iframe></main>
+<main><div id="loading"></div><div id="title-bar"><span id="title-breadcrumbs"></span><div id="title" role="heading" aria-level="1"><span id="title-text">${escapeHtml(appName)}</span></div><span id="title-actions"></span></div><iframe id="app-frame" title="${escapeHtml(appName)}" src="${escapeHtml(frameUrl)}"></iframe></main>
 <div id="toasts" role="status" aria-live="polite"></div>
 <div class="chrome-dim" id="dim-top"></div><div class="chrome-dim" id="dim-side"></div>
 <script>
@@ -184,9 +192,27 @@ export function localAdminPage(
         }
         return reply(event, message.id, true);
       }
-      case "titleBar":
-        document.getElementById("title").textContent = payload.title || appName;
+      case "titleBar": {
+        const actions = payload.actions || [];
+        const breadcrumbs = actions.filter((action) => action.variant === "breadcrumb");
+        const buttons = actions.filter((action) => action.variant !== "breadcrumb");
+        // Admin puts the primary action last, at the right.
+        buttons.sort((a, b) => (a.variant === "primary") - (b.variant === "primary"));
+        const control = (action, breadcrumb) => {
+          const button = document.createElement("button");
+          button.type = "button";
+          button.className = breadcrumb ? "breadcrumb" : "action" + (action.variant === "primary" ? " primary" : "") + (action.tone === "critical" ? " critical" : "");
+          button.textContent = breadcrumb ? "\u2039 " + action.label : action.label;
+          button.disabled = action.disabled;
+          if (action.loading) button.setAttribute("aria-busy", "true");
+          button.addEventListener("click", () => tellApp({ type: "titleBarAction", index: action.index }));
+          return button;
+        };
+        document.getElementById("title-text").textContent = payload.title || appName;
+        document.getElementById("title-breadcrumbs").replaceChildren(...breadcrumbs.map((action) => control(action, true)));
+        document.getElementById("title-actions").replaceChildren(...buttons.map((action) => control(action, false)));
         return reply(event, message.id, true);
+      }
       case "toast": {
         hideToast(payload.id);
         const element = document.createElement("div");

@@ -32,6 +32,7 @@
     var message = event.data;
     if (!message || message.source !== "simulated-admin" || event.source !== window.parent) return;
     if (message.type === "navigate") return navigate(message.href);
+    if (message.type === "titleBarAction") return titleBarAction(message.index);
     if (message.type === "hideModals")
       return openModals().forEach(function (modal) {
         modal.hide();
@@ -245,12 +246,35 @@
   // The page's title bar: the last one connected outside a modal wins, as in Admin.
   var titleBars = [];
   var lastTitle = null;
+  function titleBarControls(titleBar) {
+    return titleBar ? Array.prototype.slice.call(titleBar.querySelectorAll("button, a")) : [];
+  }
+  // Its buttons and links (a breadcrumb link included) appear in the Admin's title bar; a click there
+  // clicks the app's own element, or follows its link inside the frame.
   function reportTitle() {
     var current = titleBars[titleBars.length - 1];
     var title = current ? current.getAttribute("title") || "" : "";
-    if (title === lastTitle) return;
-    lastTitle = title;
-    tellAdmin("titleBar", { title: title });
+    var actions = titleBarControls(current).map(function (control, index) {
+      var loading = control.hasAttribute("loading") && control.getAttribute("loading") !== "false";
+      return {
+        index: index,
+        label: control.textContent.trim(),
+        variant: control.getAttribute("variant") || "",
+        tone: control.getAttribute("tone") || "",
+        disabled: Boolean(control.disabled) || loading,
+        loading: loading,
+      };
+    });
+    var report = JSON.stringify([title, actions]);
+    if (report === lastTitle) return;
+    lastTitle = report;
+    tellAdmin("titleBar", { title: title, actions: actions });
+  }
+  function titleBarAction(index) {
+    var control = titleBarControls(titleBars[titleBars.length - 1])[index];
+    if (!control) return;
+    if (control.localName === "a" && control.getAttribute("href")) return navigate(control.getAttribute("href"));
+    control.click();
   }
   define(
     "ui-title-bar",

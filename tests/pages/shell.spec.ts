@@ -78,6 +78,33 @@ test("the sidebar shows the app's menu and navigates inside the frame", async ({
   expect(errors).toEqual([]);
 });
 
+test("a title bar's buttons appear in the Admin's title bar and act on the app's own buttons", async ({ page }) => {
+  await page.goto(adminUrl("/app/privacy"));
+  await expect(page.frameLocator("#app-frame").getByText("Erasures")).toBeVisible();
+  const frame = page.frame({ url: /\/app\/privacy\?/ })!;
+  // What <TitleBar title="…"><button variant="primary" onClick={…}>…</button></TitleBar> renders.
+  await frame.evaluate(() => {
+    const titleBar = document.createElement("ui-title-bar");
+    titleBar.setAttribute("title", "Export");
+    const primary = Object.assign(document.createElement("button"), { textContent: "Download" });
+    primary.setAttribute("variant", "primary");
+    primary.addEventListener("click", () => document.body.setAttribute("data-clicked", "download"));
+    const secondary = Object.assign(document.createElement("button"), { textContent: "Later", disabled: true });
+    titleBar.append(primary, secondary);
+    document.body.append(titleBar);
+  });
+  await expect(page.locator("#title")).toHaveText("Export");
+  const actions = page.locator("#title-actions button");
+  await expect(actions).toHaveText(["Later", "Download"]);
+  await expect(actions.first()).toBeDisabled();
+  await actions.getByText("Download").click();
+  await expect(frame.locator("body")).toHaveAttribute("data-clicked", "download");
+  // Removed, the page's own title comes back.
+  await frame.evaluate(() => document.querySelector("body > ui-title-bar")!.remove());
+  await expect(page.locator("#title")).toHaveText("Privacy requests");
+  await expect(actions).toHaveCount(0);
+});
+
 test("an unknown page shows the app's own 404 inside the frame, with a way back", async ({ page }, testInfo) => {
   // Chromium reports the 404 status of the frame's document itself; nothing else may fail.
   const errors = collectErrors(page, [/status of 404/]);
