@@ -90,8 +90,8 @@ export function localAdminPage(
     body { grid-template-columns: minmax(0, 1fr); }
     header { grid-column: 1; }
     #menu-button { display: block; }
-    nav { position: fixed; top: 56px; left: 0; bottom: 0; width: 260px; z-index: 5; transform: translateX(-100%); transition: transform 0.2s; box-shadow: 4px 0 12px rgba(0,0,0,.15); }
-    body.nav-open nav { transform: none; }
+    nav { position: fixed; top: 56px; left: 0; bottom: 0; width: 260px; z-index: 5; transform: translateX(-100%); visibility: hidden; transition: transform 0.2s, visibility 0.2s; }
+    body.nav-open nav { transform: none; visibility: visible; box-shadow: 4px 0 12px rgba(0,0,0,.15); }
     #dim-side { display: none !important; }
   }
 </style>
