@@ -1,6 +1,9 @@
-import { Links, Meta, Outlet, Scripts, ScrollRestoration } from "@remix-run/react";
+import type { ReactNode } from "react";
+import { Links, Meta, Outlet, Scripts, ScrollRestoration, useRouteError } from "@remix-run/react";
+import { boundary } from "@shopify/shopify-app-remix/server";
+import { errorKind, isShopifyResponse, PlainErrorPage } from "./components/error-page";
 
-export default function App() {
+export function Layout({ children }: { children: ReactNode }) {
   return (
     <html lang="en">
       <head>
@@ -11,10 +14,23 @@ export default function App() {
         <Links />
       </head>
       <body>
-        <Outlet />
+        {children}
         <ScrollRestoration />
         <Scripts />
       </body>
     </html>
   );
+}
+
+export default function App() {
+  return <Outlet />;
+}
+
+// The last resort for every route without its own boundary (the app's pages have one in routes/app.tsx):
+// never Remix's "Application Error" with a stack trace.
+export function ErrorBoundary() {
+  const error = useRouteError();
+  // /auth/* answers with App Bridge pages that shopify-app-remix throws as responses.
+  if (isShopifyResponse(error)) return boundary.error(error);
+  return <PlainErrorPage kind={errorKind(error)} />;
 }

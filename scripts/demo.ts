@@ -1,3 +1,5 @@
+import { spawnSync } from "node:child_process";
+import { readdirSync, statSync } from "node:fs";
 import { createServer } from "node:net";
 import path from "node:path";
 import { createSimulator } from "../simulator/server";
@@ -10,6 +12,9 @@ import { supervise } from "./processes";
  * `npm run demo`: the whole app offline. Embedded PostgreSQL (unless
  * DATABASE_URL is set), the simulated Shopify store, the app and a worker;
  * installs the app into the simulated shop and prints the local Admin URL.
+ * It serves the production build, as production does (no Vite dev server, so
+ * no dependency re-optimisation on a first visit); `npm run dev` is the
+ * development path. The build is remade when a source is newer than it.
  * The fixed credentials below are public demo values, never production ones.
  */
 
@@ -41,6 +46,36 @@ for (const [name, port] of [
   }
 }
 
+/** Newest modification time of the files a build is made from. */
+function newestSource() {
+  const roots = ["app", "vite.config.ts", "package-lock.json", "tsconfig.json"];
+  let newest = 0;
+  for (const root of roots) {
+    const info = statSync(root, { throwIfNoEntry: false });
+    if (!info) continue;
+    const files = info.isDirectory()
+      ? readdirSync(root, { recursive: true, withFileTypes: true })
+          .filter((entry) => entry.isFile())
+          .map((entry) => path.join(entry.parentPath, entry.name))
+      : [root];
+    for (const file of files) newest = Math.max(newest, statSync(file).mtimeMs);
+  }
+  return newest;
+}
+
+const BUILD_ENTRY = "build/server/index.js";
+const builtAt = statSync(BUILD_ENTRY, { throwIfNoEntry: false })?.mtimeMs ?? 0;
+if (builtAt < newestSource()) {
+  process.stdout.write("demo: building the app (remix vite:build)…\n");
+  const build = spawnSync(process.execPath, [path.resolve("node_modules/@remix-run/dev/dist/cli.js"), "vite:build"], {
+    stdio: ["ignore", "ignore", "inherit"],
+  });
+  if (build.status !== 0) {
+    process.stderr.write(`demo: the build failed (exit ${build.status ?? build.signal})\n`);
+    process.exit(1);
+  }
+}
+
 const apiKey = process.env.SHOPIFY_API_KEY ?? DEMO.apiKey;
 const apiSecret = process.env.SHOPIFY_API_SECRET ?? DEMO.apiSecret;
 const appUrl = `http://127.0.0.1:${appPort}`;
@@ -65,7 +100,7 @@ const simulatorUrl = await simulator.listen(simulatorPort);
 
 const env = {
   ...process.env,
-  NODE_ENV: process.env.NODE_ENV ?? "development",
+  NODE_ENV: "production" as const,
   DATABASE_URL: database.url,
   SHOPIFY_API_KEY: apiKey,
   SHOPIFY_API_SECRET: apiSecret,

@@ -1,6 +1,6 @@
 import type { ActionFunctionArgs, LoaderFunctionArgs } from "@remix-run/node";
 import { useFetcher, useLoaderData } from "@remix-run/react";
-import { TitleBar } from "@shopify/app-bridge-react";
+import { Modal, TitleBar, useAppBridge } from "@shopify/app-bridge-react";
 import {
   Badge,
   Banner,
@@ -15,8 +15,9 @@ import {
   Page,
   Text,
 } from "@shopify/polaris";
+import { useEffect, useRef, useState, type ReactNode } from "react";
 import { z } from "zod";
-import { useShopFormat } from "../components/format";
+import { useShopFormat, type ShopFormatters } from "../components/format";
 import { getPixelConnection, pixelActivity } from "../models/pixel.server";
 import { PermanentShopifyError } from "../services/admin-api.server";
 import { connectWebPixel, disconnectWebPixel, ingestUrl, updateWebPixel } from "../services/web-pixel.server";
@@ -89,7 +90,15 @@ export const action = async ({ request }: ActionFunctionArgs) => {
 };
 
 /** Events per hour over the window, zeros included, as plain SVG bars. */
-function HourlyChart({ since, perHour }: { since: string; perHour: { hour: string; events: number }[] }) {
+function HourlyChart({
+  since,
+  perHour,
+  format,
+}: {
+  since: string;
+  perHour: { hour: string; events: number }[];
+  format: ShopFormatters;
+}) {
   const start = Math.floor(Date.parse(since) / 3_600_000) * 3_600_000;
   const counts = new Map(perHour.map((row) => [Date.parse(row.hour), row.events]));
   const hours = Array.from({ length: 48 }, (_, index) => start + (index + 1) * 3_600_000);
@@ -111,7 +120,7 @@ function HourlyChart({ since, perHour }: { since: string; perHour: { hour: strin
             height={barHeight}
             fill="var(--p-color-bg-fill-brand)"
           >
-            <title>{`${new Date(hour).toISOString().slice(0, 13).replace("T", " ")}:00 UTC: ${value} events`}</title>
+            <title>{`${format.dateTime(new Date(hour).toISOString())}: ${format.count(value)} events`}</title>
           </rect>
         );
       })}
@@ -119,10 +128,17 @@ function HourlyChart({ since, perHour }: { since: string; perHour: { hour: strin
         48 h ago
       </text>
       <text x={width} y={height + 14} fontSize="11" textAnchor="end" fill="currentColor">
-        now · peak {max.toLocaleString("en-US")}/h
+        now · peak {format.count(max)}/h
       </text>
     </svg>
   );
+}
+
+type Confirmable = "disconnect" | "rotate";
+
+// Shopify Admin renders a modal's content in its own frame, so it is plain markup rather than Polaris layout.
+function ConfirmText({ children }: { children: ReactNode }) {
+  return <p style={{ margin: 0, padding: "16px", lineHeight: 1.5 }}>{children}</p>;
 }
 
 export default function PixelPage() {
@@ -133,6 +149,22 @@ export default function PixelPage() {
   const submit = (intent: z.infer<typeof pixelAction>["intent"]) => fetcher.submit({ intent }, { method: "post" });
   const busy = fetcher.state !== "idle";
   const result = fetcher.data;
+  const shopify = useAppBridge();
+  const [confirming, setConfirming] = useState<Confirmable | null>(null);
+
+  // Each answer of the action is confirmed once, in the Admin's toast.
+  const toasted = useRef<typeof result>(undefined);
+  useEffect(() => {
+    if (fetcher.state !== "idle" || !result || toasted.current === result) return;
+    toasted.current = result;
+    if ("done" in result) shopify.toast.show(result.done);
+    else if ("error" in result) shopify.toast.show(String(result.error), { isError: true });
+  }, [result, fetcher.state, shopify]);
+
+  const confirm = (intent: Confirmable) => {
+    setConfirming(null);
+    submit(intent);
+  };
 
   return (
     <Page>
@@ -154,7 +186,6 @@ export default function PixelPage() {
               {connection?.urlOutdated && connected ? (
                 <Banner tone="warning">The app&apos;s address changed since the pixel was set up: update it.</Banner>
               ) : null}
-              {result && "done" in result ? <Banner tone="success">{result.done}</Banner> : null}
               {result && "error" in result ? <Banner tone="critical">{String(result.error)}</Banner> : null}
               <InlineStack gap="200">
                 {connected ? (
@@ -162,10 +193,10 @@ export default function PixelPage() {
                     <Button loading={busy} onClick={() => submit("update")}>
                       Update settings
                     </Button>
-                    <Button loading={busy} onClick={() => submit("rotate")}>
+                    <Button loading={busy} onClick={() => setConfirming("rotate")}>
                       New account id
                     </Button>
-                    <Button tone="critical" loading={busy} onClick={() => submit("disconnect")}>
+                    <Button tone="critical" loading={busy} onClick={() => setConfirming("disconnect")}>
                       Disconnect
                     </Button>
                   </>
@@ -186,7 +217,7 @@ export default function PixelPage() {
           </Card>
         </Layout.Section>
         <Layout.Section>
-          <InlineGrid columns={3} gap="400">
+          <InlineGrid columns={{ xs: 1, sm: 3 }} gap="400">
             {[
               ["Events, 48 h", totals.events],
               ["Visitors, 48 h", totals.clients],
@@ -198,7 +229,7 @@ export default function PixelPage() {
                     {label}
                   </Text>
                   <Text as="p" variant="heading2xl">
-                    {Number(value).toLocaleString("en-US")}
+                    {format.count(Number(value))}
                   </Text>
                 </BlockStack>
               </Card>
@@ -212,7 +243,7 @@ export default function PixelPage() {
                 Events per hour
               </Text>
               <Box paddingBlockStart="200">
-                <HourlyChart since={since} perHour={perHour} />
+                <HourlyChart since={since} perHour={perHour} format={format} />
               </Box>
             </BlockStack>
           </Card>
@@ -228,11 +259,39 @@ export default function PixelPage() {
                 event.clientId.slice(0, 12),
                 event.detail,
               ])}
-              footerContent={latest.length === 0 ? "No events yet." : `Latest ${latest.length} events`}
+              footerContent={
+                latest.length === 0
+                  ? "No events yet."
+                  : `Latest ${format.count(latest.length)} events · ${format.timeZoneNote()}`
+              }
             />
           </Card>
         </Layout.Section>
       </Layout>
+      <Modal id="pixel-disconnect" open={confirming === "disconnect"} onHide={() => setConfirming(null)}>
+        <ConfirmText>
+          The storefront stops sending events at once. Events already collected are kept, and you can connect the pixel
+          again later.
+        </ConfirmText>
+        <TitleBar title="Disconnect the pixel?">
+          <button variant="primary" tone="critical" onClick={() => confirm("disconnect")}>
+            Disconnect
+          </button>
+          <button onClick={() => setConfirming(null)}>Cancel</button>
+        </TitleBar>
+      </Modal>
+      <Modal id="pixel-rotate" open={confirming === "rotate"} onHide={() => setConfirming(null)}>
+        <ConfirmText>
+          The pixel gets a new account id and the current one stops working. Visitors&apos; browsers pick up the new
+          settings on their next page view; events sent with the old id in between are refused.
+        </ConfirmText>
+        <TitleBar title="Give the pixel a new account id?">
+          <button variant="primary" onClick={() => confirm("rotate")}>
+            New account id
+          </button>
+          <button onClick={() => setConfirming(null)}>Cancel</button>
+        </TitleBar>
+      </Modal>
     </Page>
   );
 }

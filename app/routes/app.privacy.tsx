@@ -77,6 +77,7 @@ export default function PrivacyPage() {
                     "—"
                   ),
                 ])}
+                footerContent={format.timeZoneNote()}
               />
             )}
           </Card>
@@ -89,8 +90,8 @@ export default function PrivacyPage() {
                   Erasures
                 </Text>
                 <Text as="p">
-                  {redactions} customer redaction{redactions === 1 ? "" : "s"} carried out. Orders are kept for
-                  statistics without any personal field.
+                  {format.count(redactions)} customer redaction{redactions === 1 ? "" : "s"} carried out. Orders are
+                  kept for statistics without any personal field.
                 </Text>
               </BlockStack>
             </Card>
@@ -106,11 +107,11 @@ export default function PrivacyPage() {
                 ) : (
                   failed.map((delivery) => (
                     <BlockStack key={delivery.id} gap="100">
-                      <Text as="p" fontWeight="semibold">
+                      <Text as="p" fontWeight="semibold" breakWord>
                         {delivery.topic} · {format.dateTime(delivery.receivedAt)}
                       </Text>
-                      <Text as="p" tone="critical">
-                        {delivery.lastError} ({delivery.attempts} attempts)
+                      <Text as="p" tone="critical" breakWord>
+                        {delivery.lastError} ({format.count(delivery.attempts)} attempts)
                       </Text>
                       <Button onClick={() => fetcher.submit({ deliveryId: delivery.id }, { method: "post" })}>
                         Retry

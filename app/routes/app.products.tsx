@@ -16,6 +16,7 @@ import {
   Text,
 } from "@shopify/polaris";
 import { useEffect } from "react";
+import { formatMoney, useShopFormat } from "../components/format";
 import { loadConfig } from "../config.server";
 import { aiUsageSince } from "../models/ai.server";
 import { enrichmentCounts, productsWithEnrichment } from "../models/product-enrichments.server";
@@ -70,6 +71,7 @@ const sourceBadge = {
 } as const;
 
 export default function ProductsPage() {
+  const format = useShopFormat();
   const { page, pages, counts, running, usage, model, products } = useLoaderData<typeof loader>();
   const fetcher = useFetcher<typeof action>();
   const revalidator = useRevalidator();
@@ -112,9 +114,8 @@ export default function ProductsPage() {
               </InlineStack>
               <InlineStack gap="400" blockAlign="center">
                 <Text as="span">
-                  {counts.products.toLocaleString("en-US")} products · {counts.llm.toLocaleString("en-US")} by AI ·{" "}
-                  {counts.local.toLocaleString("en-US")} by local rules · {notEnriched.toLocaleString("en-US")} not
-                  enriched
+                  {format.count(counts.products)} products · {format.count(counts.llm)} by AI ·{" "}
+                  {format.count(counts.local)} by local rules · {format.count(notEnriched)} not enriched
                 </Text>
                 {running ? (
                   <InlineStack gap="100" blockAlign="center">
@@ -125,11 +126,10 @@ export default function ProductsPage() {
               </InlineStack>
               <Text as="p" tone="subdued">
                 {model
-                  ? `AI model ${model}: ${usage.calls.toLocaleString("en-US")} requests, ${(
-                      usage.promptTokens + usage.completionTokens
-                    ).toLocaleString(
-                      "en-US",
-                    )} tokens, $${Number(usage.costUsd).toFixed(4)} in the last ${USAGE_DAYS} days.`
+                  ? // The AI cost is the app's own spend, billed in US dollars whatever the shop's currency.
+                    `AI model ${model}: ${format.count(usage.calls)} requests, ${format.count(
+                      usage.promptTokens + usage.completionTokens,
+                    )} tokens, ${formatMoney(usage.costUsd, "USD")} in the last ${USAGE_DAYS} days.`
                   : "No AI model is configured (LLM_API_KEY is not set): products are enriched by local rules."}
               </Text>
             </BlockStack>

@@ -1,9 +1,11 @@
 import type { HeadersFunction, LoaderFunctionArgs } from "@remix-run/node";
-import { Link, Outlet, useLoaderData, useRouteError } from "@remix-run/react";
+import type { ReactNode } from "react";
+import { Link, Outlet, useRouteError, useRouteLoaderData } from "@remix-run/react";
 import { NavMenu } from "@shopify/app-bridge-react";
 import { boundary } from "@shopify/shopify-app-remix/server";
 import { AppProvider } from "@shopify/shopify-app-remix/react";
 import polarisStyles from "@shopify/polaris/build/esm/styles.css?url";
+import { AppErrorPage, errorKind, isShopifyResponse } from "../components/error-page";
 import { DEFAULT_SHOP_FORMAT, type ShopFormat } from "../components/format";
 import { loadConfig } from "../config.server";
 import { getShop } from "../models/shop.server";
@@ -29,8 +31,17 @@ export const loader = async ({ request }: LoaderFunctionArgs) => {
   };
 };
 
-export default function EmbeddedApp() {
-  const { apiKey, appBridgeUrl } = useLoaderData<typeof loader>();
+/** App Bridge, Polaris and the menu around a page; also around the error page, when this layout's loader ran. */
+function AppFrame({ children }: { children: ReactNode }) {
+  const layout = useRouteLoaderData<typeof loader>("routes/app");
+  if (!layout) {
+    return (
+      <AppProvider isEmbeddedApp={false} apiKey="">
+        {children}
+      </AppProvider>
+    );
+  }
+  const { apiKey, appBridgeUrl } = layout;
   return (
     <AppProvider isEmbeddedApp apiKey={apiKey} __APP_BRIDGE_URL={appBridgeUrl}>
       <NavMenu>
@@ -43,14 +54,29 @@ export default function EmbeddedApp() {
         <Link to="/app/pixel">Pixel</Link>
         <Link to="/app/privacy">Privacy requests</Link>
       </NavMenu>
-      <Outlet />
+      {children}
     </AppProvider>
   );
 }
 
-// Shopify needs Remix to catch some thrown responses so their headers reach the browser.
+export default function EmbeddedApp() {
+  return (
+    <AppFrame>
+      <Outlet />
+    </AppFrame>
+  );
+}
+
+// Shopify needs Remix to catch some thrown responses so their headers reach the browser; anything else
+// (a page's loader failing, a render error) gets the app's own page, never a stack trace.
 export function ErrorBoundary() {
-  return boundary.error(useRouteError());
+  const error = useRouteError();
+  if (isShopifyResponse(error)) return boundary.error(error);
+  return (
+    <AppFrame>
+      <AppErrorPage kind={errorKind(error)} />
+    </AppFrame>
+  );
 }
 
 export const headers: HeadersFunction = (headersArgs) => boundary.headers(headersArgs);

@@ -16,7 +16,7 @@ import {
 import polarisStyles from "@shopify/polaris/build/esm/styles.css?url";
 import en from "@shopify/polaris/locales/en.json";
 import { z } from "zod";
-import { formatDateTime } from "../components/format";
+import { formatCount, formatDateTime, timeZoneNote } from "../components/format";
 import { cancelJobs, listJobs, queueDepths, retryJobs, type JobState } from "../models/job-queue.server";
 import { opsAuthorized, opsEnabled } from "../services/ops-auth.server";
 
@@ -106,14 +106,14 @@ export default function OperatorPage() {
 
   return (
     <AppProvider i18n={en}>
-      <Page title="Operations" subtitle="Job queues of every shop">
+      <Page title="Operations" subtitle={`Job queues of every shop · ${timeZoneNote("UTC")}`}>
         <Layout>
           <Layout.Section>
             <Card padding="0">
               <DataTable
                 columnContentTypes={["text", "numeric", "numeric", "numeric", "numeric"]}
                 headings={["Task", "Running", "Ready", "Scheduled", "Failed"]}
-                rows={tasks.map((task) => [task, ...STATES.map((state) => countOf(task, state))])}
+                rows={tasks.map((task) => [task, ...STATES.map((state) => formatCount(countOf(task, state)))])}
                 footerContent={tasks.length === 0 ? "The queue is empty." : undefined}
               />
             </Card>
@@ -171,7 +171,7 @@ export default function OperatorPage() {
                       </InlineStack>
                     ),
                   ])}
-                  footerContent={`${jobs.length} most recent jobs`}
+                  footerContent={`${formatCount(jobs.length)} most recent jobs`}
                 />
               </BlockStack>
             </Card>

@@ -6,7 +6,7 @@ import { freePort } from "../helpers/processes";
 import { BROWSER_HEADERS } from "../helpers/shopify-requests";
 
 describe("npm run demo", () => {
-  it("starts the simulator, the app and a worker, installs the app and prints the local Admin URL; Ctrl-C stops it", async () => {
+  it("starts the simulator, the app (production build) and a worker, installs the app and prints the local Admin URL; Ctrl-C stops it", async () => {
     const port = await freePort();
     const simulatorPort = await freePort();
     const child = spawn(process.execPath, [path.resolve("node_modules/tsx/dist/cli.mjs"), "scripts/demo.ts"], {
@@ -42,7 +42,20 @@ describe("npm run demo", () => {
       const frame = /<iframe[^>]+src="([^"]+)"/.exec(await admin.text())![1]!.replaceAll("&amp;", "&");
       const app = await fetch(frame, { headers: BROWSER_HEADERS });
       expect(app.status).toBe(200);
-      expect(await app.text()).toContain("Shopify connection");
+      const html = await app.text();
+      expect(html).toContain("Shopify connection");
+      // The production build is served: hashed assets, no Vite dev client or HMR.
+      expect(html).not.toContain("/@vite/client");
+      expect(html).not.toContain("/@id/");
+      const entry = /\/assets\/entry\.client-[\w-]+\.js/.exec(html)?.[0];
+      expect(entry, "the client entry of the production build").toBeDefined();
+      const asset = await fetch(new URL(entry!, frame));
+      expect(asset.status).toBe(200);
+      expect(asset.headers.get("cache-control")).toContain("immutable");
+      // An unknown page is the app's own 404, not a bare "Not Found".
+      const missing = await fetch(new URL("/no-such-page", frame));
+      expect(missing.status).toBe(404);
+      expect(await missing.text()).toContain("Page not found");
     } finally {
       process.kill(-child.pid!, "SIGINT");
     }

@@ -1,0 +1,13 @@
+import { data, type LoaderFunctionArgs } from "@remix-run/node";
+import { AppErrorPage } from "../components/error-page";
+import { authenticate } from "../shopify.server";
+
+/** An unknown page under /app: the app's own 404 inside the frame, the menu still there. */
+export const loader = async ({ request }: LoaderFunctionArgs) => {
+  await authenticate.admin(request);
+  return data(null, { status: 404 });
+};
+
+export default function AppPageNotFound() {
+  return <AppErrorPage kind="not-found" />;
+}
