@@ -340,12 +340,12 @@ function MovementMatrix({ movements, format }: { movements: LoaderData["movement
 
 const COLUMNS: { title: string; sort: SortKey | null; numeric?: boolean; predicted?: boolean }[] = [
   { title: "Segment", sort: "name" },
-  { title: "Kind", sort: null },
   { title: "Customers", sort: "size", numeric: true },
   { title: "Revenue", sort: "revenue", numeric: true },
   { title: "Avg. order", sort: "aov", numeric: true },
   { title: "Predicted 365 days", sort: "predicted", numeric: true, predicted: true },
   { title: "Trend", sort: "trend", numeric: true },
+  { title: "Kind", sort: null },
   { title: "Shopify", sort: null },
 ];
 
@@ -507,6 +507,8 @@ export default function SegmentsPage() {
                     columns.map((column) => ({
                       title: column.title,
                       alignment: column.numeric ? ("end" as const) : undefined,
+                      // Names read A to Z first; figures largest first.
+                      defaultSortDirection: column.sort === "name" ? ("ascending" as const) : undefined,
                     })) as NonEmptyArray<IndexTableHeading>
                   }
                   sortable={columns.map((column) => column.sort !== null)}
@@ -528,11 +530,6 @@ export default function SegmentsPage() {
                     <IndexTable.Row id={segment.id} key={segment.id} position={position}>
                       <IndexTable.Cell>
                         <Link to={`/app/segments/${segment.id}`}>{segment.name}</Link>
-                      </IndexTable.Cell>
-                      <IndexTable.Cell>
-                        <Text as="span" tone="subdued">
-                          {segment.familyLabel}
-                        </Text>
                       </IndexTable.Cell>
                       <IndexTable.Cell>
                         <Text as="span" alignment="end" numeric>
@@ -562,6 +559,11 @@ export default function SegmentsPage() {
                         </div>
                       </IndexTable.Cell>
                       <IndexTable.Cell>
+                        <Text as="span" tone="subdued">
+                          {segment.familyLabel}
+                        </Text>
+                      </IndexTable.Cell>
+                      <IndexTable.Cell>
                         {segment.syncStatus === "succeeded" ? (
                           <Badge tone="success">in Shopify</Badge>
                         ) : (
@@ -589,7 +591,7 @@ export default function SegmentsPage() {
                         label={`Page ${query.page} of ${data.pages}`}
                       />
                     </InlineStack>
-                    {data.microSegments > 0 ? (
+                    {data.microSegments > 0 && query.kind !== "rfm" ? (
                       <Text as="p" tone="subdued">
                         Micro-segments overlap: a customer can be in several groups (an RFM segment, a favourite product
                         type, a cadence…), so their shares add to more than 100%. The eleven RFM segments do not
@@ -631,7 +633,7 @@ export default function SegmentsPage() {
                 </BlockStack>
               </Card>
             </Layout.Section>
-            <Layout.Section variant="oneHalf">
+            <Layout.Section>
               <Card>
                 <BlockStack gap="200">
                   <Text as="h2" variant="headingMd">
