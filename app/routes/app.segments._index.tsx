@@ -194,6 +194,17 @@ function RfmGridChart({ grid, format }: { grid: LoaderData["grid"]; format: Shop
   );
 }
 
+/** Empty F columns that the same jump explains, together ("F2 or F3"). */
+function emptyColumnGroups(empties: LoaderData["grid"]["emptyFrequencyScores"]) {
+  const groups: (Omit<(typeof empties)[number], "score"> & { scores: number[] })[] = [];
+  for (const { score, ...rest } of empties) {
+    const last = groups[groups.length - 1];
+    if (last && last.nextScore === rest.nextScore) last.scores.push(score);
+    else groups.push({ ...rest, scores: [score] });
+  }
+  return groups;
+}
+
 function RfmGridNotes({ grid, format }: { grid: LoaderData["grid"]; format: ShopFormatters }) {
   return (
     <BlockStack gap="100">
@@ -201,13 +212,17 @@ function RfmGridNotes({ grid, format }: { grid: LoaderData["grid"]; format: Shop
         {format.count(grid.shopCustomers)} customers: {format.count(grid.customers)} with orders are scored;{" "}
         {format.count(grid.withoutOrders)} without orders are not in the grid.
       </Text>
-      {grid.emptyFrequencyScores.map((empty) => (
-        <Text as="p" tone="subdued" key={empty.score}>
-          {empty.nextScore === null || empty.orders === null || empty.shareBelow === null
-            ? `No customer has F${empty.score}: too few customers order more often than the rest.`
-            : `No customer has F${empty.score}: ${format.percent(empty.shareBelow)} of scored customers have fewer than ${format.count(empty.orders)} orders, so ${format.count(empty.orders)} orders already rank above them and score F${empty.nextScore}. Equal order counts always share a score, so the score in between stays empty.`}
-        </Text>
-      ))}
+      {emptyColumnGroups(grid.emptyFrequencyScores).map((group) => {
+        const scores = group.scores.map((score) => `F${score}`).join(" or ");
+        const { nextScore, orders, shareBelow } = group;
+        return (
+          <Text as="p" tone="subdued" key={scores}>
+            {nextScore === null || orders === null || shareBelow === null
+              ? `No customer has ${scores}: too few customers order more often than the rest.`
+              : `No customer has ${scores}: ${format.percent(shareBelow)} of scored customers have fewer than ${format.count(orders)} orders, so ${format.count(orders)} orders already rank above them and score F${nextScore}. Equal order counts always share a score, so the scores in between stay empty.`}
+          </Text>
+        );
+      })}
     </BlockStack>
   );
 }
