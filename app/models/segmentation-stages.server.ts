@@ -494,15 +494,26 @@ export async function publishSegmentation(
     const { rowCount } = await client.query(`SELECT 1 FROM "SegmentationRun" WHERE id = $1::uuid FOR UPDATE`, [runId]);
     if (!rowCount) throw new ShopGoneError();
     await client.query(`SELECT pg_advisory_xact_lock(hashtext('segments:' || $1))`, [shop]);
+    // Movement between segments: every new score row keeps the segment and run of the row it replaces.
+    await client.query(
+      `CREATE TEMP TABLE seg_previous ON COMMIT DROP AS
+       SELECT "customerId" AS customer_id, "rfmSegment" AS segment, "runId" AS run_id
+       FROM "CustomerScore" WHERE shop = $1`,
+      [shop],
+    );
+    await client.query(`ALTER TABLE seg_previous ADD PRIMARY KEY (customer_id)`);
     await client.query(`DELETE FROM "CustomerScore" WHERE shop = $1`, [shop]);
     await client.query(
       `INSERT INTO "CustomerScore" (shop, "customerId", "recencyDays", frequency, monetary, "averageOrderValue",
          "firstOrderAt", "lastOrderAt", "rScore", "fScore", "mScore", "rfmSegment", "probabilityAlive",
-         "expectedOrders90", "expectedOrders365", "expectedSpend90", "expectedSpend365", "runId", "computedAt")
+         "expectedOrders90", "expectedOrders365", "expectedSpend90", "expectedSpend365", "runId", "computedAt",
+         "previousRfmSegment", "previousRunId")
        SELECT $1, s.customer_id, s.recency_days, s.frequency, s.monetary, s.aov, s.first_at, s.last_at,
               s.r_score, s.f_score, s.m_score, s.segment, p.probability_alive, p.expected_orders_90,
-              p.expected_orders_365, p.expected_spend_90, p.expected_spend_365, $2::uuid, now() AT TIME ZONE 'UTC'
-       FROM seg_scored s LEFT JOIN seg_predictions p USING (customer_id)`,
+              p.expected_orders_365, p.expected_spend_90, p.expected_spend_365, $2::uuid, now() AT TIME ZONE 'UTC',
+              previous.segment, previous.run_id
+       FROM seg_scored s LEFT JOIN seg_predictions p USING (customer_id)
+       LEFT JOIN seg_previous previous USING (customer_id)`,
       [shop, runId],
     );
     for (const segment of segments) {

@@ -19,8 +19,13 @@ export interface SegmentListItem {
   actions: string[];
   namedBy: "llm" | "local";
   active: boolean;
+  /** Members now: the count of the segment's membership rows. */
   size: number;
+  /** The size the run that stored the segment counted (trend compares run with run). */
+  recordedSize: number;
   previousSize: number | null;
+  /** Sum of the members' predicted 365-day spend; null without predictions. */
+  expectedSpend365: string | null;
   /** Change in size since the previous run; null for a segment seen for the first time. */
   trend: number | null;
   revenue: string;
@@ -49,7 +54,9 @@ function toListItem(row: Prisma.SegmentGetPayload<object>): SegmentListItem {
     namedBy: row.namedBy as SegmentListItem["namedBy"],
     active: row.active,
     size: row.size,
+    recordedSize: row.size,
     previousSize: row.previousSize,
+    expectedSpend365: null,
     trend: row.previousSize === null ? null : row.size - row.previousSize,
     revenue: row.revenue.toString(),
     revenueShare: row.revenueShare,
@@ -69,18 +76,186 @@ export async function listSegments(
   shop: string,
   options: { kind?: "rfm" | "micro"; includeInactive?: boolean } = {},
 ): Promise<SegmentListItem[]> {
-  const rows = await prisma.segment.findMany({
-    where: {
-      shop,
-      ...(options.kind ? { kind: options.kind } : {}),
-      ...(options.includeInactive ? {} : { active: true }),
-    },
+  const [rows, members] = await Promise.all([
+    prisma.segment.findMany({
+      where: {
+        shop,
+        ...(options.kind ? { kind: options.kind } : {}),
+        ...(options.includeInactive ? {} : { active: true }),
+      },
+    }),
+    memberFigures(shop),
+  ]);
+  return rows
+    .map((row) => withMemberCount(toListItem(row), members.get(row.id)))
+    .sort((x, y) => {
+      if (x.kind !== y.kind) return x.kind === "rfm" ? -1 : 1;
+      if (x.kind === "rfm") return (RFM_ORDER.get(x.key) ?? 99) - (RFM_ORDER.get(y.key) ?? 99);
+      return y.size - x.size || x.key.localeCompare(y.key);
+    });
+}
+
+interface MemberFigures {
+  members: number;
+  /** Sum of the members' predicted spend over the next 365 days; null without predictions. */
+  expectedSpend365: string | null;
+}
+
+/**
+ * Members and their predicted spend per segment, counted from the membership rows themselves.
+ * Segment.size is what the run counted; a customer erased since (customers/redact) leaves the
+ * membership table at once, so the size a merchant reads is the count of the rows the member list
+ * pages through: the list, the segment's page and its pagination always agree.
+ */
+async function memberFigures(shop: string, segmentId?: string): Promise<Map<string, MemberFigures>> {
+  const rows = await prisma.$queryRaw<{ segmentId: string; members: number; expectedSpend365: string | null }[]>`
+    SELECT m."segmentId", count(*)::int AS members, sum(s."expectedSpend365")::text AS "expectedSpend365"
+    FROM "SegmentMember" m
+    LEFT JOIN "CustomerScore" s ON s.shop = m.shop AND s."customerId" = m."customerId"
+    WHERE m.shop = ${shop} AND (${segmentId ?? null}::uuid IS NULL OR m."segmentId" = ${segmentId ?? null}::uuid)
+    GROUP BY m."segmentId"`;
+  return new Map(rows.map((row) => [row.segmentId, row]));
+}
+
+function withMemberCount(item: SegmentListItem, figures: MemberFigures | undefined): SegmentListItem {
+  const size = figures?.members ?? 0;
+  return {
+    ...item,
+    size,
+    recordedSize: item.size,
+    expectedSpend365: figures?.expectedSpend365 ?? null,
+  };
+}
+
+/** The kinds of groups a merchant filters by, from a segment's kind and the trait it is built on. */
+export const SEGMENT_FAMILIES = {
+  rfm: "RFM",
+  affinity: "Product or vendor affinity",
+  cadence: "Order cadence",
+  "value-band": "Order value band",
+  discount: "Discount sensitivity",
+  "first-product": "First product",
+  behaviour: "Storefront behaviour",
+  other: "Other",
+} as const;
+
+export type SegmentFamily = keyof typeof SEGMENT_FAMILIES;
+
+const FAMILY_OF_DIMENSION: Record<string, SegmentFamily> = {
+  "product-type": "affinity",
+  vendor: "affinity",
+  cadence: "cadence",
+  "aov-band": "value-band",
+  discount: "discount",
+  "first-product-type": "first-product",
+  behaviour: "behaviour",
+};
+
+export function segmentFamily(segment: Pick<SegmentListItem, "kind" | "key" | "definition">): SegmentFamily {
+  if (segment.kind === "rfm") return "rfm";
+  const definition = segment.definition as { dimension?: unknown } | null;
+  const dimension =
+    typeof definition?.dimension === "string"
+      ? definition.dimension
+      : // micro:<dimension>:<value> or micro:<rfm segment>:<dimension>:<value>
+        segment.key.split(":").slice(-2)[0];
+  return (dimension && FAMILY_OF_DIMENSION[dimension]) || "other";
+}
+
+export const SEGMENT_SORTS = ["name", "size", "revenue", "predicted", "aov", "trend"] as const;
+export type SegmentSort = (typeof SEGMENT_SORTS)[number];
+
+export interface SegmentQuery {
+  search?: string;
+  family?: SegmentFamily | "all";
+  sort?: SegmentSort;
+  direction?: "asc" | "desc";
+  page?: number;
+  pageSize?: number;
+}
+
+export interface SegmentCatalogItem extends SegmentListItem {
+  family: SegmentFamily;
+  /** Share of the shop's predicted 365-day spend; null without predictions. */
+  expectedSpendShare: number | null;
+}
+
+/**
+ * The Segments page's table: every active segment with its live size and predicted value,
+ * searched by name, filtered by kind, sorted and cut into pages. A shop has dozens of groups,
+ * so this works on the whole list in memory.
+ */
+export async function segmentCatalog(shop: string, query: SegmentQuery = {}) {
+  const [segments, totals] = await Promise.all([listSegments(shop), scoreTotals(shop)]);
+  const totalPredicted = totals.expectedSpend365 === null ? null : Number(totals.expectedSpend365);
+  const all: SegmentCatalogItem[] = segments.map((segment) => ({
+    ...segment,
+    family: segmentFamily(segment),
+    expectedSpendShare:
+      segment.expectedSpend365 === null || !totalPredicted ? null : Number(segment.expectedSpend365) / totalPredicted,
+  }));
+  const search = query.search?.trim().toLowerCase() ?? "";
+  const family = query.family ?? "all";
+  const matching = all.filter(
+    (segment) =>
+      (family === "all" || segment.family === family) && (!search || segment.name.toLowerCase().includes(search)),
+  );
+  const sort = query.sort ?? "size";
+  const direction = query.direction ?? (sort === "name" ? "asc" : "desc");
+  const value = (segment: SegmentCatalogItem): number | string => {
+    switch (sort) {
+      case "name":
+        return segment.name.toLowerCase();
+      case "size":
+        return segment.size;
+      case "revenue":
+        return Number(segment.revenue);
+      case "predicted":
+        return segment.expectedSpend365 === null ? -Infinity : Number(segment.expectedSpend365);
+      case "aov":
+        return Number(segment.averageOrderValue);
+      case "trend":
+        return segment.trend ?? -Infinity;
+    }
+  };
+  const sign = direction === "asc" ? 1 : -1;
+  matching.sort((x, y) => {
+    const a = value(x);
+    const b = value(y);
+    const order = typeof a === "string" ? a.localeCompare(b as string) : a - (b as number);
+    return sign * order || x.key.localeCompare(y.key);
   });
-  return rows.map(toListItem).sort((x, y) => {
-    if (x.kind !== y.kind) return x.kind === "rfm" ? -1 : 1;
-    if (x.kind === "rfm") return (RFM_ORDER.get(x.key) ?? 99) - (RFM_ORDER.get(y.key) ?? 99);
-    return y.size - x.size || x.key.localeCompare(y.key);
-  });
+  const pageSize = Math.max(1, Math.floor(query.pageSize ?? 20));
+  const pages = Math.max(1, Math.ceil(matching.length / pageSize));
+  const page = Math.min(pages, Math.max(1, Math.floor(query.page ?? 1)));
+  const familyCounts = Object.fromEntries(
+    Object.keys(SEGMENT_FAMILIES).map((key) => [key, all.filter((segment) => segment.family === key).length]),
+  ) as Record<SegmentFamily, number>;
+  return {
+    segments: matching.slice((page - 1) * pageSize, page * pageSize),
+    /** Every active segment, for the chart and the counts. */
+    all,
+    matching: matching.length,
+    page,
+    pages,
+    pageSize,
+    sort,
+    direction,
+    familyCounts,
+    totals,
+  };
+}
+
+/** The shop's scored customers, their revenue and predicted 365-day spend (null without predictions). */
+export async function scoreTotals(shop: string) {
+  const [row] = await prisma.$queryRaw<
+    { scored: number; revenue: string; expectedSpend365: string | null; customers: number }[]
+  >`
+    SELECT count(*)::int AS scored, coalesce(sum(monetary), 0)::text AS revenue,
+           sum("expectedSpend365")::text AS "expectedSpend365",
+           (SELECT count(*)::int FROM "Customer" WHERE shop = ${shop}) AS customers
+    FROM "CustomerScore" WHERE shop = ${shop}`;
+  return row!;
 }
 
 export interface RfmGrid {
@@ -88,7 +263,17 @@ export interface RfmGrid {
   cells: { r: number; f: number; customers: number; revenue: string }[];
   /** The named segments with their rule, customers and revenue. */
   segments: { key: string; name: string; rule: string; customers: number; revenue: string }[];
+  /** Customers scored (with at least one countable order). */
   customers: number;
+  /** Every customer of the shop, with or without orders; those without are not scored. */
+  shopCustomers: number;
+  withoutOrders: number;
+  /**
+   * F scores no customer has, and why: equal order counts always share a score, so when many
+   * customers have the same count the next count up jumps past a score. For each empty score, the
+   * order count that earns the next used score and the share of customers with fewer orders.
+   */
+  emptyFrequencyScores: { score: number; nextScore: number | null; orders: number | null; shareBelow: number | null }[];
 }
 
 export async function rfmGrid(shop: string): Promise<RfmGrid> {
@@ -101,6 +286,30 @@ export async function rfmGrid(shop: string): Promise<RfmGrid> {
     SELECT "rfmSegment" AS segment, count(*)::int AS customers, coalesce(sum(monetary), 0)::text AS revenue
     FROM "CustomerScore" WHERE shop = ${shop} GROUP BY "rfmSegment"`;
   const counts = new Map(bySegment.map((row) => [row.segment, row]));
+  const frequencies = await prisma.$queryRaw<{ score: number; orders: number; below: number; n: number }[]>`
+    SELECT "fScore" AS score, min(frequency)::int AS orders,
+           (SELECT count(*)::int FROM "CustomerScore" b WHERE b.shop = ${shop} AND b.frequency < min(s.frequency)) AS below,
+           (SELECT count(*)::int FROM "CustomerScore" WHERE shop = ${shop}) AS n
+    FROM "CustomerScore" s WHERE shop = ${shop} GROUP BY "fScore" ORDER BY "fScore"`;
+  const [shopCount] = await prisma.$queryRaw<{ customers: number }[]>`
+    SELECT count(*)::int AS customers FROM "Customer" WHERE shop = ${shop}`;
+  const shopCustomers = shopCount?.customers ?? 0;
+  const scored = cells.reduce((sum, cell) => sum + cell.customers, 0);
+  const used = new Map(frequencies.map((row) => [row.score, row]));
+  const emptyFrequencyScores =
+    scored === 0
+      ? []
+      : [1, 2, 3, 4, 5]
+          .filter((score) => !used.has(score))
+          .map((score) => {
+            const next = frequencies.find((row) => row.score > score) ?? null;
+            return {
+              score,
+              nextScore: next?.score ?? null,
+              orders: next?.orders ?? null,
+              shareBelow: next && next.n > 0 ? next.below / next.n : null,
+            };
+          });
   return {
     cells,
     segments: RFM_SEGMENTS.map((segment) => ({
@@ -110,12 +319,63 @@ export async function rfmGrid(shop: string): Promise<RfmGrid> {
       customers: counts.get(segment.key)?.customers ?? 0,
       revenue: counts.get(segment.key)?.revenue ?? "0",
     })),
-    customers: cells.reduce((sum, cell) => sum + cell.customers, 0),
+    customers: scored,
+    shopCustomers,
+    // A customer erased after the run may still be counted until the next one: never below zero.
+    withoutOrders: Math.max(0, shopCustomers - scored),
+    emptyFrequencyScores,
   };
+}
+
+export interface SegmentExportRow {
+  customerId: string;
+  legacyId: string | null;
+  firstName: string | null;
+  lastName: string | null;
+  email: string | null;
+  recencyDays: number | null;
+  frequency: number | null;
+  monetary: string | null;
+  rScore: number | null;
+  fScore: number | null;
+  mScore: number | null;
+  rfmSegment: string | null;
+  expectedSpend365: string | null;
+}
+
+/**
+ * Every member of a segment for a CSV export, in batches by customer id (keyset pagination: each
+ * batch is one indexed query, and memory stays at one batch however large the segment).
+ */
+export async function* segmentMembersForExport(shop: string, segmentId: string, batchSize = 1000) {
+  let after = "";
+  for (;;) {
+    const rows = await prisma.$queryRaw<SegmentExportRow[]>`
+      SELECT m."customerId", c."legacyId"::text AS "legacyId", c."firstName", c."lastName", c.email,
+             s."recencyDays", s.frequency, s.monetary::text AS monetary, s."rScore", s."fScore", s."mScore",
+             s."rfmSegment", s."expectedSpend365"::text AS "expectedSpend365"
+      FROM "SegmentMember" m
+      LEFT JOIN "Customer" c ON c.shop = m.shop AND c.id = m."customerId"
+      LEFT JOIN "CustomerScore" s ON s.shop = m.shop AND s."customerId" = m."customerId"
+      WHERE m."segmentId" = ${segmentId}::uuid AND m.shop = ${shop} AND m."customerId" > ${after}
+      ORDER BY m."customerId"
+      LIMIT ${batchSize}`;
+    if (rows.length === 0) return;
+    yield rows;
+    after = rows[rows.length - 1]!.customerId;
+    if (rows.length < batchSize) return;
+  }
+}
+
+/** A segment of the shop, for routes that need only to know it exists and what it is called. */
+export function findSegment(shop: string, id: string) {
+  return prisma.segment.findFirst({ where: { id, shop }, select: { id: true, key: true, name: true } });
 }
 
 export interface SegmentMemberRow {
   customerId: string;
+  /** The numeric Shopify id, for links; null when the customer row is gone. */
+  legacyId: string | null;
   firstName: string | null;
   lastName: string | null;
   email: string | null;
@@ -149,9 +409,9 @@ export async function getSegmentDetail(
   if (!row) return null;
   const offset = Math.max(0, Math.floor(page.offset ?? 0));
   const limit = Math.min(100, Math.max(1, Math.floor(page.limit ?? 50)));
-  const [members, total, predictions] = await Promise.all([
+  const [members, figures, predictions] = await Promise.all([
     prisma.$queryRaw<SegmentMemberRow[]>`
-      SELECT m."customerId", c."firstName", c."lastName", c.email, s.frequency, s.monetary::text AS monetary,
+      SELECT m."customerId", c."legacyId"::text AS "legacyId", c."firstName", c."lastName", c.email, s.frequency, s.monetary::text AS monetary,
              s."recencyDays", s."rScore", s."fScore", s."mScore", s."rfmSegment", s."probabilityAlive",
              s."expectedOrders90", s."expectedOrders365", s."expectedSpend90"::text AS "expectedSpend90",
              s."expectedSpend365"::text AS "expectedSpend365"
@@ -161,11 +421,13 @@ export async function getSegmentDetail(
       WHERE m."segmentId" = ${id}::uuid
       ORDER BY s.monetary DESC NULLS LAST, m."customerId"
       OFFSET ${offset} LIMIT ${limit}`,
-    prisma.segmentMember.count({ where: { segmentId: id } }),
+    memberFigures(shop, id),
     predictionStatus(shop),
   ]);
+  const segment = withMemberCount(toListItem(row), figures.get(id));
+  const total = segment.size;
   return {
-    segment: toListItem(row),
+    segment,
     members,
     total,
     nextOffset: offset + members.length < total ? offset + members.length : null,

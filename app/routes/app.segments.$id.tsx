@@ -1,5 +1,5 @@
 import type { ActionFunctionArgs, LoaderFunctionArgs } from "@remix-run/node";
-import { useFetcher, useLoaderData, useRevalidator, useSearchParams } from "@remix-run/react";
+import { Link, useFetcher, useLoaderData, useRevalidator, useSearchParams } from "@remix-run/react";
 import { TitleBar } from "@shopify/app-bridge-react";
 import {
   Badge,
@@ -7,16 +7,17 @@ import {
   BlockStack,
   Button,
   Card,
-  DataTable,
+  IndexTable,
   InlineGrid,
   InlineStack,
   Layout,
   List,
   Page,
   Pagination,
+  ProgressBar,
   Text,
 } from "@shopify/polaris";
-import { useEffect } from "react";
+import { useEffect, useState } from "react";
 import { z } from "zod";
 import { useShopFormat } from "../components/format";
 import { requestSegmentSync, syncsOfSegment } from "../models/segment-syncs.server";
@@ -25,16 +26,21 @@ import { authenticate } from "../shopify.server";
 
 const PAGE_SIZE = 25;
 
+const numericId = (gid: string | null) => gid?.split("/").pop() ?? null;
+
+/** A bad or missing offset falls back to the first page. */
+const memberQuery = z.object({ offset: z.coerce.number().int().min(0).max(10_000_000).catch(0) });
+
 export const loader = async ({ request, params }: LoaderFunctionArgs) => {
   const { session } = await authenticate.admin(request);
   const id = z.uuid().safeParse(params.id);
-  if (!id.success) throw new Response("Segment not found", { status: 404 });
-  const offset = Math.max(0, Number(new URL(request.url).searchParams.get("offset")) || 0);
+  if (!id.success) throw new Response("Not found", { status: 404 });
+  const { offset } = memberQuery.parse(Object.fromEntries(new URL(request.url).searchParams));
   const [detail, syncs] = await Promise.all([
     getSegmentDetail(session.shop, id.data, { offset, limit: PAGE_SIZE }),
     syncsOfSegment(session.shop, id.data, 1),
   ]);
-  if (!detail) throw new Response("Segment not found", { status: 404 });
+  if (!detail) throw new Response("Not found", { status: 404 });
   const { segment, members, total, nextOffset, predictions } = detail;
   const sync = syncs[0];
   return {
@@ -50,8 +56,9 @@ export const loader = async ({ request, params }: LoaderFunctionArgs) => {
       revenue: segment.revenue,
       revenueShare: segment.revenueShare,
       averageOrderValue: segment.averageOrderValue,
+      expectedSpend365: segment.expectedSpend365,
       tag: segment.tag,
-      shopifySegmentId: segment.shopifySegmentId,
+      shopifySegmentId: numericId(segment.shopifySegmentId),
       lastSyncedAt: segment.lastSyncedAt?.toISOString() ?? null,
     },
     sync: sync && {
@@ -62,18 +69,23 @@ export const loader = async ({ request, params }: LoaderFunctionArgs) => {
       error: sync.error,
       finishedAt: sync.finishedAt?.toISOString() ?? null,
     },
-    members: members.map((member) => ({
-      customerId: member.customerId,
-      name: [member.firstName, member.lastName].filter(Boolean).join(" ") || member.customerId.split("/").pop()!,
-      orders: member.frequency,
-      spent: member.monetary,
-      lastOrderDays: member.recencyDays,
-      rfm: member.rScore ? `${member.rScore}${member.fScore}${member.mScore}` : "",
-      probabilityAlive: member.probabilityAlive,
-      expectedSpend365: member.expectedSpend365,
-    })),
+    members: members.map((member) => {
+      const shopifyId = member.legacyId ?? numericId(member.customerId);
+      return {
+        customerId: member.customerId,
+        shopifyId,
+        name: [member.firstName, member.lastName].filter(Boolean).join(" ") || `Customer ${shopifyId}`,
+        email: member.email,
+        orders: member.frequency,
+        spent: member.monetary,
+        lastOrderDays: member.recencyDays,
+        rfm: member.rScore ? `${member.rScore}${member.fScore}${member.mScore}` : "",
+        probabilityAlive: member.probabilityAlive,
+        expectedSpend365: member.expectedSpend365,
+      };
+    }),
     total,
-    offset,
+    offset: Math.min(offset, total),
     nextOffset,
     predictions,
   };
@@ -88,34 +100,79 @@ export const action = async ({ request, params }: ActionFunctionArgs) => {
   return { syncId: sync.id };
 };
 
-const money = (amount: string | null) =>
-  amount === null ? "—" : Number(amount).toLocaleString("en-US", { maximumFractionDigits: 2 });
-
 export default function SegmentPage() {
   const format = useShopFormat();
   const { segment, sync, members, total, offset, nextOffset, predictions } = useLoaderData<typeof loader>();
   const fetcher = useFetcher<typeof action>();
   const revalidator = useRevalidator();
   const [, setParams] = useSearchParams();
-  const syncing = sync?.status === "queued" || sync?.status === "running" || fetcher.state !== "idle";
+  const [exporting, setExporting] = useState(false);
+  const [exportFailed, setExportFailed] = useState(false);
+
+  /** Fetched (App Bridge adds the session token to same-origin fetches), then saved from a blob. */
+  const downloadCsv = async () => {
+    setExporting(true);
+    setExportFailed(false);
+    try {
+      const response = await fetch(`/app/segments/${segment.id}/members.csv`);
+      if (!response.ok) throw new Error(String(response.status));
+      const name = /filename="([^"]+)"/.exec(response.headers.get("content-disposition") ?? "")?.[1];
+      const url = URL.createObjectURL(await response.blob());
+      const link = Object.assign(document.createElement("a"), { href: url, download: name ?? "segment-members.csv" });
+      document.body.append(link);
+      link.click();
+      link.remove();
+      setTimeout(() => URL.revokeObjectURL(url), 1000);
+    } catch {
+      setExportFailed(true);
+    } finally {
+      setExporting(false);
+    }
+  };
+  const pushing = sync?.status === "queued" || sync?.status === "running";
+  const syncing = pushing || fetcher.state !== "idle";
 
   useEffect(() => {
     if (!syncing) return;
-    const timer = setInterval(() => revalidator.state === "idle" && revalidator.revalidate(), 1500);
+    const timer = setInterval(() => revalidator.state === "idle" && revalidator.revalidate(), 1000);
     return () => clearInterval(timer);
   }, [syncing, revalidator]);
 
+  // Keeps the embedded app's own parameters (shop, host) and changes only the page.
+  const goTo = (next: number) =>
+    setParams((previous) => {
+      const params = new URLSearchParams(previous);
+      if (next > 0) params.set("offset", String(next));
+      else params.delete("offset");
+      return params;
+    });
+
   const figures: [string, string][] = [
-    ["Customers", segment.size.toLocaleString("en-US")],
-    ["Revenue share", `${(segment.revenueShare * 100).toFixed(1)}%`],
-    ["Average order", money(segment.averageOrderValue)],
+    ["Customers", format.count(segment.size)],
+    ["Revenue", `${format.money(segment.revenue)} (${format.percent(segment.revenueShare)})`],
+    ["Average order", format.money(segment.averageOrderValue)],
     [
       "Since last run",
-      segment.trend === null ? "new" : segment.trend > 0 ? `+${segment.trend}` : String(segment.trend),
+      segment.trend === null
+        ? "new"
+        : segment.trend > 0
+          ? `+${format.count(segment.trend)}`
+          : format.count(segment.trend),
     ],
   ];
-  const headings = ["Customer", "Orders", "Spent", "Last order (days)", "RFM"];
-  if (predictions.shown) headings.push("Still active", "Expected spend, 1 year");
+  if (predictions.shown) figures.push(["Predicted spend, next 365 days", format.money(segment.expectedSpend365)]);
+  const headings: { title: string; alignment?: "end" }[] = [
+    { title: "Customer" },
+    { title: "Orders", alignment: "end" },
+    { title: "Spent", alignment: "end" },
+    { title: "Last order (days)", alignment: "end" },
+    { title: "RFM" },
+  ];
+  if (predictions.shown)
+    headings.push({ title: "Still active", alignment: "end" }, { title: "Expected spend, 1 year", alignment: "end" });
+  headings.push({ title: "Shopify" });
+  const progress =
+    sync && sync.total ? Math.min(100, Math.round((100 * (sync.tagged + sync.untagged)) / sync.total)) : 0;
 
   return (
     <Page backAction={{ content: "Segments", url: "/app/segments" }} title={segment.name}>
@@ -131,6 +188,11 @@ export default function SegmentPage() {
                 </Badge>
               </InlineStack>
               <Text as="p">{segment.description}</Text>
+              {segment.kind === "micro" ? (
+                <Text as="p" tone="subdued">
+                  A customer can be in several micro-segments; their shares add to more than 100%.
+                </Text>
+              ) : null}
               {segment.actions.length > 0 ? (
                 <BlockStack gap="100">
                   <Text as="h3" variant="headingSm">
@@ -147,14 +209,14 @@ export default function SegmentPage() {
           </Card>
         </Layout.Section>
         <Layout.Section>
-          <InlineGrid columns={4} gap="400">
+          <InlineGrid columns={{ xs: 1, sm: 2, md: figures.length }} gap="400">
             {figures.map(([label, value]) => (
               <Card key={label}>
                 <BlockStack gap="100">
                   <Text as="h3" variant="headingSm" tone="subdued">
                     {label}
                   </Text>
-                  <Text as="p" variant="headingXl">
+                  <Text as="p" variant="headingLg">
                     {value}
                   </Text>
                 </BlockStack>
@@ -165,7 +227,7 @@ export default function SegmentPage() {
         <Layout.Section>
           <Card>
             <BlockStack gap="300">
-              <InlineStack align="space-between" blockAlign="center">
+              <InlineStack align="space-between" blockAlign="center" gap="200">
                 <BlockStack gap="100">
                   <Text as="h2" variant="headingMd">
                     Use it in Shopify
@@ -179,54 +241,113 @@ export default function SegmentPage() {
                   {segment.shopifySegmentId ? "Sync again" : "Push to Shopify"}
                 </Button>
               </InlineStack>
-              {sync?.status === "running" || sync?.status === "queued" ? (
-                <Text as="p">
-                  Pushing: {sync.tagged.toLocaleString("en-US")} tagged, {sync.untagged.toLocaleString("en-US")}{" "}
-                  untagged{sync.total ? ` of ${sync.total.toLocaleString("en-US")} changes` : ""}…
-                </Text>
+              {pushing && sync ? (
+                <BlockStack gap="100">
+                  <Text as="p">
+                    {sync.status === "queued"
+                      ? "Waiting to start…"
+                      : `Pushing: ${format.count(sync.tagged)} tagged, ${format.count(sync.untagged)} untagged${
+                          sync.total ? ` of ${format.count(sync.total)} changes` : ""
+                        }…`}
+                  </Text>
+                  <ProgressBar progress={progress} />
+                </BlockStack>
               ) : null}
               {sync?.status === "succeeded" ? (
                 <Banner tone="success">
-                  In Shopify since {format.dateTime(sync.finishedAt)}: {sync.tagged.toLocaleString("en-US")} customers
-                  tagged, {sync.untagged.toLocaleString("en-US")} who left the segment untagged.
+                  In Shopify since {format.dateTime(sync.finishedAt)}: {format.count(sync.tagged)} customers tagged,{" "}
+                  {format.count(sync.untagged)} who left the segment untagged.
                 </Banner>
               ) : null}
               {sync?.status === "failed" ? <Banner tone="critical">The push failed: {sync.error}</Banner> : null}
+              {sync?.finishedAt ? (
+                <Text as="p" tone="subdued">
+                  {format.timeZoneNote()}.
+                </Text>
+              ) : null}
+              {segment.shopifySegmentId ? (
+                <InlineStack>
+                  <a href={`shopify:admin/customers/segments/${segment.shopifySegmentId}`} target="_top">
+                    Open the segment in Shopify
+                  </a>
+                </InlineStack>
+              ) : null}
             </BlockStack>
           </Card>
         </Layout.Section>
         <Layout.Section>
           <Card padding="0">
-            <DataTable
-              columnContentTypes={["text", "numeric", "numeric", "numeric", "text", "numeric", "numeric"]}
-              headings={headings}
-              rows={members.map((member) => {
-                const row: (string | number)[] = [
-                  member.name,
-                  member.orders ?? "—",
-                  money(member.spent),
-                  member.lastOrderDays ?? "—",
-                  member.rfm,
-                ];
-                if (predictions.shown) {
-                  row.push(
-                    member.probabilityAlive === null ? "—" : `${Math.round(member.probabilityAlive * 100)}%`,
-                    money(member.expectedSpend365),
-                  );
-                }
-                return row;
-              })}
-              footerContent={`${offset + 1}–${offset + members.length} of ${total.toLocaleString("en-US")} customers`}
-            />
-            <InlineStack align="center">
-              <Pagination
-                hasPrevious={offset > 0}
-                onPrevious={() => setParams({ offset: String(Math.max(0, offset - PAGE_SIZE)) })}
-                hasNext={nextOffset !== null}
-                onNext={() => setParams({ offset: String(nextOffset) })}
-              />
-            </InlineStack>
+            <IndexTable
+              resourceName={{ singular: "customer", plural: "customers" }}
+              itemCount={members.length}
+              selectable={false}
+              headings={headings as [{ title: string }, ...{ title: string }[]]}
+            >
+              {members.map((member, position) => (
+                <IndexTable.Row id={member.customerId} key={member.customerId} position={position}>
+                  <IndexTable.Cell>
+                    <Link to={`/app/customers/${member.shopifyId}`}>{member.name}</Link>
+                  </IndexTable.Cell>
+                  <IndexTable.Cell>
+                    <Text as="span" alignment="end" numeric>
+                      {format.count(member.orders)}
+                    </Text>
+                  </IndexTable.Cell>
+                  <IndexTable.Cell>
+                    <Text as="span" alignment="end" numeric>
+                      {format.money(member.spent)}
+                    </Text>
+                  </IndexTable.Cell>
+                  <IndexTable.Cell>
+                    <Text as="span" alignment="end" numeric>
+                      {format.count(member.lastOrderDays)}
+                    </Text>
+                  </IndexTable.Cell>
+                  <IndexTable.Cell>{member.rfm}</IndexTable.Cell>
+                  {predictions.shown ? (
+                    <>
+                      <IndexTable.Cell>
+                        <Text as="span" alignment="end" numeric>
+                          {format.percent(member.probabilityAlive, 0)}
+                        </Text>
+                      </IndexTable.Cell>
+                      <IndexTable.Cell>
+                        <Text as="span" alignment="end" numeric>
+                          {format.money(member.expectedSpend365)}
+                        </Text>
+                      </IndexTable.Cell>
+                    </>
+                  ) : null}
+                  <IndexTable.Cell>
+                    <a href={`shopify:admin/customers/${member.shopifyId}`} target="_top">
+                      View in Shopify
+                    </a>
+                  </IndexTable.Cell>
+                </IndexTable.Row>
+              ))}
+            </IndexTable>
+            <div style={{ padding: "var(--p-space-400)" }}>
+              <InlineStack align="space-between" blockAlign="center" gap="200">
+                <Text as="p" tone="subdued">
+                  {total === 0
+                    ? "No customers"
+                    : `${format.count(offset + 1)}–${format.count(offset + members.length)} of ${format.count(total)} customers`}
+                </Text>
+                <InlineStack gap="300" blockAlign="center">
+                  <Pagination
+                    hasPrevious={offset > 0}
+                    onPrevious={() => goTo(Math.max(0, offset - PAGE_SIZE))}
+                    hasNext={nextOffset !== null}
+                    onNext={() => goTo(nextOffset ?? offset)}
+                  />
+                  <Button onClick={downloadCsv} loading={exporting}>
+                    Export CSV
+                  </Button>
+                </InlineStack>
+              </InlineStack>
+            </div>
           </Card>
+          {exportFailed ? <Banner tone="critical">The export could not be downloaded; try again.</Banner> : null}
           {!predictions.shown && predictions.reason ? (
             <Text as="p" tone="subdued">
               Predicted value is not shown: {predictions.reason}

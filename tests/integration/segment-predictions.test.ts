@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import prisma, { pgPool } from "../../app/db.server";
 import { requestSegmentation } from "../../app/models/segmentation-runs.server";
-import { getSegmentDetail } from "../../app/models/segments.server";
+import { getSegmentDetail, segmentCatalog } from "../../app/models/segments.server";
 import type { FittedModel } from "../../app/services/predictions.server";
 import { executeSegmentationRun } from "../../app/services/segmentation-run.server";
 
@@ -148,5 +148,23 @@ describe("predictions from a shop simulated with known parameters", () => {
     expect(detail!.predictions.shown).toBe(true);
     expect(detail!.members[0]!.probabilityAlive).toBeGreaterThan(0);
     expect(Number(detail!.members[0]!.expectedSpend365)).toBeGreaterThan(0);
+  });
+
+  it("sums members' predicted 365-day spend per segment, with its share of the shop's", async () => {
+    const scores = await prisma.customerScore.findMany({ where: { shop } });
+    const shopTotal = scores.reduce((sum, score) => sum + Number(score.expectedSpend365), 0);
+    const catalog = await segmentCatalog(shop, { family: "rfm", sort: "predicted", pageSize: 100 });
+    expect(Number(catalog.totals.expectedSpend365)).toBeCloseTo(shopTotal, 2);
+    for (const segment of catalog.segments) {
+      const key = segment.key.replace(/^rfm:/, "");
+      const members = scores.filter((score) => score.rfmSegment === key);
+      const expected = members.reduce((sum, score) => sum + Number(score.expectedSpend365), 0);
+      expect(Number(segment.expectedSpend365), segment.key).toBeCloseTo(expected, 2);
+      expect(segment.expectedSpendShare!, segment.key).toBeCloseTo(expected / shopTotal, 6);
+    }
+    // RFM segments do not overlap: their predicted shares add to the whole.
+    expect(catalog.segments.reduce((sum, segment) => sum + segment.expectedSpendShare!, 0)).toBeCloseTo(1, 6);
+    const predicted = catalog.segments.map((segment) => Number(segment.expectedSpend365));
+    expect(predicted).toEqual([...predicted].sort((x, y) => y - x));
   });
 });

@@ -10,7 +10,15 @@ vi.hoisted(() => {
 import prisma, { pgPool } from "../../app/db.server";
 import { buildCustomerExport, redactCustomer } from "../../app/models/privacy.server";
 import { requestRunCancel, requestSegmentation } from "../../app/models/segmentation-runs.server";
-import { getSegmentDetail, listSegments, predictionStatus, rfmGrid } from "../../app/models/segments.server";
+import { largestMovements, segmentMovements } from "../../app/models/segment-movements.server";
+import {
+  getSegmentDetail,
+  listSegments,
+  predictionStatus,
+  rfmGrid,
+  segmentCatalog,
+  segmentMembersForExport,
+} from "../../app/models/segments.server";
 import { executeSegmentationRun } from "../../app/services/segmentation-run.server";
 
 /**
@@ -336,10 +344,22 @@ describe("a segmentation run over hand-computed fixtures", () => {
     expect(predicted).toBe(0);
   });
 
+  it("records no movement on a shop's first run", async () => {
+    const scores = await prisma.customerScore.findMany({ where: { shop } });
+    expect(scores.every((score) => score.previousRfmSegment === null && score.previousRunId === null)).toBe(true);
+    const matrix = await segmentMovements(shop);
+    expect(matrix).toMatchObject({ compared: 0, stayed: 0, newlyScored: 10, previousRunId: null });
+    expect(await largestMovements(shop, 5)).toEqual([]);
+  });
+
   it("serves the RFM grid and a segment's members, largest spenders first", async () => {
     const grid = await rfmGrid(shop);
     expect(grid.cells).toHaveLength(25);
     expect(grid.customers).toBe(10);
+    // Eleven customers, C11 without an order: not in the grid, and the grid says so.
+    expect([grid.shopCustomers, grid.withoutOrders]).toEqual([11, 1]);
+    // Five of ten customers ordered once and share F1; two orders beat those five and earn F3, so F2 is empty.
+    expect(grid.emptyFrequencyScores).toEqual([{ score: 2, nextScore: 3, orders: 2, shareBelow: 0.5 }]);
     expect(grid.cells.find((cell) => cell.r === 4 && cell.f === 1)).toMatchObject({
       customers: 2,
       revenue: "350.0000",
@@ -409,6 +429,46 @@ describe("re-runs", () => {
     expect(listed.some((segment) => segment.key === "micro:behaviour:cart-abandoner")).toBe(false);
   });
 
+  it("remember every customer's previous RFM segment and count the moves between the two runs", async () => {
+    const firstRun = await prisma.segmentationRun.findFirstOrThrow({
+      where: { shop, status: "succeeded" },
+      orderBy: { requestedAt: "asc" },
+    });
+    const scores = await prisma.customerScore.findMany({ where: { shop } });
+    expect(scores).toHaveLength(10);
+    for (const score of scores) {
+      const n = Number(score.customerId.split("/").pop());
+      // Every customer was scored in the first run, in the segment the hand-computed table gives.
+      expect([score.previousRfmSegment, score.previousRunId], `customer ${n}`).toEqual([EXPECTED[n]![6], firstRun.id]);
+    }
+    const matrix = await segmentMovements(shop);
+    expect(matrix.previousRunId).toBe(firstRun.id);
+    expect(matrix.runId).toBe(scores[0]!.runId);
+    expect(matrix.compared).toBe(10);
+    expect(matrix.newlyScored).toBe(0);
+    const cell = (from: string, to: string) =>
+      matrix.customers[matrix.segments.findIndex((s) => s.key === from)]![
+        matrix.segments.findIndex((s) => s.key === to)
+      ];
+    const moved = scores.filter((score) => score.previousRfmSegment !== score.rfmSegment);
+    expect(matrix.stayed).toBe(10 - moved.length);
+    // C6 ordered again half a day ago: no longer "about to sleep".
+    const c6 = scores.find((score) => score.customerId === customer(6))!;
+    expect(c6.rfmSegment).not.toBe("about-to-sleep");
+    expect(cell("about-to-sleep", c6.rfmSegment)).toBeGreaterThanOrEqual(1);
+    const total = matrix.customers.flat().reduce((sum, n) => sum + n, 0);
+    expect(total).toBe(10);
+
+    const largest = await largestMovements(shop, 20);
+    expect(largest.reduce((sum, move) => sum + move.customers, 0)).toBe(moved.length);
+    expect(largest.every((move) => move.from.key !== move.to.key)).toBe(true);
+    expect(largest.map((move) => move.customers)).toEqual([...largest.map((m) => m.customers)].sort((x, y) => y - x));
+    const champions = await prisma.segment.findUniqueOrThrow({ where: { shop_key: { shop, key: "rfm:champions" } } });
+    const toChampions = largest.find((move) => move.to.key === "champions");
+    if (toChampions) expect(toChampions.to).toEqual({ key: "champions", name: "Champions", segmentId: champions.id });
+    expect(await largestMovements(shop, 1)).toHaveLength(Math.min(1, largest.length));
+  });
+
   it("a cancelled run changes nothing", async () => {
     const scoresBefore = await prisma.customerScore.findMany({ where: { shop }, orderBy: { customerId: "asc" } });
     const run = await requestSegmentation({ shop, trigger: "merchant" });
@@ -432,5 +492,31 @@ describe("privacy", () => {
     expect(await prisma.segmentMember.count({ where: { shop, customerId: customer(10) } })).toBe(0);
     const withSample = await prisma.segment.count({ where: { shop, sampleCustomerIds: { has: customer(10) } } });
     expect(withSample).toBe(0);
+  });
+
+  it("after a redaction a segment's size agrees in the list, on its page, in its pagination and in its export", async () => {
+    // C10 was in Jackets fans (six members after the re-run); the stored run size still says six.
+    const stored = await prisma.segment.findUniqueOrThrow({
+      where: { shop_key: { shop, key: "micro:product-type:jackets" } },
+    });
+    expect(stored.size).toBe(6);
+    const listed = (await listSegments(shop)).find((segment) => segment.key === stored.key)!;
+    expect(listed.size).toBe(5);
+    const catalog = await segmentCatalog(shop, { search: "jackets", family: "affinity" });
+    expect(catalog.segments.find((segment) => segment.key === stored.key)!.size).toBe(5);
+    const paged: string[] = [];
+    for (let offset: number | null = 0; offset !== null;) {
+      const page = await getSegmentDetail(shop, stored.id, { offset, limit: 2 });
+      expect(page!.total).toBe(5);
+      expect(page!.segment.size).toBe(5);
+      paged.push(...page!.members.map((member) => member.customerId));
+      offset = page!.nextOffset;
+    }
+    expect(paged).toHaveLength(5);
+    expect(paged).not.toContain(customer(10));
+    const exported: string[] = [];
+    for await (const batch of segmentMembersForExport(shop, stored.id, 2))
+      exported.push(...batch.map((row) => row.customerId));
+    expect(exported.sort()).toEqual([...paged].sort());
   });
 });
