@@ -38,6 +38,7 @@ export default function EmbeddedApp() {
           Dashboard
         </Link>
         <Link to="/app/segments">Segments</Link>
+        <Link to="/app/customers">Customers</Link>
         <Link to="/app/data">Data</Link>
         <Link to="/app/products">Products</Link>
         <Link to="/app/pixel">Pixel</Link>
