@@ -310,8 +310,8 @@ function WhySegments({ data, format }: { data: Loaded; format: ShopFormatters })
         </Text>
         {microSegments.length === 0 ? (
           <Text as="p" tone="subdued">
-            In no micro-segment: none of the traits the shop's micro-segments are built on applies to enough
-            customers like them.
+            In no micro-segment: none of the traits the shop's micro-segments are built on applies to enough customers
+            like them.
           </Text>
         ) : (
           <ul aria-label="Micro-segments" style={{ margin: 0, paddingInlineStart: 20 }}>

@@ -40,7 +40,14 @@ beforeAll(async () => {
     data: [
       { shop, id: gid(9001), legacyId: 9001, firstName: "Zoë", lastName: "O'Brien", email: "zoe_obrien@example.org" },
       { shop, id: gid(9002), legacyId: 9002, firstName: "Percy", lastName: "Cent", email: "100%percy@example.org" },
-      { shop: otherShop, id: gid(9003), legacyId: 9003, firstName: "Zoë", lastName: "Elsewhere", email: "zoe@other.org" },
+      {
+        shop: otherShop,
+        id: gid(9003),
+        legacyId: 9003,
+        firstName: "Zoë",
+        lastName: "Elsewhere",
+        email: "zoe@other.org",
+      },
     ].map((customer) => ({ ...customer, tags: [], shopifyCreatedAt: AS_OF, shopifyUpdatedAt: AS_OF })),
   });
   for (const target of [shop, otherShop]) {
@@ -92,7 +99,10 @@ describe("a customer's profile", () => {
       entry.last = Math.max(entry.last, order.processedAt.getTime());
       perCustomer.set(order.customerId!, entry);
     }
-    const customers = [...perCustomer.values()].map((c) => ({ ...c, recency: Math.floor((AS_OF.getTime() - c.last) / DAY) }));
+    const customers = [...perCustomer.values()].map((c) => ({
+      ...c,
+      recency: Math.floor((AS_OF.getTime() - c.last) / DAY),
+    }));
     const n = customers.length;
     // Strictly worse: a longer time since the last order, fewer orders, less spend.
     const bands = (value: (c: (typeof customers)[number]) => number, worse: (a: number, b: number) => boolean) => {
@@ -108,9 +118,18 @@ describe("a customer's profile", () => {
       return [...byScore.entries()].sort(([a], [b]) => b - a).map(([score, band]) => ({ score, ...band }));
     };
     const expected = {
-      recency: bands((c) => c.recency, (a, b) => a > b),
-      frequency: bands((c) => c.frequency, (a, b) => a < b),
-      monetary: bands((c) => c.monetary, (a, b) => a < b),
+      recency: bands(
+        (c) => c.recency,
+        (a, b) => a > b,
+      ),
+      frequency: bands(
+        (c) => c.frequency,
+        (a, b) => a < b,
+      ),
+      monetary: bands(
+        (c) => c.monetary,
+        (a, b) => a < b,
+      ),
     };
     const thresholds = await rfmThresholds(shop);
     expect(thresholds.recency).toEqual(expected.recency);
@@ -207,7 +226,14 @@ describe("a customer's orders and storefront activity", () => {
     });
     await prisma.pixelEvent.createMany({
       data: [
-        { shop, clientId: "browser-a", eventId: "e1", name: "product_viewed", occurredAt: at(30), data: { productTitle: "Tent" } },
+        {
+          shop,
+          clientId: "browser-a",
+          eventId: "e1",
+          name: "product_viewed",
+          occurredAt: at(30),
+          data: { productTitle: "Tent" },
+        },
         { shop, clientId: "browser-a", eventId: "e2", name: "checkout_completed", occurredAt: at(10) },
         { shop, clientId: "browser-z", eventId: "e3", name: "page_viewed", occurredAt: at(5) },
         { shop: otherShop, clientId: "browser-a", eventId: "e4", name: "page_viewed", occurredAt: at(1) },

@@ -98,7 +98,9 @@ test("search finds a customer whose page explains their segments in the shop's c
   await expect(frame.getByText(`R ${customer!.rScore} · F ${customer!.fScore} · M ${customer!.mScore}`)).toBeVisible();
   await expect(frame.getByText(`${cad(customer!.monetary)} spent, net of refunds`)).toBeVisible();
   await expect(
-    frame.getByText(`${customer!.frequency} ${customer!.frequency === 1 ? "order" : "orders"}`, { exact: true }).first(),
+    frame
+      .getByText(`${customer!.frequency} ${customer!.frequency === 1 ? "order" : "orders"}`, { exact: true })
+      .first(),
   ).toBeVisible();
   // The shop's thresholds: every score the shop's customers hold, money in Canadian dollars.
   const money = frame.getByRole("list", { name: "Monetary thresholds" }).getByRole("listitem");
