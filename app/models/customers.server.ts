@@ -41,8 +41,31 @@ export interface RfmThresholds {
   monetary: ScoreBand<string>[];
 }
 
-/** The value range of each score the shop's customers hold, per measure; scores nobody earned are absent. */
-export async function rfmThresholds(shop: string): Promise<RfmThresholds> {
+/**
+ * A run replaces all of a shop's scores at once, and after it only an erasure (customers/redact) removes
+ * one, so thresholds are kept per shop, run and number of scores: on a large shop the scan of every score
+ * costs far more than counting them on an index.
+ */
+const thresholdCache = new Map<string, RfmThresholds>();
+const THRESHOLD_CACHE_SIZE = 200;
+
+/**
+ * The value range of each score the shop's customers hold, per measure; scores nobody earned are absent.
+ * `runId`, the run the shop's stored scores come from, lets a later call reuse the result.
+ */
+export async function rfmThresholds(shop: string, runId?: string): Promise<RfmThresholds> {
+  if (!runId) return computeRfmThresholds(shop);
+  const scores = await prisma.customerScore.count({ where: { shop } });
+  const key = `${shop}\n${runId}\n${scores}`;
+  const cached = thresholdCache.get(key);
+  if (cached) return cached;
+  const thresholds = await computeRfmThresholds(shop);
+  if (thresholdCache.size >= THRESHOLD_CACHE_SIZE) thresholdCache.delete(thresholdCache.keys().next().value!);
+  thresholdCache.set(key, thresholds);
+  return thresholds;
+}
+
+async function computeRfmThresholds(shop: string): Promise<RfmThresholds> {
   const rows = await prisma.$queryRaw<
     {
       measure: "r" | "f" | "m";
@@ -95,6 +118,8 @@ export interface CustomerScoreView {
   expectedSpend90: string | null;
   expectedSpend365: string | null;
   computedAt: Date;
+  /** The run that stored the shop's scores. */
+  runId: string;
 }
 
 export interface CustomerSegmentMembership {
@@ -136,14 +161,15 @@ export async function getCustomerProfile(shop: string, customerId: string): Prom
   const customer = await prisma.customer.findUnique({ where: { shop_id: { shop, id: customerId } } });
   if (!customer) return null;
   const [scores, memberships, run] = await Promise.all([
-    prisma.$queryRaw<(Omit<CustomerScoreView, "monetary"> & { monetary: string })[]>`
+    prisma.$queryRaw<CustomerScoreView[]>`
       SELECT "recencyDays", frequency, monetary::text AS monetary, "averageOrderValue"::text AS "averageOrderValue",
              "firstOrderAt", "lastOrderAt",
              CASE WHEN frequency > 1
                   THEN extract(epoch FROM "lastOrderAt" - "firstOrderAt")::float8 / 86400 / (frequency - 1) END
                AS "averageDaysBetweenOrders",
              "rScore", "fScore", "mScore", "rfmSegment", "probabilityAlive", "expectedOrders90", "expectedOrders365",
-             "expectedSpend90"::text AS "expectedSpend90", "expectedSpend365"::text AS "expectedSpend365", "computedAt"
+             "expectedSpend90"::text AS "expectedSpend90", "expectedSpend365"::text AS "expectedSpend365", "computedAt",
+             "runId"::text AS "runId"
       FROM "CustomerScore" WHERE shop = ${shop} AND "customerId" = ${customerId}`,
     prisma.$queryRaw<(Omit<CustomerSegmentMembership, "rule"> & { definition: unknown })[]>`
       SELECT s.id, s.key, s.kind, s."parentKey", s.name, s.definition
@@ -174,7 +200,7 @@ export async function getCustomerProfile(shop: string, customerId: string): Prom
       predictionsShown: run.predictionsShown,
       predictionGate: run.predictionGate,
     },
-    thresholds: score ? await rfmThresholds(shop) : null,
+    thresholds: score ? await rfmThresholds(shop, score.runId) : null,
     segments: memberships.map(({ definition, ...segment }) => ({
       ...segment,
       rule: definitionRule.safeParse(definition).data?.rule ?? null,
@@ -274,7 +300,7 @@ export function containsPattern(text: string): string {
 
 /**
  * Customers whose name or email contains the query (any case), or whose id it is (legacy id or GID), exact
- * id first, then by name; without a query, every customer of the shop by name.
+ * id first, then by name; without a query, every customer of the shop, most recently updated first.
  */
 export async function searchCustomers(
   shop: string,
@@ -285,6 +311,11 @@ export async function searchCustomers(
   const matches = query
     ? Prisma.sql`AND (${SEARCH_TEXT} ILIKE ${containsPattern(query)} OR c.id = ${idMatch ?? ""})`
     : Prisma.empty;
+  // Matches by name; the whole list by the (shop, shopifyUpdatedAt) index, since sorting every customer of a
+  // large shop by name took a second.
+  const order = query
+    ? Prisma.sql`c.id = ${idMatch ?? ""} DESC, lower(c."lastName") NULLS LAST, lower(c."firstName") NULLS LAST, c."legacyId"`
+    : Prisma.sql`c."shopifyUpdatedAt" DESC, c.id`;
   const [customers, counted] = await Promise.all([
     prisma.$queryRaw<CustomerSearchRow[]>`
       SELECT c.id, c."legacyId"::text AS "legacyId", c."firstName", c."lastName", c.email, c.city, c."countryCode",
@@ -292,8 +323,7 @@ export async function searchCustomers(
       FROM "Customer" c
       LEFT JOIN "CustomerScore" s ON s.shop = c.shop AND s."customerId" = c.id
       WHERE c.shop = ${shop} ${matches}
-      ORDER BY c.id = ${idMatch ?? ""} DESC, lower(c."lastName") NULLS LAST, lower(c."firstName") NULLS LAST,
-               c."legacyId"
+      ORDER BY ${order}
       OFFSET ${search.offset} LIMIT ${search.limit}`,
     prisma.$queryRaw<{ total: number }[]>`
       SELECT count(*)::int AS total FROM "Customer" c WHERE c.shop = ${shop} ${matches}`,

@@ -105,7 +105,7 @@ export default function CustomerSearchPage() {
             <Card padding="0">
               <Box padding="400" borderBlockEndWidth="025" borderColor="border">
                 <Text as="p" tone="subdued">
-                  {q ? `Customers matching “${q}”: ` : "All customers: "}
+                  {q ? `Customers matching “${q}”: ` : "All customers, most recently updated first: "}
                   {format.count(offset + 1)}–{format.count(offset + customers.length)} of {format.count(total)}
                 </Text>
               </Box>

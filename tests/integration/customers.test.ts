@@ -157,6 +157,21 @@ describe("a customer's profile", () => {
     expect(score.recencyDays).toBe(Math.floor((AS_OF.getTime() - perCustomer.get(gid(7))!.last) / DAY));
   });
 
+  it("reuses the thresholds of a run until a score goes, as an erasure removes one", async () => {
+    const before = (await getCustomerProfile(shop, gid(8)))!;
+    const again = (await getCustomerProfile(shop, gid(9)))!;
+    expect(again.thresholds).toBe(before.thresholds);
+    expect(before.thresholds).toEqual(await rfmThresholds(shop));
+    const erased = await prisma.customerScore.findFirstOrThrow({
+      where: { shop, customerId: { notIn: [gid(1), gid(2), gid(3), gid(5), gid(7), gid(8), gid(9)] } },
+    });
+    await prisma.customerScore.delete({ where: { shop_customerId: { shop, customerId: erased.customerId } } });
+    const after = (await getCustomerProfile(shop, gid(8)))!;
+    const customers = (t: typeof after.thresholds) => t!.recency.reduce((sum, band) => sum + band.customers, 0);
+    expect(customers(after.thresholds)).toBe(customers(before.thresholds) - 1);
+    expect(after.thresholds).toEqual(await rfmThresholds(shop));
+  });
+
   it("lists every segment the customer is in with the rule its definition states", async () => {
     const profile = (await getCustomerProfile(shop, gid(3)))!;
     const memberships = await prisma.segmentMember.findMany({
