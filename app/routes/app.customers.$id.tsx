@@ -26,7 +26,7 @@ import {
 import { rfmSegmentByKey } from "../models/rfm-segments.server";
 import { authenticate } from "../shopify.server";
 
-const ORDERS_SHOWN = 50;
+const ORDERS_SHOWN = 25;
 const EVENTS_SHOWN = 20;
 
 export const loader = async ({ request, params }: LoaderFunctionArgs) => {

@@ -128,11 +128,11 @@ export default function CustomerSearchPage() {
                         </BlockStack>
                         <InlineStack gap="200" blockAlign="center">
                           {customer.segment ? <Badge>{customer.segment}</Badge> : <Badge tone="new">Not scored</Badge>}
-                          <Text as="span" variant="bodySm" tone="subdued">
-                            {customer.orders === null
-                              ? "no orders scored"
-                              : `${format.count(customer.orders)} ${customer.orders === 1 ? "order" : "orders"} · ${format.money(customer.spent)}`}
-                          </Text>
+                          {customer.orders === null ? null : (
+                            <Text as="span" variant="bodySm" tone="subdued">
+                              {`${format.count(customer.orders)} ${customer.orders === 1 ? "order" : "orders"} · ${format.money(customer.spent)}`}
+                            </Text>
+                          )}
                         </InlineStack>
                       </InlineStack>
                     </Box>

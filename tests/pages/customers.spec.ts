@@ -121,7 +121,7 @@ test("search finds a customer whose page explains their segments in the shop's c
     [PAGE_TEST_SHOP, gid],
   );
   await expect(frame.getByRole("list", { name: "Orders" }).getByRole("listitem")).toHaveCount(
-    Math.min(50, orders[0]!.total),
+    Math.min(25, orders[0]!.total),
   );
   const events = frame.getByRole("list", { name: "Storefront events" }).getByRole("listitem");
   await expect(events).toHaveCount(3);
