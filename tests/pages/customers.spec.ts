@@ -148,6 +148,15 @@ test("search finds a customer whose page explains their segments in the shop's c
   }));
   expect(widths.scroll).toBeLessThanOrEqual(widths.client);
   await phone.screenshot({ path: testInfo.outputPath("customer-phone.png"), fullPage: true });
+  await page.goto(adminPage(`/app/customers?q=${encodeURIComponent(lastName)}`));
+  await phone.goto(new URL((await page.locator("#app-frame").getAttribute("src"))!, page.url()).href);
+  await expect(
+    phone.getByRole("list", { name: "Customers" }).getByRole("link", { name: `${firstName} ${lastName}` }),
+  ).toBeVisible();
+  expect(
+    await phone.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth),
+  ).toBeLessThanOrEqual(0);
+  await phone.screenshot({ path: testInfo.outputPath("customer-search-phone.png"), fullPage: true });
   await phone.close();
 
   expect(problems).toEqual([]);
