@@ -315,7 +315,8 @@ function SegmentChart({ data }: { data: DashboardData }) {
                       .map((segment) => ({ key: segment.name, value: segment.customers })),
                   },
                 ]}
-                xAxisOptions={{ labelFormatter: (value) => format.count(Number(value ?? 0)) }}
+                // Ticks fall between whole customers on a small shop: label only the whole ones.
+                xAxisOptions={{ labelFormatter: (value) => (Number.isInteger(Number(value)) ? format.count(Number(value)) : "") }}
                 tooltipOptions={{ valueFormatter: (value) => format.count(Number(value ?? 0)) }}
               />
             </ChartBox>
@@ -463,8 +464,8 @@ function FirstPull({ data }: { data: DashboardData }) {
       <Card>
         <EmptyState heading="Your store has no customers or orders yet" image="">
           <p>
-            The pull finished on {format.dateTime(pull.requestedAt)} and found nothing to analyse. Figures appear
-            here after your first orders; new ones arrive by themselves.
+            The pull of {format.dateTime(pull.requestedAt)} found nothing to analyse. Figures appear here after
+            your first orders, which arrive by themselves.
           </p>
           <p>
             <Link to="/app/data">Go to the Data page</Link>
