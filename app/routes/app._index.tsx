@@ -153,8 +153,15 @@ function Change({ current, previous, points, days }: { current: number | null; p
     delta = (current - previous) * 100;
     text = `${delta > 0 ? "+" : ""}${format.number(delta, 1)} pts`;
   } else if (previous === 0) {
-    delta = current;
-    text = current === 0 ? format.change(0) : "new";
+    if (current > 0) {
+      return (
+        <Text as="p" variant="bodySm" tone="success">
+          None in the previous {days} days
+        </Text>
+      );
+    }
+    delta = 0;
+    text = format.change(0);
   } else {
     delta = (current - previous) / previous;
     text = format.change(delta);
