@@ -35,6 +35,7 @@ import {
 } from "../models/dashboard.server";
 import { latestWorkerHeartbeat } from "../models/health.server";
 import { recentPulls } from "../models/pulls.server";
+import { largestMovements } from "../models/segment-movements.server";
 import { getShop } from "../models/shop.server";
 import { authenticate } from "../shopify.server";
 
@@ -45,7 +46,7 @@ export const loader = async ({ request }: LoaderFunctionArgs) => {
   const days = dashboardPeriodParam.parse(new URL(request.url).searchParams.get("period") ?? undefined);
   const shop = await getShop(session.shop);
   const timeZone = safeTimeZone(shop?.ianaTimezone);
-  const [kpis, sales, segments, predicted, hasData, pulls, heartbeat] = await Promise.all([
+  const [kpis, sales, segments, predicted, hasData, pulls, heartbeat, movements] = await Promise.all([
     dashboardKpis(session.shop, { days, timeZone }),
     salesOverTime(session.shop, { days, timeZone }),
     rfmSegmentSummaries(session.shop),
@@ -53,6 +54,7 @@ export const loader = async ({ request }: LoaderFunctionArgs) => {
     hasStoreData(session.shop),
     recentPulls(session.shop, 1),
     latestWorkerHeartbeat(),
+    largestMovements(session.shop, 5),
   ]);
   const latestPull = pulls[0];
   const connection: keyof typeof connectionBadge = shop?.needsReauthAt
@@ -67,6 +69,7 @@ export const loader = async ({ request }: LoaderFunctionArgs) => {
     sales,
     segments,
     nextActions: suggestNextActions(segments),
+    movements,
     predicted,
     hasData,
     pull: latestPull
@@ -386,6 +389,45 @@ function NextActions({ data }: { data: DashboardData }) {
   );
 }
 
+/** The largest movements between RFM segments from the previous run to the last one. */
+function Movements({ data }: { data: DashboardData }) {
+  const format = useShopFormat();
+  const segmentName = (ref: DashboardData["movements"][number]["from"]) =>
+    ref.segmentId ? <Link to={`/app/segments/${ref.segmentId}`}>{ref.name}</Link> : ref.name;
+  return (
+    <Card>
+      <BlockStack gap="300">
+        <InlineStack align="space-between" blockAlign="center" gap="200">
+          <Text as="h2" variant="headingMd">
+            What changed since the last run
+          </Text>
+          <Link to="/app/segments?kind=rfm">All movements</Link>
+        </InlineStack>
+        {data.movements.length === 0 ? (
+          <Text as="p" tone="subdued">
+            Movements between segments appear once your customers have been segmented twice (after the next pull,
+            or when you run segmentation again) and some of them changed segment.
+          </Text>
+        ) : (
+          <BlockStack gap="200" as="ul">
+            {data.movements.map((movement) => (
+              <li key={`${movement.from.key}-${movement.to.key}`} style={{ listStyle: "none" }} data-movement>
+                <Text as="p" breakWord>
+                  <Text as="span" fontWeight="semibold">
+                    {format.count(movement.customers)}
+                  </Text>{" "}
+                  {movement.customers === 1 ? "customer" : "customers"} moved from {segmentName(movement.from)} to{" "}
+                  {segmentName(movement.to)}
+                </Text>
+              </li>
+            ))}
+          </BlockStack>
+        )}
+      </BlockStack>
+    </Card>
+  );
+}
+
 function StoreCard({ store }: { store: DashboardData["store"] }) {
   const format = useShopFormat();
   return (
@@ -582,7 +624,9 @@ export default function Dashboard() {
                 </BlockStack>
               </PolarisVizProvider>
             </Layout.Section>
-            {/* "What changed since the last run" (segment movements) goes here, as its own Layout.Section. */}
+            <Layout.Section>
+              <Movements data={data} />
+            </Layout.Section>
           </>
         ) : (
           <Layout.Section>

@@ -358,3 +358,6 @@ export default function SegmentPage() {
     </Page>
   );
 }
+
+// A missing or malformed id shows the app's own 404 page, menu intact.
+export { AppRouteErrorBoundary as ErrorBoundary } from "../components/error-page";
