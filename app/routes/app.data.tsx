@@ -183,7 +183,7 @@ export default function DataPage() {
               <Text as="h2" variant="headingMd">
                 Pull data from Shopify
               </Text>
-              <InlineStack gap="400" blockAlign="end" wrap>
+              <InlineGrid columns={{ xs: 1, md: 3 }} gap="400" alignItems="end">
                 <Select
                   label="What"
                   options={[
@@ -203,15 +203,17 @@ export default function DataPage() {
                   value={mode}
                   onChange={(value) => setMode(value as typeof mode)}
                 />
-                <Button
-                  variant="primary"
-                  loading={fetcher.state !== "idle"}
-                  disabled={Boolean(active)}
-                  onClick={() => fetcher.submit({ intent: "start", kind, mode }, { method: "post" })}
-                >
-                  Start pull
-                </Button>
-              </InlineStack>
+                <Box>
+                  <Button
+                    variant="primary"
+                    loading={fetcher.state !== "idle"}
+                    disabled={Boolean(active)}
+                    onClick={() => fetcher.submit({ intent: "start", kind, mode }, { method: "post" })}
+                  >
+                    Start pull
+                  </Button>
+                </Box>
+              </InlineGrid>
               {active ? (
                 <BlockStack gap="300">
                   <InlineStack align="space-between" blockAlign="center" gap="200" wrap>
