@@ -83,10 +83,15 @@ export async function startPull(pullId: string) {
     });
     if (started.count === 0) return false;
     const pull = await tx.dataPull.findUniqueOrThrow({ where: { id: pullId }, include: { steps: true } });
-    for (const step of pull.steps) await enqueuePullStep(step, pull.trigger as PullTrigger, undefined, tx);
+    // The shop's queue runs them in this order: the largest resource first, so its bulk operation, the
+    // one Shopify takes longest to prepare, starts before the others.
+    const steps = [...pull.steps].sort((a, b) => START_ORDER.indexOf(a.resource) - START_ORDER.indexOf(b.resource));
+    for (const step of steps) await enqueuePullStep(step, pull.trigger as PullTrigger, undefined, tx);
     return true;
   });
 }
+
+const START_ORDER: readonly string[] = ["orders", "customers", "products"];
 
 /** Enqueues (or brings forward) the job of a pull step. The job key keeps one job per step. */
 export function enqueuePullStep(
@@ -98,8 +103,19 @@ export function enqueuePullStep(
   return enqueueJob("pull-step", { stepId: step.id }, { shop: step.shop, priority: priorityFor(trigger), runAt }, db);
 }
 
-/** The bulk_operations/finish webhook: the steps waiting for that operation run now. */
+/** Set by the finish webhook until the step reads the operation's final status itself. */
+export const BULK_FINISHED = "FINISHED";
+
+/**
+ * The bulk_operations/finish webhook: the steps waiting for that operation run now. A step that is
+ * running at that moment (it just started the operation, say) is not nudged; the status recorded here
+ * tells it, as it reschedules itself, not to wait for the next poll.
+ */
 export async function continueStepsOfBulkOperation(shop: string, bulkOperationId: string) {
+  await prisma.dataPullStep.updateMany({
+    where: { shop, bulkOperationId, status: "running", bulkStatus: { in: ["CREATED", "RUNNING"] } },
+    data: { bulkStatus: BULK_FINISHED },
+  });
   const steps = await prisma.dataPullStep.findMany({
     where: { shop, bulkOperationId, status: "running" },
     include: { pull: true },
@@ -139,12 +155,42 @@ export async function hasSucceededFullPull(shop: string) {
   return (await prisma.dataPull.count({ where: { shop, kind: "full", status: "succeeded" } })) > 0;
 }
 
+/**
+ * Asks a pull to stop. Steps that have not started never will: their jobs go and they end as cancelled
+ * at once. A step waiting for its bulk operation is woken now, to cancel the operation at Shopify; a
+ * step at work notices within a second (see pull-step).
+ */
 export async function requestCancel(shop: string, id: string) {
-  const result = await prisma.dataPull.updateMany({
-    where: { id, shop, status: { in: ["queued", "running"] }, cancelRequestedAt: null },
-    data: { cancelRequestedAt: new Date() },
+  const waiting = await prisma.$transaction(async (tx) => {
+    const result = await tx.dataPull.updateMany({
+      where: { id, shop, status: { in: ["queued", "running"] }, cancelRequestedAt: null },
+      data: { cancelRequestedAt: new Date() },
+    });
+    if (result.count === 0) return null;
+    const pull = await tx.dataPull.findUniqueOrThrow({ where: { id }, include: { steps: true } });
+    for (const step of pull.steps.filter((s) => s.status === "queued")) {
+      await removeJob("pull-step", { stepId: step.id }, { shop }, tx);
+      await tx.dataPullStep.updateMany({
+        where: { id: step.id, status: "queued" },
+        data: { status: "cancelled", finishedAt: new Date() },
+      });
+    }
+    await tx.dataPull.updateMany({
+      where: { id, status: "queued" },
+      data: { status: "cancelled", finishedAt: new Date() },
+    });
+    return { trigger: pull.trigger as PullTrigger, steps: pull.steps.filter((s) => s.status === "running") };
   });
-  return result.count > 0;
+  if (!waiting) return false;
+  for (const step of waiting.steps) {
+    await enqueueJob(
+      "pull-step",
+      { stepId: step.id },
+      { shop, priority: priorityFor(waiting.trigger), unlessRunning: true },
+    );
+  }
+  await finishPullIfDone(id);
+  return true;
 }
 
 export async function isCancelRequested(pullId: string) {
@@ -154,8 +200,18 @@ export async function isCancelRequested(pullId: string) {
 
 export type PullStep = NonNullable<Awaited<ReturnType<typeof getStep>>>;
 
+/**
+ * Marks the step running, unless its pull was asked to stop (or the step already ended): then it
+ * answers false and the step must not start. One statement, so a cancel that committed first is seen.
+ */
 export async function markStepRunning(id: string, startedAt: Date) {
-  await prisma.dataPullStep.update({ where: { id }, data: { status: "running", startedAt } });
+  const updated = await pgPool.query(
+    `UPDATE "DataPullStep" s SET status = 'running', "startedAt" = $2
+      WHERE s.id = $1 AND s.status IN ('queued', 'running')
+        AND NOT EXISTS (SELECT 1 FROM "DataPull" p WHERE p.id = s."pullId" AND p."cancelRequestedAt" IS NOT NULL)`,
+    [id, startedAt],
+  );
+  return (updated.rowCount ?? 0) > 0;
 }
 
 /** How many records the step expects, once known. */
@@ -170,6 +226,7 @@ export async function recordStepRetry(id: string, message: string) {
 
 export interface StepProgress {
   processed: number;
+  children: number;
   cursor: string | null;
   pointsUsed?: number;
   throttled?: number;
@@ -180,39 +237,95 @@ export async function commitPage(stepId: string, batch: StoreBatch, progress: St
   await withPgTransaction(async (client) => {
     await batch.write(client);
     await client.query(
-      `UPDATE "DataPullStep" SET processed = $2, cursor = $3, "pointsUsed" = "pointsUsed" + $4, throttled = throttled + $5 WHERE id = $1`,
-      [stepId, progress.processed, progress.cursor, progress.pointsUsed ?? 0, progress.throttled ?? 0],
+      `UPDATE "DataPullStep" SET processed = $2, cursor = $3, "pointsUsed" = "pointsUsed" + $4, throttled = throttled + $5, children = $6 WHERE id = $1`,
+      [
+        stepId,
+        progress.processed,
+        progress.cursor,
+        progress.pointsUsed ?? 0,
+        progress.throttled ?? 0,
+        progress.children,
+      ],
     );
   });
   batch.release();
 }
 
-/** A bulk import's cursor: the lines (and records) whose rows have all committed. */
-export async function recordBulkCursor(stepId: string, processed: number, lines: number) {
-  await pgPool.query(`UPDATE "DataPullStep" SET processed = $2, cursor = $3 WHERE id = $1`, [
+/** A bulk import's cursor: the lines (and records and children) whose rows have all committed. */
+export async function recordBulkCursor(stepId: string, processed: number, children: number, lines: number) {
+  await pgPool.query(`UPDATE "DataPullStep" SET processed = $2, children = $3, cursor = $4 WHERE id = $1`, [
     stepId,
     processed,
+    children,
     String(lines),
   ]);
+}
+
+/** How much of the bulk result file the import has read (progress only; the cursor is what resumes). */
+export async function recordBulkRead(stepId: string, bytesRead: number) {
+  await pgPool.query(`UPDATE "DataPullStep" SET "bytesRead" = $2 WHERE id = $1`, [stepId, bytesRead]);
 }
 
 /** A bulk operation started for the step: its result is read from the start. */
 export async function recordBulkOperationStarted(stepId: string, operation: { id: string; status: string }) {
   await prisma.dataPullStep.update({
     where: { id: stepId },
-    data: { bulkOperationId: operation.id, bulkStatus: operation.status, cursor: null, processed: 0 },
+    data: {
+      bulkOperationId: operation.id,
+      bulkStatus: operation.status,
+      cursor: null,
+      processed: 0,
+      children: 0,
+      total: null,
+      preparedObjects: 0,
+      fileSize: null,
+      bytesRead: null,
+    },
   });
 }
 
-export async function recordBulkStatus(stepId: string, status: string, objectCount: number) {
-  await prisma.dataPullStep.update({ where: { id: stepId }, data: { bulkStatus: status, total: objectCount } });
+/**
+ * What Shopify says of the step's bulk operation. While it prepares the export only the objects so far
+ * are known; once it has completed, the records to import (its top-level objects) and the file's size.
+ */
+export async function recordBulkStatus(
+  stepId: string,
+  operation: { status: string; objectCount: number; rootObjectCount: number; fileSize: number | null },
+) {
+  const finished = operation.status === "COMPLETED";
+  const preparing = operation.status === "CREATED" || operation.status === "RUNNING";
+  // A poll answered before the finish webhook was recorded must not hide that the operation has finished.
+  const current = await prisma.dataPullStep.findUnique({ where: { id: stepId }, select: { bulkStatus: true } });
+  const keep = preparing && current?.bulkStatus === BULK_FINISHED;
+  await prisma.dataPullStep.update({
+    where: { id: stepId },
+    data: {
+      bulkStatus: keep ? BULK_FINISHED : operation.status,
+      preparedObjects: operation.objectCount,
+      ...(finished ? { total: operation.rootObjectCount, fileSize: operation.fileSize } : {}),
+    },
+  });
 }
 
 /** The step's bulk operation ended without completing: the next attempt starts another. */
+/** Whether the finish webhook came for the step's operation after the step last read its status. */
+export async function bulkOperationFinished(stepId: string) {
+  const step = await prisma.dataPullStep.findUnique({ where: { id: stepId }, select: { bulkStatus: true } });
+  return step?.bulkStatus === BULK_FINISHED;
+}
+
 export async function recordBulkRestart(stepId: string, restarts: number, reason: string) {
   await prisma.dataPullStep.update({
     where: { id: stepId },
-    data: { bulkOperationId: null, bulkStatus: null, attempts: restarts, error: reason, cursor: null },
+    data: {
+      bulkOperationId: null,
+      bulkStatus: null,
+      attempts: restarts,
+      error: reason,
+      cursor: null,
+      fileSize: null,
+      bytesRead: null,
+    },
   });
 }
 

@@ -3,6 +3,7 @@ import { useFetcher, useLoaderData, useRevalidator } from "@remix-run/react";
 import { TitleBar } from "@shopify/app-bridge-react";
 import {
   Badge,
+  Box,
   BlockStack,
   Button,
   Card,
@@ -17,7 +18,7 @@ import {
 } from "@shopify/polaris";
 import { useEffect, useState } from "react";
 import { z } from "zod";
-import { useShopFormat } from "../components/format";
+import { useShopFormat, type ShopFormatters } from "../components/format";
 import { createPull, recentPulls, requestCancel } from "../models/pulls.server";
 import { storeCounts } from "../models/store-data.server";
 import { authenticate } from "../shopify.server";
@@ -35,16 +36,20 @@ export const loader = async ({ request }: LoaderFunctionArgs) => {
       status: pull.status,
       error: pull.error,
       requestedAt: pull.requestedAt.toISOString(),
-      seconds:
-        pull.startedAt && pull.finishedAt
-          ? Math.round((pull.finishedAt.getTime() - pull.startedAt.getTime()) / 100) / 10
-          : null,
+      seconds: pull.startedAt && pull.finishedAt ? (pull.finishedAt.getTime() - pull.startedAt.getTime()) / 1000 : null,
       cancelRequested: Boolean(pull.cancelRequestedAt),
       steps: pull.steps.map((step) => ({
-        resource: step.resource,
+        resource: step.resource as Resource,
+        mode: step.mode,
         status: step.status,
+        bulkStatus: step.bulkStatus,
         processed: step.processed,
         total: step.total,
+        children: step.children,
+        preparedObjects: step.preparedObjects,
+        fileSize: step.fileSize === null ? null : Number(step.fileSize),
+        bytesRead: step.bytesRead === null ? null : Number(step.bytesRead),
+        error: step.error,
       })),
     })),
   };
@@ -84,12 +89,57 @@ const statusTone = {
   queued: undefined,
 } as const;
 
-function progressOf(steps: { processed: number; total: number | null; status: string }[]) {
-  const done = steps.filter((step) => step.status === "succeeded").length;
-  const fractions = steps.map((step) =>
-    step.status === "succeeded" ? 1 : step.total ? Math.min(1, step.processed / step.total) : 0,
-  );
-  return { done, percent: Math.round((fractions.reduce((a, b) => a + b, 0) / Math.max(1, steps.length)) * 100) };
+type Resource = "customers" | "orders" | "products";
+type Step = ReturnType<typeof useLoaderData<typeof loader>>["pulls"][number]["steps"][number];
+
+const NOUNS: Record<Resource, { one: string; many: string; child?: string }> = {
+  customers: { one: "customer", many: "customers" },
+  orders: { one: "order", many: "orders", child: "line items" },
+  products: { one: "product", many: "products", child: "variants" },
+};
+const TITLES: Record<Resource, string> = { customers: "Customers", orders: "Orders", products: "Products" };
+
+/** "50,000 orders with 165,286 line items": records in the tiles' units, children apart. */
+function recordsText(format: ShopFormatters, step: Step, count: number) {
+  const noun = NOUNS[step.resource];
+  const records = `${format.count(count)} ${count === 1 ? noun.one : noun.many}`;
+  return noun.child && step.children > 0 ? `${records} with ${format.count(step.children)} ${noun.child}` : records;
+}
+
+/** Where a step is, in words, and how far along (0-1) when that is known. */
+function stepPhase(format: ShopFormatters, step: Step): { text: string; fraction: number | null } {
+  const noun = NOUNS[step.resource];
+  if (step.status === "queued") return { text: "Waiting to start", fraction: null };
+  if (step.status === "succeeded") return { text: `Done: ${recordsText(format, step, step.processed)}`, fraction: 1 };
+  if (step.status === "cancelled")
+    return { text: `Cancelled after ${recordsText(format, step, step.processed)}`, fraction: null };
+  if (step.status === "failed") return { text: `Failed: ${step.error ?? "unknown error"}`, fraction: null };
+  if (step.mode === "bulk") {
+    const preparing = !step.bulkStatus || step.bulkStatus === "CREATED" || step.bulkStatus === "RUNNING";
+    if (preparing) {
+      const so = step.preparedObjects ? ` (${format.count(step.preparedObjects)} objects so far)` : "";
+      return { text: `Waiting for Shopify to prepare the export${so}`, fraction: null };
+    }
+    if (step.bulkStatus === "COMPLETED" && step.fileSize) {
+      const fraction = Math.min(1, (step.bytesRead ?? 0) / step.fileSize);
+      const of = step.total !== null ? ` of ${format.count(step.total)}` : "";
+      return {
+        text: `Importing: ${recordsText(format, step, step.processed)}${of} imported`,
+        fraction,
+      };
+    }
+    return { text: "Shopify has prepared the export; the import starts", fraction: 0 };
+  }
+  if (step.total === null) return { text: `Counting ${noun.many}`, fraction: null };
+  return {
+    text: `Fetching page by page: ${recordsText(format, step, step.processed)} of ${format.count(step.total)}`,
+    fraction: step.total > 0 ? Math.min(1, step.processed / step.total) : 1,
+  };
+}
+
+/** The history's summary of a pull: what each resource brought. */
+function pullSummary(format: ShopFormatters, steps: Step[]) {
+  return steps.map((step) => recordsText(format, step, step.processed)).join(" · ");
 }
 
 export default function DataPage() {
@@ -107,21 +157,20 @@ export default function DataPage() {
     return () => clearInterval(timer);
   }, [active, revalidator]);
 
-  const progress = active ? progressOf(active.steps) : null;
   return (
     <Page>
       <TitleBar title="Data" />
       <Layout>
         <Layout.Section>
-          <InlineGrid columns={3} gap="400">
+          <InlineGrid columns={{ xs: 1, sm: 3 }} gap="400">
             {(["customers", "orders", "products"] as const).map((resource) => (
               <Card key={resource}>
                 <BlockStack gap="100">
                   <Text as="h3" variant="headingSm" tone="subdued">
-                    {resource[0]!.toUpperCase() + resource.slice(1)}
+                    {TITLES[resource]}
                   </Text>
                   <Text as="p" variant="heading2xl">
-                    {counts[resource].toLocaleString("en-US")}
+                    {format.count(counts[resource])}
                   </Text>
                 </BlockStack>
               </Card>
@@ -134,7 +183,7 @@ export default function DataPage() {
               <Text as="h2" variant="headingMd">
                 Pull data from Shopify
               </Text>
-              <InlineStack gap="400" blockAlign="end">
+              <InlineGrid columns={{ xs: 1, md: 3 }} gap="400" alignItems="end">
                 <Select
                   label="What"
                   options={[
@@ -154,26 +203,24 @@ export default function DataPage() {
                   value={mode}
                   onChange={(value) => setMode(value as typeof mode)}
                 />
-                <Button
-                  variant="primary"
-                  loading={fetcher.state !== "idle"}
-                  disabled={Boolean(active)}
-                  onClick={() => fetcher.submit({ intent: "start", kind, mode }, { method: "post" })}
-                >
-                  Start pull
-                </Button>
-              </InlineStack>
-              {active && progress ? (
-                <BlockStack gap="200">
-                  <InlineStack align="space-between">
-                    <Text as="p">
-                      {active.kind === "full" ? "Full" : "Incremental"} pull ({active.mode}) {active.status}:{" "}
-                      {active.steps
-                        .map(
-                          (step) =>
-                            `${step.resource} ${step.processed.toLocaleString("en-US")}${step.total ? `/${step.total.toLocaleString("en-US")}` : ""}`,
-                        )
-                        .join(" · ")}
+                <Box>
+                  <Button
+                    variant="primary"
+                    loading={fetcher.state !== "idle"}
+                    disabled={Boolean(active)}
+                    onClick={() => fetcher.submit({ intent: "start", kind, mode }, { method: "post" })}
+                  >
+                    Start pull
+                  </Button>
+                </Box>
+              </InlineGrid>
+              {active ? (
+                <BlockStack gap="300">
+                  <InlineStack align="space-between" blockAlign="center" gap="200" wrap>
+                    <Text as="p" fontWeight="semibold">
+                      {active.kind === "full" ? "Full" : "Incremental"} pull (
+                      {active.mode === "bulk" ? "bulk operation" : "page by page"}):{" "}
+                      {active.cancelRequested ? "cancelling" : active.status}
                     </Text>
                     <Button
                       tone="critical"
@@ -183,7 +230,30 @@ export default function DataPage() {
                       {active.cancelRequested ? "Cancelling…" : "Cancel"}
                     </Button>
                   </InlineStack>
-                  <ProgressBar progress={progress.percent} ariaLabelledBy="pull-progress" />
+                  {active.steps.map((step) => {
+                    const phase = stepPhase(format, step);
+                    const labelId = `pull-step-${step.resource}`;
+                    return (
+                      <BlockStack gap="100" key={step.resource}>
+                        <Text as="p" id={labelId}>
+                          <Text as="span" fontWeight="semibold">
+                            {TITLES[step.resource]}:
+                          </Text>{" "}
+                          {phase.text}
+                          {phase.fraction !== null && phase.fraction < 1
+                            ? ` (${format.percent(phase.fraction, 0)})`
+                            : ""}
+                        </Text>
+                        {phase.fraction !== null ? (
+                          <ProgressBar
+                            progress={Math.round(phase.fraction * 100)}
+                            ariaLabelledBy={labelId}
+                            size="small"
+                          />
+                        ) : null}
+                      </BlockStack>
+                    );
+                  })}
                 </BlockStack>
               ) : null}
             </BlockStack>
@@ -201,12 +271,16 @@ export default function DataPage() {
                 <Badge key={pull.id} tone={statusTone[pull.status as keyof typeof statusTone]}>
                   {pull.status}
                 </Badge>,
-                pull.seconds ?? "—",
-                pull.error ??
-                  pull.steps.map((step) => `${step.resource}: ${step.processed.toLocaleString("en-US")}`).join(", "),
+                pull.seconds === null ? "—" : format.number(pull.seconds, 1),
+                pull.error ?? pullSummary(format, pull.steps),
               ])}
             />
           </Card>
+          <Box paddingBlockStart="200">
+            <Text as="p" variant="bodySm" tone="subdued">
+              {format.timeZoneNote()}
+            </Text>
+          </Box>
         </Layout.Section>
       </Layout>
     </Page>

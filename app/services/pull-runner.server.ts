@@ -8,6 +8,7 @@ import {
   isCancelRequested,
   recordBulkCursor,
   recordBulkOperationStarted,
+  recordBulkRead,
   recordBulkRestart,
   recordBulkStatus,
   recordStepTotal,
@@ -51,12 +52,49 @@ import {
 export type StepOutcome = { kind: "done" } | { kind: "cancelled" } | { kind: "waiting"; retryInMs: number };
 
 export interface StepContext {
+  /** Aborted when the worker shuts down or the pull is cancelled: requests and downloads stop at once. */
   signal: AbortSignal;
+  /** Aborted (also) when the pull is cancelled; without it, cancellation is only looked up between batches. */
+  cancelled?: AbortSignal;
   deadline: number;
 }
 
 export class StepCancelled extends Error {}
 export class StepTimedOut extends PermanentJobError {}
+
+/** How often a running step looks for a cancel request: well inside the 5 s a cancel may take. */
+const CANCEL_CHECK_MS = 1_000;
+
+/**
+ * Watches the pull for a cancel request while a step runs, and aborts `signal` when there is one (or
+ * when `shutdown` aborts), so a step stops mid-page or mid-batch, not only between them.
+ */
+export function watchCancellation(pullId: string, shutdown: AbortSignal) {
+  const cancel = new AbortController();
+  const signal = AbortSignal.any([shutdown, cancel.signal]);
+  let stopped = false;
+  let timer: NodeJS.Timeout | undefined;
+  const check = async () => {
+    if (stopped) return;
+    try {
+      if (await isCancelRequested(pullId)) {
+        cancel.abort(new StepCancelled("the pull was cancelled"));
+        return;
+      }
+    } catch {
+      // A missed check is made up by the next one.
+    }
+    if (!stopped) timer = setTimeout(() => void check(), CANCEL_CHECK_MS);
+  };
+  timer = setTimeout(() => void check(), CANCEL_CHECK_MS);
+  return {
+    context: { signal, cancelled: cancel.signal },
+    stop() {
+      stopped = true;
+      clearTimeout(timer);
+    },
+  };
+}
 
 const FLUSH_ROWS = 5_000;
 /** Rows per transaction of a bulk import: large enough to keep COPY and the merge efficient, held as CSV text. */
@@ -64,10 +102,10 @@ const BULK_FLUSH_ROWS = 40_000;
 const BULK_POLL_MS = loadConfig().BULK_POLL_INTERVAL_MS;
 
 async function guard(step: DataPullStep, context: StepContext) {
+  if (context.cancelled?.aborted || (await isCancelRequested(step.pullId))) throw new StepCancelled();
   if (context.signal.aborted)
     throw new TransientShopifyError("worker is shutting down; the step resumes from its checkpoint");
   if (Date.now() > context.deadline) throw new StepTimedOut("timed out");
-  if (await isCancelRequested(step.pullId)) throw new StepCancelled();
 }
 
 /** Requested cost by query and page size, learnt from Shopify's answers. */
@@ -134,6 +172,7 @@ export async function runPaginatedStep(step: DataPullStep, context: StepContext)
   let pageSize: number = spec.pageSize;
   let cursor = step.cursor;
   let processed = step.processed;
+  let children = step.children;
   let throttled = 0;
   let points = 0;
 
@@ -181,10 +220,17 @@ export async function runPaginatedStep(step: DataPullStep, context: StepContext)
     };
     for (const node of connection.nodes) {
       processed++;
-      await addRecord(step.shop, resource, node as RecordNode<typeof resource>, writer, pacer, context.signal);
+      children += await addRecord(
+        step.shop,
+        resource,
+        node as RecordNode<typeof resource>,
+        writer,
+        pacer,
+        context.signal,
+      );
     }
     cursor = connection.pageInfo.endCursor ?? cursor;
-    await commitPage(step.id, writer.take(), { processed, cursor, pointsUsed: points, throttled });
+    await commitPage(step.id, writer.take(), { processed, children, cursor, pointsUsed: points, throttled });
     points = 0;
     throttled = 0;
     if (!connection.pageInfo.hasNextPage) return { kind: "done" };
@@ -209,6 +255,7 @@ async function forEachRemaining<T, Data>(
     await pacer.waitFor(pacer.lastRequested, signal);
     const data = await adminGraphql(shop, request.query, request.schema, {
       variables: { id: parentId, after: pageInfo.endCursor },
+      signal,
       onCost: (cost) => pacer.update(cost),
     });
     const page = pick(data);
@@ -217,7 +264,7 @@ async function forEachRemaining<T, Data>(
   }
 }
 
-/** One record as RECORD reads it, with all its children, into the writer. */
+/** One record as RECORD reads it, with all its children, into the writer; answers how many children. */
 export async function addRecord<R extends Resource>(
   shop: string,
   resource: R,
@@ -225,13 +272,16 @@ export async function addRecord<R extends Resource>(
   writer: StoreWriter,
   pacer: ThrottlePacer,
   signal: AbortSignal,
-) {
+): Promise<number> {
+  let children = 0;
   if (resource === "customers") {
     writer.add("Customer", customerRow(shop, node as RecordNode<"customers">));
   } else if (resource === "products") {
     const product = node as RecordNode<"products">;
-    const addVariant = (variant: z.infer<typeof variantNode>) =>
+    const addVariant = (variant: z.infer<typeof variantNode>) => {
+      children++;
       writer.add("ProductVariant", variantRow(shop, product.id, variant));
+    };
     writer.add("Product", productRow(shop, product));
     product.variants.nodes.forEach(addVariant);
     await forEachRemaining(
@@ -246,8 +296,10 @@ export async function addRecord<R extends Resource>(
     );
   } else {
     const order = node as RecordNode<"orders">;
-    const addLineItem = (item: z.infer<typeof lineItemNode>) =>
+    const addLineItem = (item: z.infer<typeof lineItemNode>) => {
+      children++;
       writer.add("OrderLineItem", lineItemRow(shop, order.id, item));
+    };
     writer.add("Order", orderRow(shop, order));
     for (const transaction of order.transactions)
       writer.add("OrderTransaction", transactionRow(shop, order.id, transaction));
@@ -263,6 +315,7 @@ export async function addRecord<R extends Resource>(
       signal,
     );
   }
+  return children;
 }
 
 // --- bulk ---------------------------------------------------------------------
@@ -287,17 +340,45 @@ const runBulkResponse = z.object({
 });
 export const BULK_STATUS = `query BulkStatus($id: ID!) { bulkOperation(id: $id) { id status errorCode objectCount url partialDataUrl } }`;
 export const bulkStatusResponse = z.object({ bulkOperation: bulkOperationFields.nullable() });
-const CANCEL_BULK = `mutation CancelBulk($id: ID!) { bulkOperationCancel(id: $id) { userErrors { message } } }`;
+/** A bulk query's status with what its progress needs: its top-level objects and its file's size. */
+const BULK_QUERY_STATUS = `query BulkQueryStatus($id: ID!) { bulkOperation(id: $id) { id status errorCode objectCount rootObjectCount fileSize url partialDataUrl } }`;
+const bulkQueryStatusResponse = z.object({
+  bulkOperation: bulkOperationFields
+    .extend({ rootObjectCount: z.string(), fileSize: z.string().nullable() })
+    .nullable(),
+});
+const CANCEL_BULK = `mutation CancelBulk($id: ID!) {
+  bulkOperationCancel(id: $id) { bulkOperation { id status } userErrors { field message } }
+}`;
+const cancelBulkResponse = z.object({
+  bulkOperationCancel: z.object({
+    bulkOperation: z.object({ id: z.string(), status: z.string() }).nullable(),
+    userErrors: z.array(z.object({ message: z.string() })),
+  }),
+});
+
+/** Asks Shopify to stop the step's bulk operation; one that has already ended answers a user error, which is fine. */
+async function cancelBulkOperation(step: DataPullStep) {
+  if (!step.bulkOperationId || step.bulkStatus === "COMPLETED") return;
+  try {
+    const answer = await adminGraphql(step.shop, CANCEL_BULK, cancelBulkResponse, {
+      variables: { id: step.bulkOperationId },
+    });
+    const { bulkOperation, userErrors } = answer.bulkOperationCancel;
+    logger.info(
+      { shop: step.shop, resource: step.resource, status: bulkOperation?.status, userErrors },
+      "asked Shopify to cancel the bulk operation",
+    );
+  } catch (error) {
+    logger.warn({ shop: step.shop, resource: step.resource, error: String(error) }, "bulk operation cancel failed");
+  }
+}
 
 const MAX_BULK_RESTARTS = 3;
 
 export async function runBulkStep(step: DataPullStep, context: StepContext): Promise<StepOutcome> {
-  if (await isCancelRequested(step.pullId)) {
-    if (step.bulkOperationId && step.bulkStatus !== "COMPLETED") {
-      await adminGraphql(step.shop, CANCEL_BULK, z.unknown(), { variables: { id: step.bulkOperationId } }).catch(
-        () => {},
-      );
-    }
+  if (context.cancelled?.aborted || (await isCancelRequested(step.pullId))) {
+    await cancelBulkOperation(step);
     return { kind: "cancelled" };
   }
   if (!step.bulkOperationId) {
@@ -314,17 +395,28 @@ export async function runBulkStep(step: DataPullStep, context: StepContext): Pro
     return { kind: "waiting", retryInMs: BULK_POLL_MS };
   }
 
-  const { bulkOperation } = await adminGraphql(step.shop, BULK_STATUS, bulkStatusResponse, {
+  const { bulkOperation } = await adminGraphql(step.shop, BULK_QUERY_STATUS, bulkQueryStatusResponse, {
     variables: { id: step.bulkOperationId },
+    signal: context.signal,
   });
   if (!bulkOperation) throw new PermanentShopifyError(`bulk operation ${step.bulkOperationId} not found`);
-  await recordBulkStatus(step.id, bulkOperation.status, Number(bulkOperation.objectCount));
+  const fileSize = bulkOperation.fileSize === null ? null : Number(bulkOperation.fileSize);
+  await recordBulkStatus(step.id, {
+    status: bulkOperation.status,
+    objectCount: Number(bulkOperation.objectCount),
+    rootObjectCount: Number(bulkOperation.rootObjectCount),
+    fileSize,
+  });
   switch (bulkOperation.status) {
     case "CREATED":
     case "RUNNING":
     case "CANCELING":
       return { kind: "waiting", retryInMs: BULK_POLL_MS };
     case "COMPLETED":
+      logger.info(
+        { shop: step.shop, resource: step.resource, objects: bulkOperation.objectCount, fileSize },
+        "bulk operation completed; importing",
+      );
       if (bulkOperation.url) await importJsonl(step, bulkOperation.url, context);
       return { kind: "done" };
     case "FAILED":
@@ -369,12 +461,25 @@ export async function importJsonl(step: DataPullStep, url: string, context: Step
   const writer = new StoreWriter();
   let lineNumber = 0;
   let processed = step.processed;
+  let children = step.children;
+  let bytesRead = 0;
+  let readRecordedAt = 0;
+  let readRecording: Promise<void> | undefined;
   const progress = new BulkProgress(step);
+  /** Read progress for the page, at most twice a second and never two updates at once. */
+  const reportRead = (force = false) => {
+    const now = Date.now();
+    if (readRecording || (!force && now - readRecordedAt < READ_REPORT_MS)) return;
+    readRecordedAt = now;
+    readRecording = recordBulkRead(step.id, bytesRead)
+      .catch(() => {})
+      .finally(() => (readRecording = undefined));
+  };
 
   const commit = async (last: boolean) => {
     await progress.waitForWriter();
     if (!last) await guard(step, context);
-    progress.write(writer.take(), { processed, cursor: lineNumber });
+    progress.write(writer.take(), { processed, children, cursor: lineNumber });
     if (last) await progress.finish();
   };
 
@@ -384,6 +489,8 @@ export async function importJsonl(step: DataPullStep, url: string, context: Step
   try {
     for (;;) {
       const { done, value } = await reader.read();
+      if (value) bytesRead += value.byteLength;
+      reportRead();
       const text = rest + (done ? decoder.decode() : decoder.decode(value, { stream: true }));
       let start = 0;
       for (;;) {
@@ -397,8 +504,8 @@ export async function importJsonl(step: DataPullStep, url: string, context: Step
         if (line) {
           lineNumber++;
           if (lineNumber > resumeFrom) {
-            addBulkLine(step.shop, JSON.parse(line) as Record<string, unknown>, writer, lineNumber);
-            processed++;
+            if (addBulkLine(step.shop, JSON.parse(line) as Record<string, unknown>, writer, lineNumber)) processed++;
+            else children++;
             if (writer.pending >= BULK_FLUSH_ROWS) await commit(false);
           }
         }
@@ -408,6 +515,9 @@ export async function importJsonl(step: DataPullStep, url: string, context: Step
       if (done) break;
     }
     await commit(true);
+    await readRecording;
+    reportRead(true);
+    await readRecording;
   } catch (error) {
     await reader.cancel().catch(() => {});
     // Let the transactions in progress end (committed or rolled back) before the step reports the failure.
@@ -416,14 +526,19 @@ export async function importJsonl(step: DataPullStep, url: string, context: Step
   }
 }
 
+const READ_REPORT_MS = 500;
+
 /** Bulk batches written at once. */
 const BULK_WRITERS = 2;
+
+/** Where a batch ends: top-level records and children so far, and the line after it. */
+type BatchEnd = { processed: number; children: number; cursor: number };
 
 /** The batches of one bulk import being written, and the cursor they have earned. */
 class BulkProgress {
   private readonly writing = new Set<Promise<void>>();
   /** Batches in line order, until they and every one before them are committed. */
-  private readonly pending: { end: { processed: number; cursor: number }; committed: boolean }[] = [];
+  private readonly pending: { end: BatchEnd; committed: boolean }[] = [];
   private recording: Promise<void> = Promise.resolve();
   private failure: { error: unknown } | undefined;
 
@@ -436,7 +551,7 @@ class BulkProgress {
   }
 
   /** Starts writing a batch that ends (in lines read and processed) at `end`. */
-  write(batch: StoreBatch, end: { processed: number; cursor: number }) {
+  write(batch: StoreBatch, end: BatchEnd) {
     const entry = { end, committed: false };
     this.pending.push(entry);
     const written = (async () => {
@@ -452,11 +567,11 @@ class BulkProgress {
 
   /** Moves the cursor past the committed batches at the head of the line, one update after another. */
   private record() {
-    let end: { processed: number; cursor: number } | undefined;
+    let end: BatchEnd | undefined;
     while (this.pending[0]?.committed) end = this.pending.shift()!.end;
     if (!end) return;
-    const { processed, cursor } = end;
-    this.recording = this.recording.then(() => recordBulkCursor(this.step.id, processed, cursor));
+    const { processed, children, cursor } = end;
+    this.recording = this.recording.then(() => recordBulkCursor(this.step.id, processed, children, cursor));
     this.recording.catch((error: unknown) => {
       this.failure ??= { error };
     });
@@ -475,7 +590,8 @@ class BulkProgress {
   }
 }
 
-function addBulkLine(shop: string, line: Record<string, unknown>, writer: StoreWriter, lineNumber: number) {
+/** Adds one bulk line's rows; answers whether it was a top-level record (rather than a child). */
+function addBulkLine(shop: string, line: Record<string, unknown>, writer: StoreWriter, lineNumber: number): boolean {
   const id = typeof line.id === "string" ? line.id : String(line.id ?? "");
   const slash = id.startsWith("gid://shopify/") ? id.indexOf("/", 14) : -1;
   const type = slash > 14 ? id.slice(14, slash) : undefined;
@@ -483,25 +599,25 @@ function addBulkLine(shop: string, line: Record<string, unknown>, writer: StoreW
   switch (type) {
     case "Customer":
       writer.add("Customer", customerRow(shop, checked(BULK_NODES.Customer, line, lineNumber)));
-      return;
+      return true;
     case "Product":
       writer.add("Product", productRow(shop, checked(BULK_NODES.Product, line, lineNumber)));
-      return;
+      return true;
     case "ProductVariant":
       if (!parentId) throw new PermanentShopifyError(`bulk line ${lineNumber}: variant without __parentId`);
       writer.add("ProductVariant", variantRow(shop, parentId, checked(BULK_NODES.ProductVariant, line, lineNumber)));
-      return;
+      return false;
     case "Order": {
       const order = checked(BULK_NODES.Order, line, lineNumber);
       writer.add("Order", orderRow(shop, order));
       for (const transaction of order.transactions)
         writer.add("OrderTransaction", transactionRow(shop, order.id, transaction));
-      return;
+      return true;
     }
     case "LineItem":
       if (!parentId) throw new PermanentShopifyError(`bulk line ${lineNumber}: line item without __parentId`);
       writer.add("OrderLineItem", lineItemRow(shop, parentId, checked(BULK_NODES.LineItem, line, lineNumber)));
-      return;
+      return false;
     default:
       throw new PermanentShopifyError(`bulk line ${lineNumber} has an unexpected id: ${id.slice(0, 80)}`);
   }

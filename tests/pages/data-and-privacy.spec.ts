@@ -16,7 +16,24 @@ test("the Data page starts a pull and shows the counts; the Privacy page renders
   await frame.getByLabel("What").selectOption("incremental");
   await frame.getByRole("button", { name: "Start pull" }).click();
   await expect(frame.getByText(/incremental · paginated/).first()).toBeVisible({ timeout: 15_000 });
+  // The history speaks of the tiles' units, line items and variants apart, and names the time zone once.
+  await expect(
+    frame.getByText(/40 customers · 150 orders with [\d,]+ line items · 12 products with [\d,]+ variants/).first(),
+  ).toBeVisible();
+  await expect(frame.getByText(/^Times in /)).toHaveCount(1);
   await page.screenshot({ path: testInfo.outputPath("data.png"), fullPage: true });
+
+  // At phone width (the app's frame 375 px wide, beside the local Admin's 240 px menu) the page never scrolls sideways.
+  await page.setViewportSize({ width: 615, height: 800 });
+  await page.reload();
+  const phone = page.frameLocator("#app-frame");
+  await expect(phone.getByText("Pull data from Shopify")).toBeVisible();
+  const overflow = await phone
+    .locator("body")
+    .evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+  expect(overflow).toBeLessThanOrEqual(0);
+  expect(await phone.locator("body").evaluate(() => document.documentElement.clientWidth)).toBe(375);
+  await page.screenshot({ path: testInfo.outputPath("data-375.png"), fullPage: true });
 
   await page.goto(process.env.LOCAL_ADMIN_URL!.replace("/admin/local?", "/admin/local?path=/app/privacy&"));
   await expect(page.frameLocator("#app-frame").getByText("No customer data requests")).toBeVisible();

@@ -3,6 +3,7 @@ import { loadConfig } from "../../app/config.server";
 import { logger } from "../../app/logger.server";
 import { isFinalAttempt, parsePayload } from "../../app/models/jobs.server";
 import {
+  bulkOperationFinished,
   enqueuePullStep,
   finishStep,
   getStep,
@@ -10,7 +11,7 @@ import {
   recordStepRetry,
   type PullTrigger,
 } from "../../app/models/pulls.server";
-import { runBulkStep, runPaginatedStep, StepCancelled } from "../../app/services/pull-runner.server";
+import { runBulkStep, runPaginatedStep, StepCancelled, watchCancellation } from "../../app/services/pull-runner.server";
 
 const STEP_TIMEOUT_MS = loadConfig().PULL_STEP_TIMEOUT_MS;
 
@@ -25,24 +26,29 @@ export const pullStep: Task = async (rawPayload, helpers) => {
   const { stepId } = parsePayload("pull-step", rawPayload);
   const step = await getStep(stepId);
   if (!step || ["succeeded", "failed", "cancelled"].includes(step.status)) return;
-  const startedAt = step.startedAt ?? new Date();
-  if (step.status !== "running") await markStepRunning(step.id, startedAt);
-  const context = {
-    signal: helpers.abortSignal ?? new AbortController().signal,
-    deadline: startedAt.getTime() + STEP_TIMEOUT_MS,
-  };
   const log = { shop: step.shop, resource: step.resource, mode: step.mode, pullId: step.pullId };
+  const startedAt = step.startedAt ?? new Date();
+  // A step of a pull asked to stop never starts; a step already running goes on to cancel its bulk operation.
+  if (step.status !== "running" && !(await markStepRunning(step.id, startedAt))) {
+    await finishStep(step, "cancelled");
+    logger.info(log, "pull step cancelled before it started");
+    return;
+  }
+  const watch = watchCancellation(step.pullId, helpers.abortSignal ?? new AbortController().signal);
+  const context = { ...watch.context, deadline: startedAt.getTime() + STEP_TIMEOUT_MS };
 
   try {
     const outcome = step.mode === "bulk" ? await runBulkStep(step, context) : await runPaginatedStep(step, context);
     if (outcome.kind === "waiting") {
-      await enqueuePullStep(step, step.pull.trigger as PullTrigger, new Date(Date.now() + outcome.retryInMs));
+      // The finish webhook may have come while this job ran (and so could not bring it forward).
+      const retryInMs = (await bulkOperationFinished(step.id)) ? 0 : outcome.retryInMs;
+      await enqueuePullStep(step, step.pull.trigger as PullTrigger, new Date(Date.now() + retryInMs));
       return;
     }
     await finishStep(step, outcome.kind === "cancelled" ? "cancelled" : "succeeded");
     logger.info(log, `pull step ${outcome.kind === "cancelled" ? "cancelled" : "finished"}`);
   } catch (error) {
-    if (error instanceof StepCancelled) {
+    if (error instanceof StepCancelled || context.cancelled.aborted) {
       await finishStep(step, "cancelled");
       logger.info(log, "pull step cancelled");
       return;
@@ -55,5 +61,7 @@ export const pullStep: Task = async (rawPayload, helpers) => {
     }
     await recordStepRetry(step.id, message);
     throw error;
+  } finally {
+    watch.stop();
   }
 };
