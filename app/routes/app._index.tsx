@@ -18,7 +18,8 @@ import {
 } from "@shopify/polaris";
 import { BarChart, LineChart, PolarisVizProvider } from "@shopify/polaris-viz";
 import polarisVizStyles from "@shopify/polaris-viz/build/esm/styles.css?url";
-import { useEffect, useState, type ReactNode } from "react";
+import { useEffect, type ReactNode } from "react";
+import { ChartBox } from "../components/chart-box";
 import { useShopFormat, type ShopFormatters } from "../components/format";
 import {
   dashboardKpis,
@@ -111,22 +112,6 @@ const connectionBadge = {
 
 const isActive = (status: string) => status === "queued" || status === "running";
 
-/** Charts measure the page, which the server cannot: they draw after hydration, in boxes of fixed height. */
-function useHydrated() {
-  const [hydrated, setHydrated] = useState(false);
-  useEffect(() => setHydrated(true), []);
-  return hydrated;
-}
-
-function ChartBox({ height, label, children }: { height: number; label: string; children: ReactNode }) {
-  const hydrated = useHydrated();
-  return (
-    <div style={{ height, width: "100%", minWidth: 0 }} role="figure" aria-label={label} data-chart={label}>
-      {hydrated ? children : null}
-    </div>
-  );
-}
-
 function Row({ label, value }: { label: string; value: ReactNode }) {
   return (
     <InlineStack align="space-between" blockAlign="center" gap="200" wrap={false}>
@@ -141,7 +126,17 @@ function Row({ label, value }: { label: string; value: ReactNode }) {
 }
 
 /** Change against the previous period: relative for amounts, in points for a rate. */
-function Change({ current, previous, points, days }: { current: number | null; previous: number | null; points?: boolean; days: number }) {
+function Change({
+  current,
+  previous,
+  points,
+  days,
+}: {
+  current: number | null;
+  previous: number | null;
+  points?: boolean;
+  days: number;
+}) {
   const format = useShopFormat();
   if (current === null || previous === null) {
     return (
@@ -326,7 +321,9 @@ function SegmentChart({ data }: { data: DashboardData }) {
                   },
                 ]}
                 // Ticks fall between whole customers on a small shop: label only the whole ones.
-                xAxisOptions={{ labelFormatter: (value) => (Number.isInteger(Number(value)) ? format.count(Number(value)) : "") }}
+                xAxisOptions={{
+                  labelFormatter: (value) => (Number.isInteger(Number(value)) ? format.count(Number(value)) : ""),
+                }}
                 tooltipOptions={{ valueFormatter: (value) => format.count(Number(value ?? 0)) }}
               />
             </ChartBox>
@@ -405,8 +402,8 @@ function Movements({ data }: { data: DashboardData }) {
         </InlineStack>
         {data.movements.length === 0 ? (
           <Text as="p" tone="subdued">
-            Movements between segments appear once your customers have been segmented twice (after the next pull,
-            or when you run segmentation again) and some of them changed segment.
+            Movements between segments appear once your customers have been segmented twice (after the next pull, or
+            when you run segmentation again) and some of them changed segment.
           </Text>
         ) : (
           <BlockStack gap="200" as="ul">
@@ -479,8 +476,8 @@ function FirstPull({ data }: { data: DashboardData }) {
             Bringing in your store data
           </Text>
           <Text as="p">
-            We are copying your customers, orders and products from Shopify. Your figures, charts and segments
-            appear here as soon as the pull finishes; you can leave this page meanwhile.
+            We are copying your customers, orders and products from Shopify. Your figures, charts and segments appear
+            here as soon as the pull finishes; you can leave this page meanwhile.
           </Text>
           <ProgressBar progress={percent} tone="primary" />
           <BlockStack gap="100">
@@ -513,8 +510,8 @@ function FirstPull({ data }: { data: DashboardData }) {
       <Card>
         <EmptyState heading="Your store has no customers or orders yet" image="">
           <p>
-            The pull of {format.dateTime(pull.requestedAt)} found nothing to analyse. Figures appear here after
-            your first orders, which arrive by themselves.
+            The pull of {format.dateTime(pull.requestedAt)} found nothing to analyse. Figures appear here after your
+            first orders, which arrive by themselves.
           </p>
           <p>
             <Link to="/app/data">Go to the Data page</Link>

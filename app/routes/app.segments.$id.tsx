@@ -19,6 +19,7 @@ import {
 } from "@shopify/polaris";
 import { useEffect, useState } from "react";
 import { z } from "zod";
+import { NumericCell } from "../components/numeric-cell";
 import { useShopFormat } from "../components/format";
 import { requestSegmentSync, syncsOfSegment } from "../models/segment-syncs.server";
 import { getSegmentDetail } from "../models/segments.server";
@@ -288,34 +289,14 @@ export default function SegmentPage() {
                   <IndexTable.Cell>
                     <Link to={`/app/customers/${member.shopifyId}`}>{member.name}</Link>
                   </IndexTable.Cell>
-                  <IndexTable.Cell>
-                    <Text as="span" alignment="end" numeric>
-                      {format.count(member.orders)}
-                    </Text>
-                  </IndexTable.Cell>
-                  <IndexTable.Cell>
-                    <Text as="span" alignment="end" numeric>
-                      {format.money(member.spent)}
-                    </Text>
-                  </IndexTable.Cell>
-                  <IndexTable.Cell>
-                    <Text as="span" alignment="end" numeric>
-                      {format.count(member.lastOrderDays)}
-                    </Text>
-                  </IndexTable.Cell>
+                  <NumericCell>{format.count(member.orders)}</NumericCell>
+                  <NumericCell>{format.money(member.spent)}</NumericCell>
+                  <NumericCell>{format.count(member.lastOrderDays)}</NumericCell>
                   <IndexTable.Cell>{member.rfm}</IndexTable.Cell>
                   {predictions.shown ? (
                     <>
-                      <IndexTable.Cell>
-                        <Text as="span" alignment="end" numeric>
-                          {format.percent(member.probabilityAlive, 0)}
-                        </Text>
-                      </IndexTable.Cell>
-                      <IndexTable.Cell>
-                        <Text as="span" alignment="end" numeric>
-                          {format.money(member.expectedSpend365)}
-                        </Text>
-                      </IndexTable.Cell>
+                      <NumericCell>{format.percent(member.probabilityAlive, 0)}</NumericCell>
+                      <NumericCell>{format.money(member.expectedSpend365)}</NumericCell>
                     </>
                   ) : null}
                   <IndexTable.Cell>

@@ -22,9 +22,12 @@ import {
 } from "@shopify/polaris";
 import type { IndexTableHeading } from "@shopify/polaris/build/ts/src/components/IndexTable";
 import type { NonEmptyArray } from "@shopify/polaris/build/ts/src/types";
-import { type ComponentType, useEffect, useState } from "react";
+import { useEffect, useState } from "react";
 import { z } from "zod";
+import { BarChart, PolarisVizProvider } from "@shopify/polaris-viz";
+import { ChartBox } from "../components/chart-box";
 import { type ShopFormatters, useShopFormat } from "../components/format";
+import { NumericCell } from "../components/numeric-cell";
 import { segmentMovements } from "../models/segment-movements.server";
 import { requestRunCancel, requestSegmentation } from "../models/segmentation-runs.server";
 import {
@@ -227,43 +230,26 @@ function RfmGridNotes({ grid, format }: { grid: LoaderData["grid"]; format: Shop
   );
 }
 
-type VizModule = typeof import("@shopify/polaris-viz");
-
-/**
- * Share of customers and of revenue of the segments in the table. polaris-viz measures the DOM,
- * so the chart is drawn after hydration, in a box of fixed height that keeps the layout still.
- */
+/** Share of customers and of revenue of the segments in the table. */
 function SizeAndRevenueChart({ segments, format }: { segments: LoaderData["segments"]; format: ShopFormatters }) {
-  const [viz, setViz] = useState<VizModule | null>(null);
-  useEffect(() => {
-    let live = true;
-    import("@shopify/polaris-viz").then((module) => live && setViz(module));
-    return () => {
-      live = false;
-    };
-  }, []);
   const shown = segments.slice(0, 10);
-  const height = 80 + shown.length * 56;
   const data = [
     { name: "Share of customers", data: shown.map((s) => ({ key: s.name, value: s.customerShare })) },
     { name: "Share of revenue", data: shown.map((s) => ({ key: s.name, value: s.revenueShare })) },
   ];
-  const Provider = viz?.PolarisVizProvider as ComponentType<{ children: React.ReactNode }> | undefined;
   return (
-    <div style={{ height, width: "100%" }} data-testid="segments-chart">
-      {viz && Provider ? (
-        <Provider>
-          <viz.BarChart
-            data={data}
-            direction="horizontal"
-            theme="Light"
-            xAxisOptions={{ labelFormatter: (value) => format.percent(Number(value), 0) }}
-            yAxisOptions={{ labelFormatter: (value) => String(value ?? "") }}
-            tooltipOptions={{ valueFormatter: (value) => format.percent(Number(value)) }}
-          />
-        </Provider>
-      ) : null}
-    </div>
+    <ChartBox height={80 + shown.length * 56} label="Segments by share of customers and revenue">
+      <PolarisVizProvider>
+        <BarChart
+          data={data}
+          direction="horizontal"
+          theme="Light"
+          xAxisOptions={{ labelFormatter: (value) => format.percent(Number(value), 0) }}
+          yAxisOptions={{ labelFormatter: (value) => String(value ?? "") }}
+          tooltipOptions={{ valueFormatter: (value) => format.percent(Number(value)) }}
+        />
+      </PolarisVizProvider>
+    </ChartBox>
   );
 }
 
@@ -546,27 +532,15 @@ export default function SegmentsPage() {
                       <IndexTable.Cell>
                         <Link to={`/app/segments/${segment.id}`}>{segment.name}</Link>
                       </IndexTable.Cell>
-                      <IndexTable.Cell>
-                        <Text as="span" alignment="end" numeric>
-                          {format.count(segment.size)}
-                        </Text>
-                      </IndexTable.Cell>
-                      <IndexTable.Cell>
-                        <Text as="span" alignment="end" numeric>
-                          {format.money(segment.revenue)} ({format.percent(segment.revenueShare)})
-                        </Text>
-                      </IndexTable.Cell>
-                      <IndexTable.Cell>
-                        <Text as="span" alignment="end" numeric>
-                          {format.money(segment.averageOrderValue)}
-                        </Text>
-                      </IndexTable.Cell>
+                      <NumericCell>{format.count(segment.size)}</NumericCell>
+                      <NumericCell>
+                        {format.money(segment.revenue)} ({format.percent(segment.revenueShare)})
+                      </NumericCell>
+                      <NumericCell>{format.money(segment.averageOrderValue)}</NumericCell>
                       {predictions.shown ? (
-                        <IndexTable.Cell>
-                          <Text as="span" alignment="end" numeric>
-                            {format.money(segment.expectedSpend365)} ({format.percent(segment.expectedSpendShare)})
-                          </Text>
-                        </IndexTable.Cell>
+                        <NumericCell>
+                          {format.money(segment.expectedSpend365)} ({format.percent(segment.expectedSpendShare)})
+                        </NumericCell>
                       ) : null}
                       <IndexTable.Cell>
                         <div style={{ textAlign: "end" }}>

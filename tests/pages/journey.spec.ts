@@ -40,7 +40,7 @@ test("the merchant's journey through the sidebar", async ({ page }, testInfo) =>
   await expect(revenueTile.or(app.getByRole("heading", { name: "Revenue", exact: true })).first()).toBeVisible();
   await expect(app.getByText(/CA\$[\d,]+\.\d{2}/).first()).toBeVisible();
   await expect(app.getByText(/^Times in America\/Toronto/)).toBeVisible();
-  for (const chart of ["Revenue over time", "Customers by segment"]) {
+  for (const chart of ["Revenue over time", "Customers by RFM segment"]) {
     await expect(app.locator(`[data-chart="${chart}"] svg`).first()).toBeVisible();
   }
   await expect(app.getByRole("heading", { name: "What changed since the last run" })).toBeVisible();
