@@ -241,7 +241,10 @@ function SizeAndRevenueChart({ segments, format }: { segments: LoaderData["segme
     <ChartBox height={80 + shown.length * 56} label="Segments by share of customers and revenue">
       <PolarisVizProvider>
         <BarChart
+          // A new set of segments is a new chart: polaris-viz keeps its first measurements otherwise.
+          key={shown.map((segment) => segment.id).join()}
           data={data}
+          isAnimated={false}
           direction="horizontal"
           theme="Light"
           xAxisOptions={{ labelFormatter: (value) => format.percent(Number(value), 0) }}
