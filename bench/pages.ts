@@ -111,11 +111,12 @@ async function interact(frame: Frame) {
   }
 }
 
+// A merchant's browser: the app answers bots (HeadlessChrome among them) with 410, as Shopify's library does.
+const BROWSER_USER_AGENT =
+  "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/156.0.0.0 Safari/537.36";
+
 async function measure(browser: Browser, url: string, inFrame: boolean, viewport = { width: 1280, height: 900 }) {
-  const context = await browser.newContext({
-    viewport,
-    userAgent: "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/156.0.0.0 Safari/537.36",
-  });
+  const context = await browser.newContext({ viewport, userAgent: BROWSER_USER_AGENT });
   await context.addInitScript(VITALS_OBSERVER);
   const page = await context.newPage();
   const consoleErrors: string[] = [];
@@ -198,13 +199,14 @@ try {
     args: ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--no-first-run"],
   });
   // The app's own navigation, as the local Admin's sidebar shows it, plus one page of each detail kind.
-  const navPage = await browser.newPage();
+  const navContext = await browser.newContext({ userAgent: BROWSER_USER_AGENT });
+  const navPage = await navContext.newPage();
   await navPage.goto(adminUrl);
   await navPage.waitForSelector("#app-nav a", { timeout: 60_000 }).catch(() => undefined);
   const navPaths = await navPage
     .locator("#app-nav a")
     .evaluateAll((links) => links.map((link) => link.getAttribute("data-href") ?? link.getAttribute("href") ?? ""));
-  await navPage.close();
+  await navContext.close();
   const paths = [
     ...new Set([
       "/app",

@@ -155,7 +155,12 @@ export default function ProductsPage() {
                 ]}
               >
                 {products.map((product, index) => (
-                  <IndexTable.Row id={product.id} key={product.id} position={index}>
+                  <IndexTable.Row
+                    // Rows keyed by place: a new sort or page rewrites rows in place instead of moving them (no layout shift).
+                    id={product.id}
+                    key={index}
+                    position={index}
+                  >
                     <IndexTable.Cell>
                       <BlockStack gap="050">
                         <Text as="span" fontWeight="semibold">

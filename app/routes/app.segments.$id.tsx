@@ -285,7 +285,12 @@ export default function SegmentPage() {
               headings={headings as [{ title: string }, ...{ title: string }[]]}
             >
               {members.map((member, position) => (
-                <IndexTable.Row id={member.customerId} key={member.customerId} position={position}>
+                <IndexTable.Row
+                  // Rows keyed by place: a new sort or page rewrites rows in place instead of moving them (no layout shift).
+                  id={member.customerId}
+                  key={position}
+                  position={position}
+                >
                   <IndexTable.Cell>
                     <Link to={`/app/customers/${member.shopifyId}`}>{member.name}</Link>
                   </IndexTable.Cell>

@@ -531,7 +531,12 @@ export default function SegmentsPage() {
                   }
                 >
                   {segments.map((segment, position) => (
-                    <IndexTable.Row id={segment.id} key={segment.id} position={position}>
+                    <IndexTable.Row
+                      // Rows keyed by place: a new sort or page rewrites rows in place instead of moving them (no layout shift).
+                      id={segment.id}
+                      key={position}
+                      position={position}
+                    >
                       <IndexTable.Cell>
                         <Link to={`/app/segments/${segment.id}`}>{segment.name}</Link>
                       </IndexTable.Cell>
