@@ -294,26 +294,35 @@ export async function recordBulkStatus(
 ) {
   const finished = operation.status === "COMPLETED";
   const preparing = operation.status === "CREATED" || operation.status === "RUNNING";
-  // A poll answered before the finish webhook was recorded must not hide that the operation has finished.
-  const current = await prisma.dataPullStep.findUnique({ where: { id: stepId }, select: { bulkStatus: true } });
-  const keep = preparing && current?.bulkStatus === BULK_FINISHED;
-  await prisma.dataPullStep.update({
-    where: { id: stepId },
-    data: {
-      bulkStatus: keep ? BULK_FINISHED : operation.status,
-      preparedObjects: operation.objectCount,
-      ...(finished ? { total: operation.rootObjectCount, fileSize: operation.fileSize } : {}),
-    },
-  });
+  // One statement: a poll answered before the finish webhook was recorded must not hide that the
+  // operation has finished, even when the webhook's write lands between reading and writing.
+  await pgPool.query(
+    `UPDATE "DataPullStep"
+        SET "bulkStatus" = CASE WHEN $3::boolean AND "bulkStatus" = $4::text THEN "bulkStatus" ELSE $2::text END,
+            "preparedObjects" = $5,
+            total = CASE WHEN $6::boolean THEN $7::int ELSE total END,
+            "fileSize" = CASE WHEN $6::boolean THEN $8::bigint ELSE "fileSize" END
+      WHERE id = $1`,
+    [
+      stepId,
+      operation.status,
+      preparing,
+      BULK_FINISHED,
+      operation.objectCount,
+      finished,
+      operation.rootObjectCount,
+      operation.fileSize,
+    ],
+  );
 }
 
-/** The step's bulk operation ended without completing: the next attempt starts another. */
 /** Whether the finish webhook came for the step's operation after the step last read its status. */
 export async function bulkOperationFinished(stepId: string) {
   const step = await prisma.dataPullStep.findUnique({ where: { id: stepId }, select: { bulkStatus: true } });
   return step?.bulkStatus === BULK_FINISHED;
 }
 
+/** The step's bulk operation ended without completing: the next attempt starts another. */
 export async function recordBulkRestart(stepId: string, restarts: number, reason: string) {
   await prisma.dataPullStep.update({
     where: { id: stepId },
