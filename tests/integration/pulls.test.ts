@@ -103,7 +103,9 @@ describe("bulk pulls", () => {
   it("cancels a running pull within seconds", async () => {
     // Workers share the database; the one above talks to another simulator.
     await worker.stop();
-    const slow = await simulatedInstall({ size: "small", adminLatencyMs: 300, bulkPageDelayMs: 500 });
+    // Shopify prepares slowly enough that its exports are still running when the cancel reaches it, even on a
+    // loaded machine (at 500 ms a page the orders export once completed first, and nothing was left to cancel).
+    const slow = await simulatedInstall({ size: "small", adminLatencyMs: 300, bulkPageDelayMs: 2_000 });
     const slowWorker = await startWorker(slow.env);
     try {
       const pull = await createPull({ shop: slow.shop, kind: "full", mode: "paginated", trigger: "merchant" });
