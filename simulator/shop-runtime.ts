@@ -5,6 +5,8 @@ import { execute, GraphQLError, parse, validate, type DocumentNode, type Executi
 import { adminSchema } from "./admin-schema";
 import { AdminViews, countOf, type ResolverContext } from "./admin-resolvers";
 import {
+  bulkOperationFilter,
+  type BulkOperationsArgs,
   BulkMutationError,
   BulkQueryError,
   checkBulkMutation,
@@ -69,7 +71,8 @@ export const STAGED_UPLOADS_PATH = "/staged-uploads";
 interface WebPixelView {
   __typename: "WebPixel";
   id: string;
-  settings: string;
+  /** A JSON scalar, as Shopify types it: the settings object itself. */
+  settings: Record<string, string>;
 }
 
 const SEGMENT_QUERY =
@@ -197,7 +200,12 @@ export class ShopRuntime {
         myshopifyDomain: shop.domain,
         currencyCode: shop.currencyCode,
         ianaTimezone: shop.ianaTimezone,
-        plan: { displayName: shop.planDisplayName, shopifyPlus: shop.shopifyPlus, partnerDevelopment: false },
+        plan: {
+          displayName: shop.planDisplayName,
+          publicDisplayName: shop.planDisplayName,
+          shopifyPlus: shop.shopifyPlus,
+          partnerDevelopment: false,
+        },
         createdAt: shop.createdAt,
       }),
       node: ({ id }: { id: string }) => views.node(id) ?? null,
@@ -215,6 +223,16 @@ export class ShopRuntime {
         return latest ? this.bulkOperationView(latest.id) : null;
       },
       bulkOperation: ({ id }: { id: string }) => this.bulkOperationView(id) ?? null,
+      bulkOperations: (args: BulkOperationsArgs, context: ResolverContext) => {
+        const matching = [...this.bulkOperations.values()].filter(bulkOperationFilter(args.query));
+        // Shopify lists the newest first unless reversed (the sort key's natural order is oldest first).
+        const newestFirst = args.reverse ? matching : matching.reverse();
+        return views.listOf(
+          newestFirst.map((operation) => this.bulkOperationView(operation.id)),
+          { first: args.first, after: args.after, last: args.last, before: args.before },
+          context,
+        );
+      },
       segments: (args: { first?: number; after?: string }, context: ResolverContext) => {
         const list = [...this.segments.values()];
         return views.listOf(list, args, context);
@@ -376,7 +394,7 @@ export class ShopRuntime {
         this.webPixel = {
           __typename: "WebPixel",
           id: gid("WebPixel", 880_000 + ++pixelCounter),
-          settings: settings.json,
+          settings: settings.value,
         };
         return { webPixel: this.webPixel, userErrors: [] };
       },
@@ -392,7 +410,7 @@ export class ShopRuntime {
             webPixel: null,
             userErrors: [{ field: ["webPixel", "settings"], message: settings.error, code: "INVALID_SETTINGS" }],
           };
-        this.webPixel.settings = settings.json;
+        this.webPixel.settings = settings.value;
         return { webPixel: this.webPixel, userErrors: [] };
       },
       webPixelDelete: ({ id }: { id: string }) => {
@@ -407,7 +425,8 @@ export class ShopRuntime {
     };
   }
 
-  private checkPixelSettings(raw: unknown): { json: string } | { error: string } {
+  /** Settings arrive as a JSON object or, as Shopify also accepts, a string holding one. */
+  private checkPixelSettings(raw: unknown): { value: Record<string, string> } | { error: string } {
     let settings: unknown = raw;
     if (typeof raw === "string") {
       try {
@@ -425,7 +444,7 @@ export class ShopRuntime {
     }
     const unknown = Object.keys(settings).filter((key) => !this.options.pixelSettingsFields.includes(key));
     if (unknown.length > 0) return { error: `Setting "${unknown[0]}" is not defined by the extension.` };
-    return { json: JSON.stringify(settings) };
+    return { value: { ...(settings as Record<string, string>) } };
   }
 
   private changeTags(id: string, tags: string[], change: "add" | "remove") {
