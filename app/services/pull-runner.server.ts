@@ -26,6 +26,7 @@ import {
 import {
   BULK_NODES,
   bulkQuery,
+  countQuery,
   customerRow,
   lineItemNode,
   lineItemRow,
@@ -179,7 +180,7 @@ export async function runPaginatedStep(step: DataPullStep, context: StepContext)
   if (step.total === null) {
     const counted = await adminGraphql(
       step.shop,
-      `query Count($query: String) { ${resource}Count(query: $query) { count } }`,
+      countQuery(resource),
       z.record(z.string(), z.object({ count: z.number() }).nullable()),
       { variables: { query: filter }, onCost: (cost) => pacer.update(cost) },
     );
@@ -329,7 +330,8 @@ export const bulkOperationFields = z.object({
   partialDataUrl: z.string().nullable(),
 });
 
-const RUN_BULK = `mutation RunBulk($query: String!) {
+const RUN_BULK = `#graphql
+mutation RunBulk($query: String!) {
   bulkOperationRunQuery(query: $query) { bulkOperation { id status } userErrors { field message code } }
 }`;
 const runBulkResponse = z.object({
@@ -338,16 +340,19 @@ const runBulkResponse = z.object({
     userErrors: z.array(z.object({ message: z.string(), code: z.string().nullable().optional() })),
   }),
 });
-export const BULK_STATUS = `query BulkStatus($id: ID!) { bulkOperation(id: $id) { id status errorCode objectCount url partialDataUrl } }`;
+export const BULK_STATUS = `#graphql
+query BulkStatus($id: ID!) { bulkOperation(id: $id) { id status errorCode objectCount url partialDataUrl } }`;
 export const bulkStatusResponse = z.object({ bulkOperation: bulkOperationFields.nullable() });
 /** A bulk query's status with what its progress needs: its top-level objects and its file's size. */
-const BULK_QUERY_STATUS = `query BulkQueryStatus($id: ID!) { bulkOperation(id: $id) { id status errorCode objectCount rootObjectCount fileSize url partialDataUrl } }`;
+const BULK_QUERY_STATUS = `#graphql
+query BulkQueryStatus($id: ID!) { bulkOperation(id: $id) { id status errorCode objectCount rootObjectCount fileSize url partialDataUrl } }`;
 const bulkQueryStatusResponse = z.object({
   bulkOperation: bulkOperationFields
     .extend({ rootObjectCount: z.string(), fileSize: z.string().nullable() })
     .nullable(),
 });
-const CANCEL_BULK = `mutation CancelBulk($id: ID!) {
+const CANCEL_BULK = `#graphql
+mutation CancelBulk($id: ID!) {
   bulkOperationCancel(id: $id) { bulkOperation { id status } userErrors { field message } }
 }`;
 const cancelBulkResponse = z.object({
