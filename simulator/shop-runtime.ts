@@ -21,6 +21,7 @@ import {
 } from "./bulk-operations";
 import { storeSpec, type StoreSizeName } from "./generator";
 import { LeakyBucket, MAX_QUERY_COST, queryCost } from "./query-cost";
+import { segmentQueryProblem } from "./segment-query";
 import { gid, parseGid, ShopData } from "./shop-data";
 import type { SimulatedShop } from "./store";
 
@@ -74,9 +75,6 @@ interface WebPixelView {
   /** A JSON scalar, as Shopify types it: the settings object itself. */
   settings: Record<string, string>;
 }
-
-const SEGMENT_QUERY =
-  /^(customer_tags\s+CONTAINS\s+'[^']+'|number_of_orders\s*[<>=]+\s*\d+|email_subscription_status\s*=\s*'\w+'|amount_spent\s*[<>=]+\s*\d+(\.\d+)?)(\s+(AND|OR)\s+.+)?$/i;
 
 let segmentCounter = 0;
 let pixelCounter = 0;
@@ -349,8 +347,8 @@ export class ShopRuntime {
         if ([...this.segments.values()].some((segment) => segment.name === name)) {
           return { segment: null, userErrors: userError("name", "Name has already been taken") };
         }
-        if (!SEGMENT_QUERY.test(query.trim()))
-          return { segment: null, userErrors: userError("query", `Query is invalid: ${query}`) };
+        const problem = segmentQueryProblem(query);
+        if (problem) return { segment: null, userErrors: userError("query", `Query is invalid: ${problem}`) };
         const now = new Date().toISOString();
         const segment: SegmentView = {
           __typename: "Segment",
@@ -369,9 +367,8 @@ export class ShopRuntime {
         if (name && [...this.segments.values()].some((other) => other.name === name && other.id !== id)) {
           return { segment: null, userErrors: userError("name", "Name has already been taken") };
         }
-        if (query !== undefined && query !== null && !SEGMENT_QUERY.test(query.trim())) {
-          return { segment: null, userErrors: userError("query", `Query is invalid: ${query}`) };
-        }
+        const problem = query === undefined || query === null ? undefined : segmentQueryProblem(query);
+        if (problem) return { segment: null, userErrors: userError("query", `Query is invalid: ${problem}`) };
         Object.assign(segment, {
           ...(name ? { name } : {}),
           ...(query ? { query } : {}),
