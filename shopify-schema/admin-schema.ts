@@ -50,7 +50,9 @@ export function readAdminIntrospection(version: string = API_VERSION): Introspec
   if (sha256(compressed) !== expected) {
     throw new Error(`shopify-schema/${name} does not match its checksum in source.json; run ${REFRESH_COMMAND}`);
   }
-  const parsed = JSON.parse(gunzipSync(compressed).toString("utf8")) as { data?: IntrospectionQuery } & IntrospectionQuery;
+  const parsed = JSON.parse(gunzipSync(compressed).toString("utf8")) as {
+    data?: IntrospectionQuery;
+  } & IntrospectionQuery;
   return parsed.data ?? parsed;
 }
 

@@ -74,7 +74,8 @@ function fieldDrift(
   const where = `${typeName}.${declared.name}`;
   if (!real) return [`${where} is not in Shopify's schema`];
   const problems: string[] = [];
-  if (String(declared.type) !== String(real.type)) problems.push(`${where} is ${declared.type}; Shopify has ${real.type}`);
+  if (String(declared.type) !== String(real.type))
+    problems.push(`${where} is ${declared.type}; Shopify has ${real.type}`);
   if (Boolean(declared.deprecationReason) !== Boolean(real.deprecationReason))
     problems.push(
       real.deprecationReason
@@ -112,19 +113,23 @@ export function schemaDrift(declared: GraphQLSchema, real: GraphQLSchema): strin
         const real = other.getValue(value.name);
         if (!real) problems.push(`${type.name}.${value.name} is not a value of Shopify's enum`);
         else if (Boolean(real.deprecationReason) !== Boolean(value.deprecationReason))
-          problems.push(`${type.name}.${value.name}: deprecated in ${real.deprecationReason ? "Shopify" : "the simulator"} only`);
+          problems.push(
+            `${type.name}.${value.name}: deprecated in ${real.deprecationReason ? "Shopify" : "the simulator"} only`,
+          );
       }
     }
     if ((isObjectType(type) || isInterfaceType(type)) && (isObjectType(other) || isInterfaceType(other))) {
       const fields = other.getFields();
-      for (const field of Object.values(type.getFields())) problems.push(...fieldDrift(type.name, field, fields[field.name]));
+      for (const field of Object.values(type.getFields()))
+        problems.push(...fieldDrift(type.name, field, fields[field.name]));
       const interfaces = new Set(other.getInterfaces().map((item) => item.name));
       for (const item of type.getInterfaces())
         if (!interfaces.has(item.name)) problems.push(`${type.name} implements ${item.name}; Shopify's does not`);
     }
     if (isInputObjectType(type) && isInputObjectType(other)) {
       const fields = other.getFields();
-      for (const field of Object.values(type.getFields())) problems.push(...fieldDrift(type.name, field, fields[field.name]));
+      for (const field of Object.values(type.getFields()))
+        problems.push(...fieldDrift(type.name, field, fields[field.name]));
       for (const field of Object.values(fields))
         if (isNonNullType(field.type) && field.defaultValue === undefined && !type.getFields()[field.name])
           problems.push(`${type.name} lacks Shopify's required input field ${field.name}: ${field.type}`);
@@ -137,4 +142,3 @@ export function schemaDrift(declared: GraphQLSchema, real: GraphQLSchema): strin
   }
   return problems;
 }
-

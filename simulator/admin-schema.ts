@@ -4,14 +4,42 @@ import { API_VERSION } from "../app/api-version";
 /** The Admin API version the simulator plays: the app's. */
 export const SIMULATED_API_VERSION = API_VERSION;
 
-/**
- * The part of Shopify's Admin GraphQL API that MicroSegment uses, with
- * Shopify's names, types (enums and scalars included) and deprecations;
- * simulator/admin-schema.test.ts holds it to Shopify's published schema of
- * SIMULATED_API_VERSION. graphql-js validates every request against it, so
- * an unknown field or operation is an error, as on Shopify.
- */
-export const adminSchema = buildSchema(/* GraphQL */ `
+/** Every currency and country code Shopify has: a shop or an address may use any of them. */
+const ISO_CODE_ENUMS = `
+  enum CurrencyCode {
+    AED AFN ALL AMD ANG AOA ARS AUD AWG AZN BAM BBD BDT BGN BHD BIF BMD BND BOB BRL
+    BSD BTN BWP BYN
+    BYR @deprecated(reason: "Shopify deprecates it.")
+    BZD CAD CDF CHF CLP CNY COP CRC CVE CZK DJF DKK DOP DZD EGP ERN ETB EUR FJD FKP
+    GBP GEL GHS GIP GMD GNF GTQ GYD HKD HNL HRK HTG HUF IDR ILS INR IQD IRR ISK JEP
+    JMD JOD JPY KES KGS KHR KID KMF KRW KWD KYD KZT LAK LBP LKR LRD LSL LTL LVL LYD
+    MAD MDL MGA MKD MMK MNT MOP MRU MUR MVR MWK MXN MYR MZN NAD NGN NIO NOK NPR NZD
+    OMR PAB PEN PGK PHP PKR PLN PYG QAR RON RSD RUB RWF SAR SBD SCR SDG SEK SGD SHP
+    SLL SOS SRD SSP
+    STD @deprecated(reason: "Shopify deprecates it.")
+    STN SYP SZL THB TJS TMT TND TOP TRY TTD TWD TZS UAH UGX USD USDC UYU UZS VED
+    VEF @deprecated(reason: "Shopify deprecates it.")
+    VES VND VUV WST XAF XCD XOF XPF XXX YER ZAR ZMW
+  }
+
+  enum CountryCode {
+    AC AD AE AF AG AI AL AM AN AO AR AT AU AW AX AZ BA BB BD BE
+    BF BG BH BI BJ BL BM BN BO BQ BR BS BT BV BW BY BZ CA CC CD
+    CF CG CH CI CK CL CM CN CO CR CU CV CW CX CY CZ DE DJ DK DM
+    DO DZ EC EE EG EH ER ES ET FI FJ FK FO FR GA GB GD GE GF GG
+    GH GI GL GM GN GP GQ GR GS GT GW GY HK HM HN HR HT HU ID IE
+    IL IM IN IO IQ IR IS IT JE JM JO JP KE KG KH KI KM KN KP KR
+    KW KY KZ LA LB LC LI LK LR LS LT LU LV LY MA MC MD ME MF MG
+    MK ML MM MN MO MQ MR MS MT MU MV MW MX MY MZ NA NC NE NF NG
+    NI NL NO NP NR NU NZ OM PA PE PF PG PH PK PL PM PN PS PT PY
+    QA RE RO RS RU RW SA SB SC SD SE SG SH SI SJ SK SL SM SN SO
+    SR SS ST SV SX SY SZ TA TC TD TF TG TH TJ TK TL TM TN TO TR
+    TT TV TW TZ UA UG UM US UY UZ VA VC VE VG VN VU WF WS XK YE
+    YT ZA ZM ZW ZZ
+  }
+`;
+
+const ADMIN_SDL = /* GraphQL */ `
   scalar DateTime
   scalar Decimal
   scalar Money
@@ -19,44 +47,6 @@ export const adminSchema = buildSchema(/* GraphQL */ `
   scalar URL
   scalar JSON
   scalar UnsignedInt64
-
-  # Every value Shopify has: a shop or address may use any of them.
-  enum CurrencyCode {
-    AED AFN ALL AMD ANG AOA ARS AUD AWG AZN BAM BBD BDT BGN BHD BIF
-    BMD BND BOB BRL BSD BTN BWP BYN
-    BYR @deprecated(reason: "Shopify deprecates it.")
-    BZD CAD CDF CHF CLP CNY COP CRC CVE CZK DJF DKK DOP DZD EGP ERN
-    ETB EUR FJD FKP GBP GEL GHS GIP GMD GNF GTQ GYD HKD HNL HRK HTG
-    HUF IDR ILS INR IQD IRR ISK JEP JMD JOD JPY KES KGS KHR KID KMF
-    KRW KWD KYD KZT LAK LBP LKR LRD LSL LTL LVL LYD MAD MDL MGA MKD
-    MMK MNT MOP MRU MUR MVR MWK MXN MYR MZN NAD NGN NIO NOK NPR NZD
-    OMR PAB PEN PGK PHP PKR PLN PYG QAR RON RSD RUB RWF SAR SBD SCR
-    SDG SEK SGD SHP SLL SOS SRD SSP
-    STD @deprecated(reason: "Shopify deprecates it.")
-    STN SYP SZL THB TJS TMT TND TOP TRY TTD TWD TZS UAH UGX USD USDC
-    UYU UZS VED
-    VEF @deprecated(reason: "Shopify deprecates it.")
-    VES VND VUV WST XAF XCD XOF XPF XXX YER ZAR ZMW
-  }
-
-  enum CountryCode {
-    AC AD AE AF AG AI AL AM AN AO AR AT AU AW AX AZ
-    BA BB BD BE BF BG BH BI BJ BL BM BN BO BQ BR BS
-    BT BV BW BY BZ CA CC CD CF CG CH CI CK CL CM CN
-    CO CR CU CV CW CX CY CZ DE DJ DK DM DO DZ EC EE
-    EG EH ER ES ET FI FJ FK FO FR GA GB GD GE GF GG
-    GH GI GL GM GN GP GQ GR GS GT GW GY HK HM HN HR
-    HT HU ID IE IL IM IN IO IQ IR IS IT JE JM JO JP
-    KE KG KH KI KM KN KP KR KW KY KZ LA LB LC LI LK
-    LR LS LT LU LV LY MA MC MD ME MF MG MK ML MM MN
-    MO MQ MR MS MT MU MV MW MX MY MZ NA NC NE NF NG
-    NI NL NO NP NR NU NZ OM PA PE PF PG PH PK PL PM
-    PN PS PT PY QA RE RO RS RU RW SA SB SC SD SE SG
-    SH SI SJ SK SL SM SN SO SR SS ST SV SX SY SZ TA
-    TC TD TF TG TH TJ TK TL TM TN TO TR TT TV TW TZ
-    UA UG UM US UY UZ VA VC VE VG VN VU WF WS XK YE
-    YT ZA ZM ZW ZZ
-  }
 
   interface Node {
     id: ID!
@@ -644,7 +634,14 @@ export const adminSchema = buildSchema(/* GraphQL */ `
       query: String
       reverse: Boolean = false
     ): ProductConnection!
-    orders(first: Int, after: String, last: Int, before: String, query: String, reverse: Boolean = false): OrderConnection!
+    orders(
+      first: Int
+      after: String
+      last: Int
+      before: String
+      query: String
+      reverse: Boolean = false
+    ): OrderConnection!
     customersCount(query: String): Count
     productsCount(query: String): Count
     ordersCount(query: String): Count
@@ -683,4 +680,13 @@ export const adminSchema = buildSchema(/* GraphQL */ `
     webPixelUpdate(id: ID!, webPixel: WebPixelInput!): WebPixelUpdatePayload
     webPixelDelete(id: ID!): WebPixelDeletePayload
   }
-`);
+`;
+
+/**
+ * The part of Shopify's Admin GraphQL API that MicroSegment uses, with
+ * Shopify's names, types (enums and scalars included) and deprecations;
+ * simulator/admin-schema.test.ts holds it to Shopify's published schema of
+ * SIMULATED_API_VERSION. graphql-js validates every request against it, so
+ * an unknown field or operation is an error, as on Shopify.
+ */
+export const adminSchema = buildSchema(ISO_CODE_ENUMS + ADMIN_SDL);

@@ -66,8 +66,8 @@ function taggedDocuments(): Record<string, string> {
 function builtDocuments(): Record<string, string> {
   const since = updatedSinceFilter(new Date("2026-11-01T00:00:00Z"));
   const documents: Record<string, string> = {
-    "MORE_LINE_ITEMS": MORE_LINE_ITEMS.query,
-    "MORE_VARIANTS": MORE_VARIANTS.query,
+    MORE_LINE_ITEMS: MORE_LINE_ITEMS.query,
+    MORE_VARIANTS: MORE_VARIANTS.query,
     "changeTagsDocument(tagsAdd)": changeTagsDocument("tagsAdd", 3),
     "changeTagsDocument(tagsRemove)": changeTagsDocument("tagsRemove", 1),
     "bulkTagMutation(tagsAdd)": bulkTagMutation("tagsAdd", "sync-1"),
@@ -129,33 +129,31 @@ describe("the app's Admin GraphQL documents", () => {
     expect(problems("query { customers(first: 1, limit: 5) { nodes { id } } }")).toMatch(/Unknown argument "limit"/);
   });
 
-  it(
-    "match the generated types: app/types is what `npm run graphql-codegen` writes now",
-    async () => {
-      const project = graphqlConfig.projects!.default!;
-      const codegen = project.extensions!.codegen as Record<string, unknown>;
-      const outputs = await generate(
-        { schema: project.schema, documents: project.documents, ...codegen, cwd: ROOT, silent: true },
-        false,
-      );
-      expect(outputs.length).toBe(2);
-      for (const output of outputs as { filename: string; content: string }[]) {
-        const committed = readFileSync(join(ROOT, output.filename), "utf8");
-        expect(
-          committed === output.content,
-          `${relative(ROOT, join(ROOT, output.filename))} is stale: run npm run graphql-codegen`,
-        ).toBe(true);
-      }
-    },
-    300_000,
-  );
+  it("match the generated types: app/types is what `npm run graphql-codegen` writes now", async () => {
+    const project = graphqlConfig.projects!.default!;
+    const codegen = project.extensions!.codegen as Record<string, unknown>;
+    const outputs = await generate(
+      { schema: project.schema, documents: project.documents, ...codegen, cwd: ROOT, silent: true },
+      false,
+    );
+    expect(outputs.length).toBe(2);
+    for (const output of outputs as { filename: string; content: string }[]) {
+      const committed = readFileSync(join(ROOT, output.filename), "utf8");
+      expect(
+        committed === output.content,
+        `${relative(ROOT, join(ROOT, output.filename))} is stale: run npm run graphql-codegen`,
+      ).toBe(true);
+    }
+  }, 300_000);
 });
 
 describe("the pinned Admin API version", () => {
   it("is one constant, and the schema, shopify.app.toml and the simulator follow it", () => {
     const source = readSchemaSource();
     expect(source.files[schemaFileName(API_VERSION)], `run ${REFRESH_COMMAND}`).toMatch(/^[0-9a-f]{64}$/);
-    const toml = parseToml(readFileSync(join(ROOT, "shopify.app.toml"), "utf8")) as { webhooks: { api_version: string } };
+    const toml = parseToml(readFileSync(join(ROOT, "shopify.app.toml"), "utf8")) as {
+      webhooks: { api_version: string };
+    };
     expect(toml.webhooks.api_version).toBe(API_VERSION);
     expect(SIMULATED_API_VERSION).toBe(API_VERSION);
   });
