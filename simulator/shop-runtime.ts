@@ -21,6 +21,7 @@ import {
 } from "./bulk-operations";
 import { storeSpec, type StoreSizeName } from "./generator";
 import { LeakyBucket, MAX_QUERY_COST, queryCost } from "./query-cost";
+import { bulkFinishPayload } from "./rest-payloads";
 import { segmentQueryProblem } from "./segment-query";
 import { gid, parseGid, ShopData } from "./shop-data";
 import type { SimulatedShop } from "./store";
@@ -110,15 +111,7 @@ export class ShopRuntime {
       resultsDir: options.resultsDir,
       publicUrl: "",
       pageDelayMs: options.bulkPageDelayMs,
-      onFinish: (operation) =>
-        options.notify("bulk_operations/finish", shop.domain, {
-          admin_graphql_api_id: operation.id,
-          completed_at: operation.completedAt,
-          created_at: operation.createdAt,
-          error_code: operation.errorCode?.toLowerCase() ?? null,
-          status: operation.status.toLowerCase(),
-          type: operation.type.toLowerCase(),
-        }),
+      onFinish: (operation) => options.notify("bulk_operations/finish", shop.domain, bulkFinishPayload(operation)),
     };
   }
 
