@@ -47,7 +47,8 @@ const DEPRECATED_NAMED_DATES: Record<string, string> = {
   "12_months_ago": "-12m",
 };
 
-const TOKEN = /\s*('(?:[^'\\]|\\.)*'|<=|>=|!=|[=<>(),:]|\d{4}-\d{2}-\d{2}|\d+_[a-z_]+|[A-Za-z_][\w.]*|-?\d+(?:\.\d+)?[dwmy]?)/y;
+const TOKEN =
+  /\s*('(?:[^'\\]|\\.)*'|<=|>=|!=|[=<>(),:]|\d{4}-\d{2}-\d{2}|\d+_[a-z_]+|[A-Za-z_][\w.]*|-?\d+(?:\.\d+)?[dwmy]?)/y;
 
 function tokenize(query: string): string[] {
   const tokens: string[] = [];
@@ -115,7 +116,8 @@ class Parser {
       return;
     }
     const name = this.next();
-    if (!name || !/^[a-z_][\w.]*$/i.test(name)) throw new SegmentQueryError(`expected an attribute, found ${name ?? "the end"}`);
+    if (!name || !/^[a-z_][\w.]*$/i.test(name))
+      throw new SegmentQueryError(`expected an attribute, found ${name ?? "the end"}`);
     if (FUNCTIONS.has(name)) return this.functionCall(name);
     const kind = ATTRIBUTES[name];
     if (!kind) throw new SegmentQueryError(`unknown attribute ${name}`);
@@ -165,7 +167,8 @@ class Parser {
       const parameter = this.next();
       if (!parameter || !/^[a-z_]+$/i.test(parameter)) throw new SegmentQueryError(`expected a parameter of ${name}`);
       const operator = this.next();
-      if (!operator || !COMPARISONS.has(operator)) throw new SegmentQueryError(`expected a comparison after ${parameter}`);
+      if (!operator || !COMPARISONS.has(operator))
+        throw new SegmentQueryError(`expected a comparison after ${parameter}`);
       this.parameterValue(parameter);
       if (this.peek() === ",") this.next();
       else break;
@@ -183,7 +186,8 @@ class Parser {
     }
     const token = this.next();
     if (/date$/.test(parameter)) return checkDate(token);
-    if (!isText(token) && !isNumber(token)) throw new SegmentQueryError(`${parameter} takes a number or a quoted value`);
+    if (!isText(token) && !isNumber(token))
+      throw new SegmentQueryError(`${parameter} takes a number or a quoted value`);
   }
 }
 
