@@ -12,17 +12,15 @@ import { ADMIN_DOCUMENT_GLOBS, GENERATED_TYPES_DIR, unpackSchemaForCodegen } fro
  */
 unpackSchemaForCodegen(API_VERSION);
 
-const config: IGraphQLConfig = {
-  projects: {
-    default: shopifyApiProject({
-      apiType: ApiType.Admin,
-      apiVersion: API_VERSION,
-      documents: [...ADMIN_DOCUMENT_GLOBS.map((glob) => `./${glob}`), `!./${GENERATED_TYPES_DIR}/**`],
-      outputDir: `./${GENERATED_TYPES_DIR}`,
-      // Enum types as unions of their values, so a literal such as "COMPLETED" is one.
-      enumsAsConst: true,
-    }),
-  },
-};
+export const adminProject = shopifyApiProject({
+  apiType: ApiType.Admin,
+  apiVersion: API_VERSION,
+  documents: [...ADMIN_DOCUMENT_GLOBS.map((glob) => `./${glob}`), `!./${GENERATED_TYPES_DIR}/**`],
+  outputDir: `./${GENERATED_TYPES_DIR}`,
+  // Enum types as unions of their values, so a literal such as "COMPLETED" is one.
+  enumsAsConst: true,
+});
+
+const config: IGraphQLConfig = { projects: { default: adminProject } };
 
 export default config;

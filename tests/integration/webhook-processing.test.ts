@@ -77,7 +77,7 @@ describe("webhook handlers on Shopify's payloads", () => {
       orders_to_redact: orderIds,
     });
     expect(await prisma.customer.count({ where: { shop, id: "gid://shopify/Customer/2" } })).toBe(0);
-    const orders = await prisma.order.findMany({ where: { shop, legacyId: { in: orderIds.map(String) } } });
+    const orders = await prisma.order.findMany({ where: { shop, legacyId: { in: orderIds.map(BigInt) } } });
     expect(orders.every((order) => order.customerId === null && order.email === null)).toBe(true);
     expect(await prisma.customer.count({ where: { shop } })).toBe(11);
     expect(await prisma.redactionRecord.count({ where: { shop, kind: "customer" } })).toBe(1);

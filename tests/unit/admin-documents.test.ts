@@ -1,11 +1,11 @@
 import { globSync, readFileSync } from "node:fs";
 import { join, relative } from "node:path";
-import { generate } from "@graphql-codegen/cli";
+import { generate, type CodegenConfig } from "@graphql-codegen/cli";
 import { gqlPluckFromCodeStringSync } from "@graphql-tools/graphql-tag-pluck";
 import { pluckConfig } from "@shopify/api-codegen-preset";
 import { parse as parseToml } from "smol-toml";
 import { describe, expect, it } from "vitest";
-import graphqlConfig from "../../.graphqlrc";
+import { adminProject } from "../../.graphqlrc";
 import { API_VERSION } from "../../app/api-version";
 import { RESOURCES } from "../../app/models/store-tables.server";
 import {
@@ -130,10 +130,9 @@ describe("the app's Admin GraphQL documents", () => {
   });
 
   it("match the generated types: app/types is what `npm run graphql-codegen` writes now", async () => {
-    const project = graphqlConfig.projects!.default!;
-    const codegen = project.extensions!.codegen as Record<string, unknown>;
+    const codegen = adminProject.extensions?.codegen as CodegenConfig;
     const outputs = await generate(
-      { schema: project.schema, documents: project.documents, ...codegen, cwd: ROOT, silent: true },
+      { ...codegen, schema: adminProject.schema, documents: adminProject.documents, cwd: ROOT, silent: true },
       false,
     );
     expect(outputs.length).toBe(2);
