@@ -11,7 +11,7 @@ import type { ShopRuntime } from "./shop-runtime";
 
 export const MAX_PAGE_SIZE = 250;
 
-interface ConnectionArgs {
+export interface ConnectionArgs {
   first?: number | null;
   after?: string | null;
   last?: number | null;

@@ -104,15 +104,6 @@ function parseBulkDocument(text: string, what: string, fail: (message: string) =
 }
 
 /** Validates a bulk query the way Shopify does and returns its parsed document. */
-export interface BulkOperationsArgs {
-  first?: number | null;
-  after?: string | null;
-  last?: number | null;
-  before?: string | null;
-  query?: string | null;
-  reverse?: boolean | null;
-}
-
 /** The `bulkOperations(query:)` filter: operation_type, status, created_at, as Shopify documents them. */
 export function bulkOperationFilter(query: string | null | undefined) {
   const terms = parseSearchQuery(query);

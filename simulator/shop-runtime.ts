@@ -3,10 +3,9 @@ import { existsSync } from "node:fs";
 import path from "node:path";
 import { execute, GraphQLError, parse, validate, type DocumentNode, type ExecutionResult } from "graphql";
 import { adminSchema } from "./admin-schema";
-import { AdminViews, countOf, type ResolverContext } from "./admin-resolvers";
+import { AdminViews, countOf, type ConnectionArgs, type ResolverContext } from "./admin-resolvers";
 import {
   bulkOperationFilter,
-  type BulkOperationsArgs,
   BulkMutationError,
   BulkQueryError,
   checkBulkMutation,
@@ -214,7 +213,7 @@ export class ShopRuntime {
         return latest ? this.bulkOperationView(latest.id) : null;
       },
       bulkOperation: ({ id }: { id: string }) => this.bulkOperationView(id) ?? null,
-      bulkOperations: (args: BulkOperationsArgs, context: ResolverContext) => {
+      bulkOperations: (args: ConnectionArgs, context: ResolverContext) => {
         const matching = [...this.bulkOperations.values()].filter(bulkOperationFilter(args.query));
         // Shopify lists the newest first unless reversed (the sort key's natural order is oldest first).
         const newestFirst = args.reverse ? matching : matching.reverse();

@@ -342,7 +342,6 @@ const runBulkResponse = z.object({
 });
 export const BULK_STATUS = `#graphql
 query BulkStatus($id: ID!) { bulkOperation(id: $id) { id status errorCode objectCount url partialDataUrl } }`;
-export const bulkStatusResponse = z.object({ bulkOperation: bulkOperationFields.nullable() });
 /** A bulk query's status with what its progress needs: its top-level objects and its file's size. */
 const BULK_QUERY_STATUS = `#graphql
 query BulkQueryStatus($id: ID!) { bulkOperation(id: $id) { id status errorCode objectCount rootObjectCount fileSize url partialDataUrl } }`;
