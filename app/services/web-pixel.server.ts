@@ -59,7 +59,7 @@ const CURRENT = `#graphql
   }
 `;
 
-export interface PixelSettings {
+interface PixelSettings {
   accountID: string;
   ingestUrl: string;
 }
