@@ -107,6 +107,13 @@ const configSchema = z.object({
   WORKER_METRICS_PORT: unsetIfEmpty(z.coerce.number().int().min(1).max(65535).optional()),
   // JSON API requests a shop may make a minute (all app instances together).
   API_REQUESTS_PER_MINUTE: z.coerce.number().int().min(1).default(600),
+  // Retention: the daily data-retention job removes what is older than these (README, "What we keep and for
+  // how long"). Pixel events go by whole UTC days; segments read the last 30 days of them.
+  PIXEL_EVENT_RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).default(90),
+  WEBHOOK_PAYLOAD_RETENTION_DAYS: z.coerce.number().int().min(0).max(3650).default(7),
+  DATA_REQUEST_EXPORT_RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).default(30),
+  AI_CALL_RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).default(400),
+  RATE_LIMIT_WINDOW_RETENTION_MINUTES: z.coerce.number().int().min(1).default(60),
   // Set only for local development and tests: points the transport to
   // *.myshopify.com (and the App Bridge script) at the simulated store.
   SHOPIFY_SIMULATOR_URL: unsetIfEmpty(z.url({ protocol: /^https?$/ }).optional()),

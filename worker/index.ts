@@ -7,7 +7,7 @@ import { Logger, run, type LogLevel, type Runner, type RunnerOptions, type Worke
 import { loadConfig } from "../app/config.server";
 import prisma from "../app/db.server";
 import { logger } from "../app/logger.server";
-import { tasks } from "../app/models/jobs.server";
+import { enqueueJob, tasks } from "../app/models/jobs.server";
 import {
   recordWorkerHeartbeat,
   releaseJobsOfDeadWorkers,
@@ -26,9 +26,14 @@ import { taskList } from "./task-list";
 const config = loadConfig();
 const HEARTBEAT_MS = config.WORKER_HEARTBEAT_MS;
 const STALE_AFTER_MS = config.WORKER_STALE_AFTER_MS;
-// Daily incremental pull for every installed shop, 03:00 UTC. Cron runs once across all workers.
+// Daily incremental pull for every installed shop, 03:00 UTC, and data retention at 04:15 UTC (run once at
+// start when a worker missed it within the last day). Cron runs once across all workers.
 const scheduledPull = tasks["pull-scheduled"];
-const CRONTAB = `0 3 * * * pull-scheduled ?max=${scheduledPull.maxAttempts}&priority=${scheduledPull.priority}`;
+const retention = tasks["data-retention"];
+const CRONTAB = [
+  `0 3 * * * pull-scheduled ?max=${scheduledPull.maxAttempts}&priority=${scheduledPull.priority}`,
+  `15 4 * * * data-retention ?fill=1d&max=${retention.maxAttempts}&priority=${retention.priority}`,
+].join("\n");
 const workerId = `worker-${hostname()}-${process.pid}-${randomUUID().slice(0, 8)}`;
 const startedAt = new Date();
 
@@ -99,6 +104,9 @@ const runnerOptions: RunnerOptions = {
 
 let runner: Runner = await run(runnerOptions);
 runner.promise.catch(() => {});
+// Day partitions of pixel events are made by the retention job: a fresh deploy or a worker that was down gets
+// them now rather than at the next 04:15 (events of days without one wait in the default partition).
+await enqueueJob("data-retention", {});
 
 /**
  * When the database goes away (restart, failover) graphile-worker cannot

@@ -1,5 +1,6 @@
 import type { TaskList } from "graphile-worker";
 import type { TaskName } from "../app/models/jobs.server";
+import { dataRetention } from "./tasks/data-retention";
 import { productsEnrich } from "./tasks/products-enrich";
 import { pullScheduled } from "./tasks/pull-scheduled";
 import { pullStart } from "./tasks/pull-start";
@@ -17,6 +18,7 @@ export const taskList: Record<TaskName, TaskList[string]> = {
   "pull-start": pullStart,
   "pull-step": pullStep,
   "pull-scheduled": pullScheduled,
+  "data-retention": dataRetention,
   "webhook-process": webhookProcess,
   "segmentation-run": segmentationRun,
   "segment-sync": segmentSync,

@@ -58,3 +58,14 @@ export async function aiUsageSince(shop: string, since: Date) {
     costUsd: (totals._sum.costUsd ?? new Prisma.Decimal(0)).toFixed(6),
   };
 }
+
+/** Retention: AI call records made before `cutoff`, deleted in batches that commit on their own. */
+export async function deleteAiCallsBefore(cutoff: Date, batchSize = 5000) {
+  let deleted = 0;
+  for (;;) {
+    const count = await prisma.$executeRaw`
+      DELETE FROM "AiCall" WHERE id IN (SELECT id FROM "AiCall" WHERE "createdAt" < ${cutoff} LIMIT ${batchSize})`;
+    deleted += count;
+    if (count < batchSize) return deleted;
+  }
+}

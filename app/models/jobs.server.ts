@@ -78,6 +78,13 @@ export const tasks = {
     maxAttempts: 3,
     priority: JobPriority.scheduled,
   }),
+  /** Run by graphile-worker's cron (worker/index.ts), and enqueued when a worker starts. */
+  "data-retention": define({
+    payload: z.object({}).passthrough(),
+    maxAttempts: 5,
+    priority: JobPriority.scheduled,
+    jobKey: () => "data-retention",
+  }),
   "webhook-process": define({
     payload: z.object({ deliveryId: z.uuid() }),
     maxAttempts: 10,

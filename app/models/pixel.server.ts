@@ -1,5 +1,5 @@
 import type pg from "pg";
-import prisma, { pgPool } from "../db.server";
+import prisma, { pgPool, withPgTransaction } from "../db.server";
 
 /**
  * Pixel data: the shop's connection (account id → shop), storefront events
@@ -108,7 +108,7 @@ export async function chargeConnectedAccounts(
 }
 
 /**
- * Stores events once per (shop, visitor, event id), duplicates ignored, and links client ids to customers
+ * Stores events once per (shop, visitor, event id and time), duplicates ignored, and links client ids to customers
  * (checkout_completed; the latest link wins), in one statement: one round trip, one commit.
  */
 export async function storeEvents(
@@ -126,7 +126,7 @@ export async function storeEvents(
        SELECT shop, "eventId", name, "clientId", "occurredAt", url, data
        FROM json_to_recordset($1::json)
          AS event(shop text, "eventId" text, name text, "clientId" text, "occurredAt" timestamptz, url text, data jsonb)
-       ON CONFLICT (shop, "clientId", "eventId") DO NOTHING
+       ON CONFLICT (shop, "clientId", "eventId", "occurredAt") DO NOTHING
        RETURNING 1
      ), linked AS (
        INSERT INTO "PixelIdentity" (shop, "clientId", "customerId", "orderId")
@@ -165,4 +165,113 @@ export async function pixelActivity(shop: string, hours = 48) {
     }),
   ]);
   return { since, perHour, totals: totals[0]!, latest };
+}
+
+// ---------------------------------------------------------------------------
+// Partitions of PixelEvent: one a UTC day of "occurredAt", named PixelEvent_pYYYYMMDD, and PixelEvent_default
+// for rows of days that have none (see the migration pixel_event_partitions). DDL waits at most
+// PARTITION_LOCK_TIMEOUT for its locks, so that it never holds up ingest behind a long read; a timed-out step
+// throws a LockTimeoutError and is tried again later.
+
+const DAY_MS = 86_400_000;
+const DEFAULT_PARTITION = "PixelEvent_default";
+const PARTITION_LOCK_TIMEOUT = "2s";
+const DAY_PARTITION = /^PixelEvent_p(\d{4})(\d{2})(\d{2})$/;
+
+export class LockTimeoutError extends Error {}
+
+/** A UTC day's first moment, the way a TIMESTAMP(3) column of UTC times compares with it. */
+const dayLiteral = (day: Date) => day.toISOString().slice(0, 10);
+const timestampLiteral = (at: Date) => at.toISOString().slice(0, 23).replace("T", " ");
+export const pixelEventPartitionName = (day: Date) => `PixelEvent_p${dayLiteral(day).replaceAll("-", "")}`;
+
+async function withLockTimeout<T>(work: (client: pg.PoolClient) => Promise<T>) {
+  try {
+    return await withPgTransaction(async (client) => {
+      await client.query(`SET LOCAL lock_timeout = '${PARTITION_LOCK_TIMEOUT}'`);
+      return work(client);
+    });
+  } catch (error) {
+    // 55P03 lock_not_available: another session held the table for longer than the timeout.
+    if ((error as { code?: string }).code === "55P03") throw new LockTimeoutError((error as Error).message);
+    throw error;
+  }
+}
+
+/** The day partitions that exist, oldest first. */
+export async function pixelEventPartitions() {
+  const { rows } = await pgPool.query<{ name: string }>(
+    `SELECT c.relname AS name FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
+     WHERE i.inhparent = '"PixelEvent"'::regclass`,
+  );
+  return rows
+    .map(({ name }) => DAY_PARTITION.exec(name))
+    .filter((match) => match !== null)
+    .map((match) => ({ name: match[0], day: new Date(`${match[1]}-${match[2]}-${match[3]}T00:00:00Z`) }))
+    .sort((a, b) => a.day.getTime() - b.day.getTime());
+}
+
+/** The UTC days from `since` (inclusive) to `until` (exclusive) of events that wait in the default partition. */
+export async function daysInDefaultPartition(since: Date, until: Date) {
+  const { rows } = await pgPool.query<{ day: string }>(
+    `SELECT DISTINCT to_char("occurredAt", 'YYYY-MM-DD') AS day FROM "${DEFAULT_PARTITION}"
+     WHERE "occurredAt" >= $1::timestamp AND "occurredAt" < $2::timestamp`,
+    [timestampLiteral(since), timestampLiteral(until)],
+  );
+  return rows.map(({ day }) => new Date(`${day}T00:00:00Z`)).sort((a, b) => a.getTime() - b.getTime());
+}
+
+/**
+ * Creates a day's partition, moving into it the day's events that waited in the default partition. The table is
+ * made apart and attached, which takes a lock on PixelEvent that lets inserts and reads go on; only the default
+ * partition is locked, while its rows of that day move. Answers how many moved; a partition that already exists
+ * is left as it is (moved 0).
+ */
+export async function createPixelEventPartition(day: Date) {
+  const name = pixelEventPartitionName(day);
+  const from = dayLiteral(day);
+  const to = dayLiteral(new Date(day.getTime() + DAY_MS));
+  return withLockTimeout(async (client) => {
+    const exists = await client.query(`SELECT 1 FROM pg_class WHERE relname = $1`, [name]);
+    if (exists.rowCount) return 0;
+    await client.query(`LOCK TABLE "${DEFAULT_PARTITION}" IN ACCESS EXCLUSIVE MODE`);
+    await client.query(`CREATE TABLE "${name}" (LIKE "PixelEvent" INCLUDING DEFAULTS)`);
+    // Proves the range to ATTACH, which then does not scan the new table.
+    await client.query(
+      `ALTER TABLE "${name}" ADD CONSTRAINT "${name}_range" CHECK ("occurredAt" >= '${from}' AND "occurredAt" < '${to}')`,
+    );
+    const moved = await client.query(
+      `WITH moved AS (
+         DELETE FROM "${DEFAULT_PARTITION}" WHERE "occurredAt" >= '${from}' AND "occurredAt" < '${to}' RETURNING *
+       )
+       INSERT INTO "${name}" SELECT * FROM moved`,
+    );
+    await client.query(`ALTER TABLE "PixelEvent" ATTACH PARTITION "${name}" FOR VALUES FROM ('${from}') TO ('${to}')`);
+    await client.query(`ALTER TABLE "${name}" DROP CONSTRAINT "${name}_range"`);
+    return moved.rowCount ?? 0;
+  });
+}
+
+/**
+ * Drops a day partition with its events. DETACH PARTITION CONCURRENTLY is not allowed beside a default
+ * partition, so this takes PixelEvent's exclusive lock for the moment the catalog changes, waiting at most the
+ * lock timeout for it.
+ */
+export async function dropPixelEventPartition(name: string) {
+  if (!DAY_PARTITION.test(name)) throw new Error(`not a day partition of PixelEvent: ${name}`);
+  await withLockTimeout((client) => client.query(`DROP TABLE IF EXISTS "${name}"`));
+}
+
+/** Deletes, in batches that each commit on their own, default-partition events older than `cutoff`. */
+export async function deleteDefaultPartitionEventsBefore(cutoff: Date, batchSize = 5000) {
+  let deleted = 0;
+  for (;;) {
+    const result = await pgPool.query(
+      `DELETE FROM "${DEFAULT_PARTITION}" WHERE ctid = ANY(ARRAY(
+         SELECT ctid FROM "${DEFAULT_PARTITION}" WHERE "occurredAt" < $1::timestamp LIMIT $2))`,
+      [timestampLiteral(cutoff), batchSize],
+    );
+    deleted += result.rowCount ?? 0;
+    if ((result.rowCount ?? 0) < batchSize) return deleted;
+  }
 }

@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import type { Prisma } from "@prisma/client";
+import { Prisma } from "@prisma/client";
 import prisma from "../db.server";
 import { deleteWaitingJobsOfShop } from "./jobs.server";
 
@@ -221,6 +221,15 @@ export function recentDataRequests(shop: string, take = 50) {
     take,
     select: { id: true, customerId: true, status: true, requestedAt: true, completedAt: true },
   });
+}
+
+/** Retention: exports completed before `cutoff` are dropped; the request stays listed as expired. */
+export async function expireExportsCompletedBefore(cutoff: Date) {
+  const { count } = await prisma.dataRequest.updateMany({
+    where: { status: "ready", completedAt: { lt: cutoff } },
+    data: { status: "expired", export: Prisma.DbNull },
+  });
+  return count;
 }
 
 export function readyExport(shop: string, id: string) {

@@ -44,5 +44,6 @@ export async function hitRateLimit(key: string, limit: number, windowMs: number,
 
 /** Old windows are useless once over; anyone may sweep them. */
 export async function deleteWindowsBefore(cutoff: Date) {
-  return prisma.rateLimitWindow.deleteMany({ where: { windowStart: { lt: cutoff } } });
+  const { count } = await prisma.rateLimitWindow.deleteMany({ where: { windowStart: { lt: cutoff } } });
+  return count;
 }

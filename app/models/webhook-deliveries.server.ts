@@ -106,3 +106,22 @@ export async function recordDeliveries(deliveries: IncomingDelivery[]) {
     ),
   );
 }
+
+/**
+ * Retention: the payloads (customers' emails, addresses) of deliveries processed before `cutoff` are nulled,
+ * in batches that commit on their own and skip rows another transaction holds; the records stay, so a repeated
+ * delivery is still recognised. Answers how many were pruned.
+ */
+export async function prunePayloadsProcessedBefore(cutoff: Date, batchSize = 1000) {
+  let pruned = 0;
+  for (;;) {
+    const count = await prisma.$executeRaw`
+      UPDATE "WebhookDelivery" SET payload = NULL
+      WHERE id IN (
+        SELECT id FROM "WebhookDelivery"
+        WHERE status = 'processed' AND "processedAt" < ${cutoff} AND payload IS NOT NULL
+        LIMIT ${batchSize} FOR UPDATE SKIP LOCKED)`;
+    pruned += count;
+    if (count < batchSize) return pruned;
+  }
+}
