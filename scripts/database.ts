@@ -40,21 +40,17 @@ export async function ensureDatabase(
   }
   // Node with tsx's loader, not the tsx CLI: the CLI runs the script in a child of its own and does not pass on
   // the end of this process, so a parent that died (a failed setup) left the database running.
-  const child = spawn(
-    process.execPath,
-    ["--import", "tsx", path.resolve("scripts/embedded-postgres.ts")],
-    {
-      env: {
-        ...process.env,
-        EMBEDDED_PG_DIR: dataDir,
-        EMBEDDED_PG_PORT: String(port),
-        EMBEDDED_PG_USER: EMBEDDED_USER,
-        EMBEDDED_PG_PASSWORD: EMBEDDED_PASSWORD,
-      },
-      stdio: ["ignore", "inherit", "inherit", "ipc"],
-      detached: true,
+  const child = spawn(process.execPath, ["--import", "tsx", path.resolve("scripts/embedded-postgres.ts")], {
+    env: {
+      ...process.env,
+      EMBEDDED_PG_DIR: dataDir,
+      EMBEDDED_PG_PORT: String(port),
+      EMBEDDED_PG_USER: EMBEDDED_USER,
+      EMBEDDED_PG_PASSWORD: EMBEDDED_PASSWORD,
     },
-  );
+    stdio: ["ignore", "inherit", "inherit", "ipc"],
+    detached: true,
+  });
   await new Promise<void>((resolve, reject) => {
     child.once("message", (message: { ready?: boolean; error?: string }) =>
       message.ready ? resolve() : reject(new Error(`embedded PostgreSQL failed to start: ${message.error}`)),

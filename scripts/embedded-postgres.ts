@@ -39,7 +39,6 @@ const user = process.env.EMBEDDED_PG_USER!;
 const password = process.env.EMBEDDED_PG_PASSWORD!;
 const runtimeBase = path.resolve(process.env.EMBEDDED_POSTGRES_RUNTIME_DIR ?? "/var/tmp/microsegment-postgres");
 
-
 interface Owner {
   uid: number;
   gid: number;
@@ -191,7 +190,9 @@ function stopStaleServer(dataDir: string) {
       `another run already serves ${dataDir} (postgres pid ${pid} on port ${stalePort}, started by pid ${runner}); stop it first`,
     );
   }
-  process.stderr.write(`embedded postgres: stopping a server left running by an earlier run (pid ${pid}, port ${stalePort})\n`);
+  process.stderr.write(
+    `embedded postgres: stopping a server left running by an earlier run (pid ${pid}, port ${stalePort})\n`,
+  );
   process.kill(pid, "SIGINT");
   return (async () => {
     for (let waited = 0; processCommandLine(pid).includes(dataDir); waited += 100) {
@@ -205,7 +206,10 @@ const spawnAs = (owner: Owner | undefined) => (owner ? { uid: owner.uid, gid: ow
 
 /** What a failed PostgreSQL said, in one line: its FATAL or ERROR lines, else its last line. */
 function failureOf(output: string) {
-  const lines = output.split("\n").map((line) => line.trim()).filter(Boolean);
+  const lines = output
+    .split("\n")
+    .map((line) => line.trim())
+    .filter(Boolean);
   const important = lines.filter((line) => /FATAL|ERROR|PANIC|could not/i.test(line));
   return (important.length ? important : lines.slice(-1)).join("; ") || "no output";
 }

@@ -110,7 +110,10 @@ describe("the data-retention job", () => {
     const cutoff = daysAgo(RETENTION_DAYS, now.getTime());
 
     // Pixel events on both sides of the period, in day partitions of their own (as earlier runs made them).
-    const expired = [pixelEvent(shop, daysAgo(120, now.getTime())), pixelEvent(shop, daysAgo(RETENTION_DAYS + 1.5, now.getTime()))];
+    const expired = [
+      pixelEvent(shop, daysAgo(120, now.getTime())),
+      pixelEvent(shop, daysAgo(RETENTION_DAYS + 1.5, now.getTime())),
+    ];
     const kept = [
       pixelEvent(shop, new Date(cutoff.getTime() + 60_000)),
       pixelEvent(shop, daysAgo(RETENTION_DAYS - 1, now.getTime())),
@@ -239,7 +242,9 @@ describe("the data-retention job", () => {
     expect(byId.get(recentProcessed.id)?.payload).toEqual(payload);
     expect(byId.get(oldFailed.id)?.payload).toEqual(payload);
 
-    const exports = await install.prisma.dataRequest.findMany({ where: { id: { in: [oldExport.id, recentExport.id] } } });
+    const exports = await install.prisma.dataRequest.findMany({
+      where: { id: { in: [oldExport.id, recentExport.id] } },
+    });
     const exportById = new Map(exports.map((e) => [e.id, e]));
     expect(exportById.get(oldExport.id)).toMatchObject({ status: "expired", export: null });
     expect(exportById.get(recentExport.id)?.status).toBe("ready");
@@ -250,7 +255,9 @@ describe("the data-retention job", () => {
     expect(await install.prisma.rateLimitWindow.count({ where: { key: windowKey } })).toBe(1);
 
     // The burst lost nothing to the partition changes, and the import finished with every row.
-    expect(await install.prisma.pixelEvent.count({ where: { eventId: { in: acknowledged } } })).toBe(acknowledged.length);
+    expect(await install.prisma.pixelEvent.count({ where: { eventId: { in: acknowledged } } })).toBe(
+      acknowledged.length,
+    );
     const finished = await waitFor(
       async () => {
         const found = await install.prisma.dataPull.findUnique({ where: { id: pull.id } });
