@@ -66,7 +66,10 @@ export default function PrivacyPage() {
                 rows={requests.map((r) => [
                   format.dateTime(r.requestedAt),
                   r.customerId?.split("/").pop() ?? "—",
-                  <Badge key={r.id} tone={r.status === "ready" ? "success" : "attention"}>
+                  <Badge
+                    key={r.id}
+                    tone={r.status === "ready" ? "success" : r.status === "expired" ? undefined : "attention"}
+                  >
                     {r.status}
                   </Badge>,
                   r.status === "ready" ? (
