@@ -8,6 +8,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { ensureDatabase } from "../../scripts/database";
 import { freePort } from "../helpers/processes";
 import { BROWSER_HEADERS } from "../helpers/shopify-requests";
+import { startDemo } from "../helpers/demo";
 
 async function selectOne(url: string) {
   const client = new pg.Client({ connectionString: url });
@@ -160,38 +161,22 @@ describe.skipIf(!isRoot)("as root, a clone in a folder only root can enter", () 
     execFileSync("cp", ["-al", "node_modules", ...(existsSync("build") ? ["build"] : []), clone]);
     const postgresUid = Number(execFileSync("id", ["-u", "postgres"], { encoding: "utf8" }).trim());
 
-    const port = await freePort();
-    const child = spawn(process.execPath, [path.join(clone, "node_modules/tsx/dist/cli.mjs"), "scripts/demo.ts"], {
+    const demo = startDemo({
       cwd: clone,
       env: {
-        ...process.env,
         DATABASE_URL: undefined,
         EMBEDDED_POSTGRES_PORT: String(await freePort()),
         EMBEDDED_POSTGRES_RUNTIME_DIR: runtimeDir,
-        PORT: String(port),
+        PORT: String(await freePort()),
         SIMULATOR_PORT: String(await freePort()),
         DEMO_STORE_SIZE: "tiny",
-        TOKEN_ENCRYPTION_KEYS: undefined,
-        SHOPIFY_API_KEY: undefined,
-        SHOPIFY_API_SECRET: undefined,
-        SHOPIFY_APP_URL: undefined,
       },
-      stdio: ["ignore", "pipe", "pipe"],
-      detached: true,
     });
-    let output = "";
-    child.stdout.on("data", (chunk) => (output += chunk));
-    child.stderr.on("data", (chunk) => (output += chunk));
-    const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
     let serverPid = 0;
     try {
-      const deadline = Date.now() + 170_000;
-      while (!output.includes("Press Ctrl-C") && Date.now() < deadline && child.exitCode === null) {
-        await new Promise((resolve) => setTimeout(resolve, 250));
-      }
-      expect(output, output.slice(-2000)).not.toContain("EACCES");
-      const url = /(http:\/\/127\.0\.0\.1:\d+\/admin\/local\?shop=[^\s]+)/.exec(output)?.[1];
-      expect(url, output.slice(-2000)).toBeDefined();
+      const url = await demo.adminUrl(170_000);
+      expect(demo.output(), demo.output().slice(-2000)).not.toContain("EACCES");
+      expect(url, demo.output().slice(-2000)).toBeDefined();
       const admin = await fetch(url!);
       expect(admin.status).toBe(200);
       const frame = /<iframe[^>]+src="([^"]+)"/.exec(await admin.text())![1]!.replaceAll("&amp;", "&");
@@ -208,8 +193,7 @@ describe.skipIf(!isRoot)("as root, a clone in a folder only root can enter", () 
       serverPid = serverPidOf(cluster);
       expect(readFileSync(`/proc/${serverPid}/status`, "utf8")).toMatch(new RegExp(`^Uid:\\s+${postgresUid}\\s`, "m"));
     } finally {
-      process.kill(-child.pid!, "SIGINT");
-      expect([0, 130]).toContain(await exited);
+      expect([0, 130]).toContain(await demo.interrupt());
       await rm(home, { recursive: true, force: true });
       await rm(runtimeDir, { recursive: true, force: true });
     }
