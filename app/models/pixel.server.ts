@@ -232,6 +232,8 @@ export async function createPixelEventPartition(day: Date) {
   const from = dayLiteral(day);
   const to = dayLiteral(new Date(day.getTime() + DAY_MS));
   return withLockTimeout(async (client) => {
+    // Two jobs at once (a worker starting while the daily one runs) make each partition once.
+    await client.query(`SELECT pg_advisory_xact_lock(hashtext('PixelEvent partitions'))`);
     const exists = await client.query(`SELECT 1 FROM pg_class WHERE relname = $1`, [name]);
     if (exists.rowCount) return 0;
     await client.query(`LOCK TABLE "${DEFAULT_PARTITION}" IN ACCESS EXCLUSIVE MODE`);
