@@ -28,7 +28,7 @@ function cpuSeconds(pid: number) {
   return (Number(fields[11]) + Number(fields[12])) / 100;
 }
 
-const server = await benchPostgres(".data/postgres-bench-pixel", Number(process.env.EMBEDDED_POSTGRES_PORT ?? 54334));
+const server = await benchPostgres(".data/postgres-bench-pixel", Number(process.env.BENCH_POSTGRES_PORT ?? 54334));
 try {
   const databaseUrl = await server.freshDatabase("bench_pixel");
   const db = new pg.Client({ connectionString: databaseUrl });
