@@ -246,6 +246,7 @@ async function copyReference(size: StoreSizeName) {
           formatCents(o.taxCents),
           formatCents(o.totalCents),
           formatCents(o.refundedCents),
+          formatCents(o.netCents),
           address.city,
           address.countryCode,
           address.zip,
@@ -276,8 +277,9 @@ async function copyReference(size: StoreSizeName) {
             l.sku,
             l.quantity,
             formatCents(l.unitPriceCents),
-            formatCents(l.discountCents),
-            formatCents(l.unitPriceCents * l.quantity - l.discountCents),
+            formatCents(l.automaticDiscountCents + l.lineCodeDiscountCents),
+            formatCents(l.unitPriceCents * l.quantity - l.automaticDiscountCents - l.lineCodeDiscountCents),
+            formatCents(l.netCents),
           ]);
     })(),
   );
