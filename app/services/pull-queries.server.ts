@@ -222,7 +222,7 @@ export const MORE_VARIANTS = {
 
 /** How many records a paginated pull will read. */
 export function countQuery(resource: Resource): string {
-  return `query Count($query: String) { ${resource}Count(query: $query) { count } }`;
+  return `query Count($query: String) { ${resource}Count(query: $query, limit: null) { count precision } }`;
 }
 
 /** Bulk operation queries. Bulk queries take no variables, so the filter is inlined as a string literal. */
