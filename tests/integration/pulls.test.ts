@@ -400,5 +400,6 @@ describe("bulk operations at once", () => {
     } finally {
       await install.close();
     }
-  });
+    // Two full pulls of the small store; a loaded 2-core machine takes over a minute for one.
+  }, 300_000);
 });
