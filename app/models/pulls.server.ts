@@ -83,8 +83,8 @@ export async function startPull(pullId: string) {
     });
     if (started.count === 0) return false;
     const pull = await tx.dataPull.findUniqueOrThrow({ where: { id: pullId }, include: { steps: true } });
-    // The shop's queue runs them in this order: the largest resource first, so its bulk operation, the
-    // one Shopify takes longest to prepare, starts before the others.
+    // The largest resource first: paginated steps run in this order in the shop's queue, and when bulk
+    // slots are scarce (PULL_BULK_CONCURRENCY) the operation Shopify takes longest to prepare is asked first.
     const steps = [...pull.steps].sort((a, b) => START_ORDER.indexOf(a.resource) - START_ORDER.indexOf(b.resource));
     for (const step of steps) await enqueuePullStep(step, pull.trigger as PullTrigger, undefined, tx);
     return true;
