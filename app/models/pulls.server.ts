@@ -83,8 +83,8 @@ export async function startPull(pullId: string) {
     });
     if (started.count === 0) return false;
     const pull = await tx.dataPull.findUniqueOrThrow({ where: { id: pullId }, include: { steps: true } });
-    // The largest resource first: paginated steps run in this order in the shop's queue, and when bulk
-    // slots are scarce (PULL_BULK_CONCURRENCY) the operation Shopify takes longest to prepare is asked first.
+    // The largest resource first, for paginated steps, which run in this order in the shop's queue; bulk
+    // steps run in queues of their own and take bulk slots in whatever order their jobs start.
     const steps = [...pull.steps].sort((a, b) => START_ORDER.indexOf(a.resource) - START_ORDER.indexOf(b.resource));
     for (const step of steps) await enqueuePullStep(step, pull.trigger as PullTrigger, undefined, tx);
     return true;
