@@ -65,6 +65,9 @@ const configSchema = z.object({
     .int()
     .min(1000)
     .default(2 * 3_600_000),
+  // Bulk operations a shop's pulls run at once: Shopify allows five since API 2026-01; 1 runs a full
+  // pull's resources one after another (the benchmark's reference).
+  PULL_BULK_CONCURRENCY: z.coerce.number().int().min(1).max(5).default(5),
   // Workers: heartbeat period, and silence after which a worker counts as dead and its jobs are released.
   WORKER_HEARTBEAT_MS: z.coerce.number().int().min(100).default(15_000),
   WORKER_STALE_AFTER_MS: z.coerce.number().int().min(500).default(60_000),

@@ -3,7 +3,11 @@
  * 10k products and 300k orders (about 1M line items) through the real worker,
  * against plain COPY of the same rows into the same tables, measured in the
  * same run; then the same for a store four times smaller, and a paginated
- * pull of the small store's customers and products to measure pacing.
+ * pull of the small store's customers and products to measure pacing. The
+ * small store is pulled twice more while the simulator takes time to prepare
+ * each export in proportion to its size, as Shopify does: with the three bulk
+ * operations at once (the app's default) and one after another
+ * (PULL_BULK_CONCURRENCY=1), to show what running them side by side saves.
  * Prints progress to stderr and, last, one JSON line.
  */
 import { readFileSync } from "node:fs";
@@ -19,7 +23,9 @@ import { TABLES } from "../app/models/store-tables.server";
 import { BENCH_APP, benchAppEnv, benchPostgres, log } from "./bench-env";
 
 const STORE_END = new Date("2026-11-01T00:00:00Z");
-const server = await benchPostgres(".data/postgres-bench", 54331);
+/** How long the simulated Shopify takes to prepare each page of 250 top-level records of an export. */
+const SHOPIFY_PAGE_MS = 40;
+const server = await benchPostgres(".data/postgres-bench", Number(process.env.EMBEDDED_POSTGRES_PORT ?? 54331));
 const freshDatabase = server.freshDatabase;
 
 function peakRssMb(pid: number) {
@@ -30,15 +36,23 @@ function peakRssMb(pid: number) {
 async function runPull(
   size: StoreSizeName,
   mode: "bulk" | "paginated",
-  options: { resources?: string[]; restoreRate?: number; bucketSize?: number } = {},
+  options: {
+    resources?: string[];
+    restoreRate?: number;
+    bucketSize?: number;
+    bulkPageDelayMs?: number;
+    env?: Record<string, string>;
+    label?: string;
+  } = {},
 ) {
-  const databaseUrl = await freshDatabase(`bench_pull_${size.toLowerCase()}_${mode}`);
+  const databaseUrl = await freshDatabase(`bench_pull_${size.toLowerCase()}_${mode}${options.label ?? ""}`);
   const simulator = createSimulator({
     ...BENCH_APP,
     scopes: "read_customers,read_orders,read_products",
     dataDir: ".data/bench-simulator",
     restoreRate: options.restoreRate ?? 100,
     bucketSize: options.bucketSize ?? 2000,
+    bulkPageDelayMs: options.bulkPageDelayMs ?? 0,
   });
   const shop = `bench-${size.toLowerCase()}.myshopify.com`;
   simulator.store.addShop({ domain: shop, size, storeEnd: STORE_END.toISOString() });
@@ -48,6 +62,7 @@ async function runPull(
     ...benchAppEnv(databaseUrl),
     SHOPIFY_SIMULATOR_URL: simulatorUrl,
     BULK_POLL_INTERVAL_MS: "250",
+    ...options.env,
   };
   // The app's own code stores the session and starts the pull, in a helper process with these settings.
   const seeded = startProcess("bench/seed-install.ts", {
@@ -85,11 +100,20 @@ async function runPull(
     bulkOperationId: string | null;
     finishedAt: Date;
   }[];
+  // Imports run side by side, so their time is the union of the steps' intervals, not their sum.
   const operations = simulator.runtime(shop)!.bulkOperations;
+  const intervals = steps
+    .flatMap((step) => {
+      const completedAt = step.bulkOperationId ? operations.get(step.bulkOperationId)?.completedAt : null;
+      return completedAt ? [[Date.parse(completedAt), step.finishedAt.getTime()] as const] : [];
+    })
+    .sort((a, b) => a[0] - b[0]);
   let importSeconds = 0;
-  for (const step of steps) {
-    const completedAt = step.bulkOperationId ? operations.get(step.bulkOperationId)?.completedAt : null;
-    if (completedAt) importSeconds += (step.finishedAt.getTime() - Date.parse(completedAt)) / 1000;
+  let coveredUntil = -Infinity;
+  for (const [from, to] of intervals) {
+    const start = Math.max(from, coveredUntil);
+    if (to > start) importSeconds += (to - start) / 1000;
+    coveredUntil = Math.max(coveredUntil, to);
   }
   await worker.stop();
   const counts = (
@@ -246,6 +270,7 @@ async function copyReference(size: StoreSizeName) {
           formatCents(o.taxCents),
           formatCents(o.totalCents),
           formatCents(o.refundedCents),
+          formatCents(o.netCents),
           address.city,
           address.countryCode,
           address.zip,
@@ -276,8 +301,9 @@ async function copyReference(size: StoreSizeName) {
             l.sku,
             l.quantity,
             formatCents(l.unitPriceCents),
-            formatCents(l.discountCents),
-            formatCents(l.unitPriceCents * l.quantity - l.discountCents),
+            formatCents(l.automaticDiscountCents + l.lineCodeDiscountCents),
+            formatCents(l.unitPriceCents * l.quantity - l.automaticDiscountCents - l.lineCodeDiscountCents),
+            formatCents(l.netCents),
           ]);
     })(),
   );
@@ -339,9 +365,21 @@ try {
     restoreRate: 1000,
     bucketSize: 2000,
   });
-  log("bulk pull of the 75k-order store…");
-  const small = await runPull("benchSmall", "bulk");
-  log(`  ${small.records} rows in ${small.seconds.toFixed(1)} s, worker peak RSS ${small.peakRssMb} MB`);
+  log(`bulk pull of the 75k-order store, Shopify preparing ${SHOPIFY_PAGE_MS} ms per 250 records, operations at once…`);
+  const small = await runPull("benchSmall", "bulk", { bulkPageDelayMs: SHOPIFY_PAGE_MS });
+  log(
+    `  ${small.records} rows in ${small.seconds.toFixed(1)} s, ${small.counters.peakBulkOperations} operations at once, worker peak RSS ${small.peakRssMb} MB`,
+  );
+  log("the same, one operation after another (PULL_BULK_CONCURRENCY=1)…");
+  const sequential = await runPull("benchSmall", "bulk", {
+    bulkPageDelayMs: SHOPIFY_PAGE_MS,
+    env: { PULL_BULK_CONCURRENCY: "1" },
+    label: "_sequential",
+  });
+  log(
+    `  ${sequential.records} rows in ${sequential.seconds.toFixed(1)} s, ${sequential.counters.peakBulkOperations} operation at once`,
+  );
+  if (sequential.records !== small.records) throw new Error("the sequential and parallel pulls differ in rows");
   log("reference: plain COPY of the 300k-order store…");
   const reference = await copyReference("bench");
   log(`  ${reference.records} rows in ${reference.seconds.toFixed(1)} s`);
@@ -374,6 +412,10 @@ try {
       small_peak_rss_mb: small.peakRssMb,
       paginated_throttled: paginated.counters.throttled,
       paginated_restore_rate_used: Math.round(restoreUsed * 100) / 100,
+      bulk_parallel: small.counters.peakBulkOperations,
+      small_parallel_seconds: Math.round(small.seconds * 10) / 10,
+      small_sequential_seconds: Math.round(sequential.seconds * 10) / 10,
+      sequential_to_parallel: Math.round((sequential.seconds / small.seconds) * 100) / 100,
     })}\n`,
   );
 } finally {

@@ -152,3 +152,81 @@ describe("simulated Admin GraphQL API", () => {
     expect((await sim.graphql("{ webPixel { id } }")).body.errors[0].message).toMatch(/No web pixel/);
   });
 });
+
+describe("Shopify's counts and money", () => {
+  const COUNT = `query($limit: Int) { customersCount(limit: $limit) { count precision } }`;
+
+  it("caps counts at 10,000 unless asked, then answers a floor with AT_LEAST; limit: null counts all", async () => {
+    const count = async (variables: Record<string, unknown>) =>
+      (await sim.graphql(COUNT, variables)).body.data.customersCount;
+    expect(await count({})).toEqual({ count: 500, precision: "EXACT" });
+    expect(await count({ limit: 100 })).toEqual({ count: 100, precision: "AT_LEAST" });
+    expect(await count({ limit: 500 })).toEqual({ count: 500, precision: "EXACT" });
+    expect(await count({ limit: null })).toEqual({ count: 500, precision: "EXACT" });
+    const medium = await startTestSimulator({ size: "medium" });
+    try {
+      const orders = async (args: string) =>
+        (await medium.graphql(`{ ordersCount${args} { count precision } }`)).body.data.ordersCount;
+      expect(await orders("")).toEqual({ count: 10_000, precision: "AT_LEAST" });
+      expect(await orders("(limit: null)")).toEqual({ count: 50_000, precision: "EXACT" });
+    } finally {
+      await medium.simulator.close();
+    }
+  });
+
+  const LINES = `query($id: ID!) { order(id: $id) {
+    totalDiscountsSet { shopMoney { amount } } subtotalPriceSet { shopMoney { amount } }
+    lineItems(first: 20) { nodes {
+      originalTotalSet { shopMoney { amount } }
+      plain: discountedTotalSet { shopMoney { amount } }
+      withCodes: discountedTotalSet(withCodeDiscounts: true) { shopMoney { amount } }
+      discountAllocations { allocatedAmountSet { shopMoney { amount } }
+        discountApplication { __typename targetSelection allocationMethod ... on DiscountCodeApplication { code } } }
+    } } } }`;
+  const cents = (money: { shopMoney: { amount: string } }) => Math.round(Number(money.shopMoney.amount) * 100);
+
+  it("leaves code discounts out of discountedTotalSet unless asked, and order-level discounts always", async () => {
+    const data = sim.simulator.runtime(sim.shop)!.data;
+    const find = (test: (o: ReturnType<typeof data.order>) => boolean) => {
+      for (let i = 0; i < data.orderCount; i++) if (test(data.order(i))) return data.order(i)!;
+      throw new Error("no such order in the small store");
+    };
+    const lineLevel = find((o) => o!.discountTarget === "ENTITLED");
+    const orderLevel = find((o) => o!.discountTarget === "ALL");
+    const automatic = find((o) => o!.lineItems.some((item) => item.automaticDiscountCents > 0));
+    for (const record of [lineLevel, orderLevel, automatic]) {
+      const { body } = await sim.graphql(LINES, { id: `gid://shopify/Order/${record.id}` });
+      const order = body.data.order;
+      expect(cents(order.totalDiscountsSet)).toBe(record.discountCents);
+      let linesNet = 0;
+      record.lineItems.forEach((item, i) => {
+        const line = order.lineItems.nodes[i];
+        const original = cents(line.originalTotalSet);
+        expect(cents(line.plain)).toBe(original - item.automaticDiscountCents);
+        expect(cents(line.withCodes)).toBe(original - item.automaticDiscountCents - item.lineCodeDiscountCents);
+        const allocated = (selection: string) =>
+          line.discountAllocations
+            .filter(
+              (a: { discountApplication: { targetSelection: string } }) =>
+                a.discountApplication.targetSelection === selection,
+            )
+            .reduce(
+              (sum: number, a: { allocatedAmountSet: { shopMoney: { amount: string } } }) =>
+                sum + cents(a.allocatedAmountSet),
+              0,
+            );
+        expect(allocated("ALL")).toBe(item.orderDiscountCents);
+        linesNet += cents(line.withCodes) - allocated("ALL");
+      });
+      // The lines after every discount are the order's subtotal.
+      expect(linesNet).toBe(cents(order.subtotalPriceSet));
+    }
+    const { body } = await sim.graphql(LINES, { id: `gid://shopify/Order/${orderLevel.id}` });
+    expect(body.data.order.lineItems.nodes[0].discountAllocations.at(-1).discountApplication).toEqual({
+      __typename: "DiscountCodeApplication",
+      targetSelection: "ALL",
+      allocationMethod: "ACROSS",
+      code: orderLevel.discountCode,
+    });
+  });
+});

@@ -205,11 +205,44 @@ export class AdminViews {
   }
 
   order(record: GeneratedOrder) {
+    const code = record.discountCode;
+    const codeApplication = code
+      ? {
+          __typename: "DiscountCodeApplication",
+          code,
+          index: 1,
+          // A product code discounts each entitled line; an order code is spread across the lines.
+          allocationMethod: record.discountTarget === "ENTITLED" ? "EACH" : "ACROSS",
+          targetSelection: record.discountTarget,
+          targetType: "LINE_ITEM",
+        }
+      : null;
+    const automaticApplication = {
+      __typename: "AutomaticDiscountApplication",
+      title: "Bundle sale",
+      index: 0,
+      allocationMethod: "EACH",
+      targetSelection: "ENTITLED",
+      targetType: "LINE_ITEM",
+    };
     const lineItems = () =>
       record.lineItems.map((item) => {
         const product = this.data.product(item.productIndex)!;
         const variantIndex = product.variants.findIndex((variant) => variant.id === item.variantId);
         const originalTotal = item.unitPriceCents * item.quantity;
+        const allocations = [
+          ...(item.automaticDiscountCents > 0
+            ? [{ allocatedAmountSet: this.bag(item.automaticDiscountCents), discountApplication: automaticApplication }]
+            : []),
+          ...(codeApplication && item.discountCents - item.automaticDiscountCents > 0
+            ? [
+                {
+                  allocatedAmountSet: this.bag(item.lineCodeDiscountCents + item.orderDiscountCents),
+                  discountApplication: codeApplication,
+                },
+              ]
+            : []),
+        ];
         return {
           __typename: "LineItem",
           id: gid("LineItem", item.id),
@@ -219,12 +252,18 @@ export class AdminViews {
           quantity: item.quantity,
           originalUnitPriceSet: this.bag(item.unitPriceCents),
           originalTotalSet: this.bag(originalTotal),
-          totalDiscountSet: this.bag(item.discountCents),
-          discountedTotalSet: this.bag(originalTotal - item.discountCents),
+          // As on Shopify: order-level discounts are never in these two, code discounts only when asked for.
+          totalDiscountSet: this.bag(item.automaticDiscountCents + item.lineCodeDiscountCents),
+          discountedTotalSet: ({ withCodeDiscounts }: { withCodeDiscounts?: boolean | null }) =>
+            this.bag(
+              originalTotal - item.automaticDiscountCents - (withCodeDiscounts ? item.lineCodeDiscountCents : 0),
+            ),
+          discountAllocations: allocations,
           variant: () => this.variant(product, variantIndex),
           product: () => this.product(product),
         };
       });
+    const refunded = record.refundedCents > 0;
     return {
       __typename: "Order",
       id: gid("Order", record.id),
@@ -241,12 +280,30 @@ export class AdminViews {
       displayFinancialStatus: record.financialStatus,
       discountCodes: record.discountCode ? [record.discountCode] : [],
       tags: record.tags,
+      taxesIncluded: false,
       subtotalPriceSet: this.bag(record.subtotalCents),
+      currentSubtotalPriceSet: this.bag(record.subtotalCents - record.refundedLineCents),
       totalDiscountsSet: this.bag(record.discountCents),
       totalShippingPriceSet: this.bag(record.shippingCents),
       totalTaxSet: this.bag(record.taxCents),
+      currentTotalTaxSet: this.bag(record.taxCents - record.refundedTaxCents),
       totalPriceSet: this.bag(record.totalCents),
       totalRefundedSet: this.bag(record.refundedCents),
+      totalRefundedShippingSet: this.bag(record.refundedShippingCents),
+      refunds: (args: { first?: number | null }) =>
+        (refunded
+          ? [
+              {
+                __typename: "Refund",
+                id: gid("Refund", record.id),
+                createdAt: record.refundedAt!.toISOString(),
+                processedAt: record.refundedAt!.toISOString(),
+                note: null,
+                totalRefundedSet: this.bag(record.refundedCents),
+              },
+            ]
+          : []
+        ).slice(0, args.first ?? undefined),
       shippingAddress: { ...record.shippingAddress, countryCodeV2: record.shippingAddress.countryCode },
       lineItems: (args: ConnectionArgs, context: ResolverContext) => listConnection(lineItems(), args, context),
       transactions: (args: { first?: number | null }) =>
@@ -326,12 +383,28 @@ export class AdminViews {
   }
 }
 
-export function countOf<T extends Searchable>(count: number, at: (i: number) => T | undefined, query?: string | null) {
-  const search = compileSearch(query);
+/** Shopify's default cap on counts: beyond it a count is only a floor. */
+export const COUNT_LIMIT = 10_000;
+
+/**
+ * A count as Shopify answers it: at most `limit` (10,000 unless asked otherwise), then
+ * `AT_LEAST` that many; `limit: null` counts everything exactly.
+ */
+export function countOf<T extends Searchable>(
+  count: number,
+  at: (i: number) => T | undefined,
+  args: { query?: string | null; limit?: number | null },
+) {
+  const search = compileSearch(args.query);
+  const limit = args.limit === undefined ? COUNT_LIMIT : args.limit;
+  if (limit !== null && limit < 0)
+    throw new GraphQLError("limit must be at least 0.", { extensions: { code: "BAD_REQUEST" } });
   let matching = 0;
   for (let i = 0; i < count; i++) {
     const record = at(i);
-    if (record && search.matches(record)) matching++;
+    if (!record || !search.matches(record)) continue;
+    if (limit !== null && matching === limit) return { count: limit, precision: "AT_LEAST" };
+    matching++;
   }
   return { count: matching, precision: "EXACT" };
 }

@@ -295,9 +295,63 @@ const ADMIN_SDL = /* GraphQL */ `
     originalUnitPriceSet: MoneyBag!
     originalTotalSet: MoneyBag!
     totalDiscountSet: MoneyBag!
-    discountedTotalSet: MoneyBag!
+    discountedTotalSet(withCodeDiscounts: Boolean = false): MoneyBag!
+    discountAllocations: [DiscountAllocation!]!
     variant: ProductVariant
     product: Product
+  }
+
+  enum DiscountApplicationAllocationMethod {
+    ACROSS
+    EACH
+    ONE
+  }
+
+  enum DiscountApplicationTargetSelection {
+    ALL
+    ENTITLED
+    EXPLICIT
+  }
+
+  enum DiscountApplicationTargetType {
+    LINE_ITEM
+    SHIPPING_LINE
+  }
+
+  interface DiscountApplication {
+    allocationMethod: DiscountApplicationAllocationMethod!
+    index: Int!
+    targetSelection: DiscountApplicationTargetSelection!
+    targetType: DiscountApplicationTargetType!
+  }
+
+  type DiscountCodeApplication implements DiscountApplication {
+    allocationMethod: DiscountApplicationAllocationMethod!
+    code: String!
+    index: Int!
+    targetSelection: DiscountApplicationTargetSelection!
+    targetType: DiscountApplicationTargetType!
+  }
+
+  type AutomaticDiscountApplication implements DiscountApplication {
+    allocationMethod: DiscountApplicationAllocationMethod!
+    index: Int!
+    targetSelection: DiscountApplicationTargetSelection!
+    targetType: DiscountApplicationTargetType!
+    title: String!
+  }
+
+  type DiscountAllocation {
+    allocatedAmountSet: MoneyBag!
+    discountApplication: DiscountApplication!
+  }
+
+  type Refund implements Node {
+    id: ID!
+    createdAt: DateTime
+    processedAt: DateTime!
+    note: String
+    totalRefundedSet: MoneyBag!
   }
 
   type LineItemEdge {
@@ -367,12 +421,17 @@ const ADMIN_SDL = /* GraphQL */ `
     displayFinancialStatus: OrderDisplayFinancialStatus
     discountCodes: [String!]!
     tags: [String!]!
+    taxesIncluded: Boolean!
     subtotalPriceSet: MoneyBag
+    currentSubtotalPriceSet: MoneyBag!
     totalDiscountsSet: MoneyBag
     totalShippingPriceSet: MoneyBag!
     totalTaxSet: MoneyBag
+    currentTotalTaxSet: MoneyBag!
     totalPriceSet: MoneyBag!
     totalRefundedSet: MoneyBag!
+    totalRefundedShippingSet: MoneyBag!
+    refunds(first: Int): [Refund!]!
     shippingAddress: MailingAddress
     lineItems(first: Int, after: String, last: Int, before: String): LineItemConnection!
     transactions(first: Int): [OrderTransaction!]!
@@ -642,9 +701,9 @@ const ADMIN_SDL = /* GraphQL */ `
       query: String
       reverse: Boolean = false
     ): OrderConnection!
-    customersCount(query: String): Count
-    productsCount(query: String): Count
-    ordersCount(query: String): Count
+    customersCount(limit: Int = 10000, query: String): Count
+    productsCount(limit: Int = 10000, query: String): Count
+    ordersCount(limit: Int = 10000, query: String): Count
     currentBulkOperation(type: BulkOperationType = QUERY): BulkOperation
       @deprecated(reason: "Use \`bulkOperations\` with status filter instead.")
     bulkOperation(id: ID!): BulkOperation

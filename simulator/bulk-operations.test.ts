@@ -236,12 +236,12 @@ describe("bulk mutation operations", () => {
     expect(rows[1]).toMatchObject({ data: { tagsAdd: { userErrors: [] } }, __lineNumber: 1 });
   });
 
-  it("rejects other mutations, unknown files and a second mutation while one runs", async () => {
+  it("rejects other mutations, unknown files and a sixth operation while five run", async () => {
     const slow = await startTestSimulator({ size: "small", bulkPageDelayMs: 200 });
     try {
       const { key } = await stageVariables(
         slow,
-        Array.from({ length: 1000 }, (_, i) => ({ id: customerGid(slow, i % 500), tags: ["slow"] })),
+        Array.from({ length: 3000 }, (_, i) => ({ id: customerGid(slow, i % 500), tags: ["slow"] })),
       );
       const other = await slow.graphql(RUN_BULK_MUTATION, {
         mutation:
@@ -262,17 +262,29 @@ describe("bulk mutation operations", () => {
         code: "NO_SUCH_FILE",
       });
 
+      // Since API 2026-01 five run at once, queries and mutations alike; a sixth of either kind is refused.
       const first = await slow.graphql(RUN_BULK_MUTATION, { mutation: TAGS_ADD, path: key });
       const id = first.body.data.bulkOperationRunMutation.bulkOperation.id;
       const second = await slow.graphql(RUN_BULK_MUTATION, { mutation: TAGS_ADD, path: key });
-      expect(second.body.data.bulkOperationRunMutation.userErrors[0]).toMatchObject({
-        code: "OPERATION_IN_PROGRESS",
-        message: expect.stringContaining(id),
+      expect(second.body.data.bulkOperationRunMutation.userErrors).toEqual([]);
+      const queries = [];
+      for (let i = 0; i < 3; i++)
+        queries.push(await slow.graphql(RUN, { query: "{ orders { edges { node { id } } } }" }));
+      for (const query of queries) expect(query.body.data.bulkOperationRunQuery.userErrors).toEqual([]);
+      const running = [...slow.simulator.runtime(slow.shop)!.bulkOperations.values()];
+      expect(running.filter((op) => op.status === "RUNNING" || op.status === "CREATED")).toHaveLength(5);
+      const sixthQuery = await slow.graphql(RUN, { query: "{ products { edges { node { id } } } }" });
+      expect(sixthQuery.body.data.bulkOperationRunQuery).toMatchObject({
+        bulkOperation: null,
+        userErrors: [{ code: "LIMIT_REACHED", message: expect.stringContaining("at most 5 bulk operations") }],
       });
-      // A query runs beside the mutation.
-      const query = await slow.graphql(RUN, { query: "{ products { edges { node { id } } } }" });
-      expect(query.body.data.bulkOperationRunQuery.userErrors).toEqual([]);
-      await slow.graphql("mutation($id: ID!) { bulkOperationCancel(id: $id) { userErrors { message } } }", { id });
+      const sixthMutation = await slow.graphql(RUN_BULK_MUTATION, { mutation: TAGS_ADD, path: key });
+      expect(sixthMutation.body.data.bulkOperationRunMutation.userErrors[0].code).toBe("LIMIT_REACHED");
+      expect(slow.simulator.runtime(slow.shop)!.counters.peakBulkOperations).toBe(5);
+      const cancel = (target: string) =>
+        slow.graphql("mutation($id: ID!) { bulkOperationCancel(id: $id) { userErrors { message } } }", { id: target });
+      await cancel(id);
+      for (const op of running) if (op.id !== id) await cancel(op.id);
       let status = "CANCELING";
       while (["CANCELING", "RUNNING"].includes(status)) {
         await new Promise((resolve) => setTimeout(resolve, 50));

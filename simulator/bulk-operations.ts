@@ -71,7 +71,8 @@ export interface BulkEnvironment {
   onFinish(operation: BulkOperationState): void;
 }
 
-export const MAX_CONCURRENT_BULK_QUERIES = 5;
+/** Since API 2026-01, bulk queries and mutations together (before: one of each). */
+export const MAX_CONCURRENT_BULK_OPERATIONS = 5;
 /** The mutations the simulator runs in bulk; Shopify accepts more. */
 export const BULK_MUTATIONS = ["tagsAdd", "tagsRemove"];
 const PAGE_SIZE = 250;

@@ -125,7 +125,16 @@ export interface GeneratedLineItem {
   sku: string;
   quantity: number;
   unitPriceCents: number;
+  /** Every discount on the line: automatic, line-level code and its share of an order-level code. */
   discountCents: number;
+  /** An automatic line discount (a sale), always in Shopify's discountedTotalSet. */
+  automaticDiscountCents: number;
+  /** A product (line-level) code discount: in discountedTotalSet only withCodeDiscounts. */
+  lineCodeDiscountCents: number;
+  /** This line's allocation of an order-level code discount: never in discountedTotalSet. */
+  orderDiscountCents: number;
+  /** What the app counts as the line's net revenue: its price after every discount. */
+  netCents: number;
 }
 
 export type TransactionKind = "SALE" | "REFUND";
@@ -151,12 +160,21 @@ export interface GeneratedOrder {
   phone: string | null;
   currencyCode: string;
   discountCode: string | null;
+  /** ENTITLED: the code discounts each line (line-level); ALL: the whole order (order-level, allocated). */
+  discountTarget: "ALL" | "ENTITLED" | null;
   subtotalCents: number;
   discountCents: number;
   shippingCents: number;
   taxCents: number;
   totalCents: number;
   refundedCents: number;
+  /** A full refund returns every line, their tax and the shipping; a partial one is an amount only. */
+  refundedShippingCents: number;
+  refundedLineCents: number;
+  refundedTaxCents: number;
+  refundedAt: Date | null;
+  /** Net revenue as the app defines it: lines after every discount, refunds out, shipping and tax out. */
+  netCents: number;
   financialStatus: "PAID" | "PARTIALLY_REFUNDED" | "REFUNDED";
   shippingAddress: MailingAddress;
   lineItems: GeneratedLineItem[];
@@ -168,6 +186,7 @@ const DAY_MS = 86_400_000;
 const CUSTOMER_LEAD_DAYS = 60;
 const GUEST_SHARE = 0.06;
 const TAX_RATE = 0.07;
+const AUTOMATIC_DISCOUNT_PERCENT = 10;
 const MIN_REPEAT_GAP_MS = 7 * 86_400_000;
 
 export const ID_BASE = {
@@ -462,16 +481,30 @@ export class StoreGenerator {
         quantity,
         unitPriceCents: variant.priceCents,
         discountCents: 0,
+        automaticDiscountCents: 0,
+        lineCodeDiscountCents: 0,
+        orderDiscountCents: 0,
+        netCents: 0,
       });
     }
     const subtotalBeforeDiscount = lineItems.reduce((sum, item) => sum + item.unitPriceCents * item.quantity, 0);
     const discount = random.chance(0.2) ? random.pick(DISCOUNT_CODES) : null;
+    // Draws of their own, so that the order's other figures keep their values.
+    const discounts = new Random(this.spec.seed, "order-discounts", index);
+    const discountTarget = discount ? (discounts.chance(0.5) ? "ENTITLED" : "ALL") : null;
+    if (discounts.chance(0.08)) {
+      const item = discounts.pick(lineItems);
+      item.automaticDiscountCents = Math.round((item.unitPriceCents * item.quantity * AUTOMATIC_DISCOUNT_PERCENT) / 100);
+    }
     let discountCents = 0;
-    if (discount) {
-      for (const item of lineItems) {
-        item.discountCents = Math.round((item.unitPriceCents * item.quantity * discount.percent) / 100);
-        discountCents += item.discountCents;
-      }
+    for (const item of lineItems) {
+      const afterAutomatic = item.unitPriceCents * item.quantity - item.automaticDiscountCents;
+      const codeCents = discount ? Math.round((afterAutomatic * discount.percent) / 100) : 0;
+      if (discountTarget === "ENTITLED") item.lineCodeDiscountCents = codeCents;
+      else item.orderDiscountCents = codeCents;
+      item.discountCents = item.automaticDiscountCents + codeCents;
+      item.netCents = item.unitPriceCents * item.quantity - item.discountCents;
+      discountCents += item.discountCents;
     }
     const subtotalCents = subtotalBeforeDiscount - discountCents;
     const shippingCents = subtotalCents >= 7500 ? 0 : 599;
@@ -489,6 +522,7 @@ export class StoreGenerator {
       },
     ];
     let refundedCents = 0;
+    let refundedAt: Date | null = null;
     let updatedAt = new Date(createdAt.getTime() + random.int(1_000, 3 * 3_600_000));
     const refundAt = new Date(createdAt.getTime() + random.int(2, 30) * DAY_MS);
     if (random.chance(0.05) && refundAt < this.spec.end) {
@@ -502,7 +536,14 @@ export class StoreGenerator {
         processedAt: refundAt,
       });
       updatedAt = refundAt;
+      refundedAt = refundAt;
     }
+    const fullRefund = refundedCents > 0 && refundedCents === totalCents;
+    const refundedLineCents = fullRefund ? subtotalCents : 0;
+    const refundedTaxCents = fullRefund ? taxCents : 0;
+    const refundedShippingCents = fullRefund ? shippingCents : 0;
+    // A partial refund returns no line: all of it comes off the merchandise, never below nothing.
+    const netCents = fullRefund ? 0 : Math.max(0, subtotalCents - refundedCents);
     const guestFirst = random.pick(FIRST_NAMES);
     const guestLast = random.pick(LAST_NAMES);
     const place = random.pick(PLACES);
@@ -519,12 +560,18 @@ export class StoreGenerator {
       phone: customer?.phone ?? null,
       currencyCode: this.spec.currencyCode,
       discountCode: discount?.code ?? null,
+      discountTarget,
       subtotalCents,
       discountCents,
       shippingCents,
       taxCents,
       totalCents,
       refundedCents,
+      refundedShippingCents,
+      refundedLineCents,
+      refundedTaxCents,
+      refundedAt,
+      netCents,
       financialStatus: refundedCents === 0 ? "PAID" : refundedCents === totalCents ? "REFUNDED" : "PARTIALLY_REFUNDED",
       shippingAddress,
       lineItems,

@@ -11,7 +11,7 @@ import {
   checkBulkMutation,
   checkBulkQuery,
   createBulkOperation,
-  MAX_CONCURRENT_BULK_QUERIES,
+  MAX_CONCURRENT_BULK_OPERATIONS,
   runBulkMutation,
   runBulkOperation,
   type BulkEnvironment,
@@ -90,7 +90,7 @@ export class ShopRuntime {
   readonly views: AdminViews;
   private readonly bulkEnv: BulkEnvironment;
   /** Counts for tests and benchmarks. */
-  readonly counters = { requests: 0, throttled: 0, pointsSpent: 0 };
+  readonly counters = { requests: 0, throttled: 0, pointsSpent: 0, peakBulkOperations: 0 };
 
   constructor(
     readonly shop: SimulatedShop,
@@ -165,10 +165,29 @@ export class ShopRuntime {
     };
   }
 
-  private inProgress(type: BulkOperationState["type"]) {
-    return [...this.bulkOperations.values()].filter(
-      (op) => op.type === type && ["CREATED", "RUNNING", "CANCELING"].includes(op.status),
-    );
+  /** Bulk operations not yet ended, of both types: since API 2026-01 they share one limit. */
+  private inProgress() {
+    return [...this.bulkOperations.values()].filter((op) => ["CREATED", "RUNNING", "CANCELING"].includes(op.status));
+  }
+
+  /** The answer to a bulk operation asked for while the shop already runs as many as Shopify allows. */
+  private bulkLimitReached() {
+    return {
+      bulkOperation: null,
+      userErrors: [
+        {
+          field: null,
+          message: `A shop can run at most ${MAX_CONCURRENT_BULK_OPERATIONS} bulk operations at the same time. Try again once one has finished.`,
+          code: "LIMIT_REACHED",
+        },
+      ],
+    };
+  }
+
+  private addBulkOperation(operation: BulkOperationState) {
+    this.bulkOperations.set(operation.id, operation);
+    this.counters.peakBulkOperations = Math.max(this.counters.peakBulkOperations, this.inProgress().length);
+    this.bulkEnv.publicUrl = this.options.publicUrl();
   }
 
   bulkFileFor(token: string): string | undefined {
@@ -205,9 +224,12 @@ export class ShopRuntime {
       customers: (args: object, context: ResolverContext) => views.customers(args, context),
       products: (args: object, context: ResolverContext) => views.products(args, context),
       orders: (args: object, context: ResolverContext) => views.orders(args, context),
-      customersCount: ({ query }: { query?: string }) => countOf(data.customerCount, (i) => data.customer(i), query),
-      productsCount: ({ query }: { query?: string }) => countOf(data.productCount, (i) => data.product(i), query),
-      ordersCount: ({ query }: { query?: string }) => countOf(data.orderCount, (i) => data.order(i), query),
+      customersCount: (args: { query?: string | null; limit?: number | null }) =>
+        countOf(data.customerCount, (i) => data.customer(i), args),
+      productsCount: (args: { query?: string | null; limit?: number | null }) =>
+        countOf(data.productCount, (i) => data.product(i), args),
+      ordersCount: (args: { query?: string | null; limit?: number | null }) =>
+        countOf(data.orderCount, (i) => data.order(i), args),
       currentBulkOperation: ({ type }: { type: BulkOperationState["type"] }) => {
         const latest = [...this.bulkOperations.values()].filter((op) => op.type === type).at(-1);
         return latest ? this.bulkOperationView(latest.id) : null;
@@ -243,21 +265,9 @@ export class ShopRuntime {
           if (!(error instanceof BulkQueryError)) throw error;
           return { bulkOperation: null, userErrors: [{ field: ["query"], message: error.message, code: "INVALID" }] };
         }
-        if (this.inProgress("QUERY").length >= MAX_CONCURRENT_BULK_QUERIES) {
-          return {
-            bulkOperation: null,
-            userErrors: [
-              {
-                field: null,
-                message: `A shop can run at most ${MAX_CONCURRENT_BULK_QUERIES} bulk query operations at once.`,
-                code: "LIMIT_REACHED",
-              },
-            ],
-          };
-        }
+        if (this.inProgress().length >= MAX_CONCURRENT_BULK_OPERATIONS) return this.bulkLimitReached();
         const operation = createBulkOperation("QUERY", query, groupObjects, this.options.resultsDir);
-        this.bulkOperations.set(operation.id, operation);
-        this.bulkEnv.publicUrl = this.options.publicUrl();
+        this.addBulkOperation(operation);
         setImmediate(() => void runBulkOperation(operation, document, this.bulkEnv));
         return { bulkOperation: this.bulkOperationView(operation.id), userErrors: [] };
       },
@@ -281,17 +291,9 @@ export class ShopRuntime {
             "NO_SUCH_FILE",
           );
         }
-        const running = this.inProgress("MUTATION")[0];
-        if (running) {
-          return refuse(
-            null,
-            `A bulk mutation operation for this app and shop is already in progress: ${running.id}.`,
-            "OPERATION_IN_PROGRESS",
-          );
-        }
+        if (this.inProgress().length >= MAX_CONCURRENT_BULK_OPERATIONS) return this.bulkLimitReached();
         const operation = createBulkOperation("MUTATION", mutation, false, this.options.resultsDir);
-        this.bulkOperations.set(operation.id, operation);
-        this.bulkEnv.publicUrl = this.options.publicUrl();
+        this.addBulkOperation(operation);
         setImmediate(() => void runBulkMutation(operation, document, staged.file, this.bulkEnv));
         return { bulkOperation: this.bulkOperationView(operation.id), userErrors: [] };
       },

@@ -55,6 +55,15 @@ export function formatCount(count: number | bigint | null | undefined) {
   return cached("count", () => new Intl.NumberFormat(LOCALE, { maximumFractionDigits: 0 })).format(count);
 }
 
+/**
+ * A count Shopify gives only as a floor (a capped count answered `precision: AT_LEAST`): "10,000+".
+ * Exact counts go through formatCount.
+ */
+export function formatCountAtLeast(count: number | bigint | null | undefined) {
+  if (count === null || count === undefined) return "—";
+  return `${formatCount(count)}+`;
+}
+
 /** A decimal figure that is not money (days, orders per customer): at most `digits` decimals. */
 export function formatNumber(value: number | null | undefined, digits = 1) {
   if (value === null || value === undefined || !Number.isFinite(value)) return "—";
@@ -130,6 +139,7 @@ export function shopFormatters(shop: ShopFormat) {
     money: (amount: number | string | null | undefined) => formatMoney(amount, shop.currencyCode),
     compactMoney: (amount: number) => formatCompactMoney(amount, shop.currencyCode),
     count: formatCount,
+    countAtLeast: formatCountAtLeast,
     number: formatNumber,
     percent: formatPercent,
     change: formatChange,

@@ -215,6 +215,7 @@ export interface CustomerOrder {
   processedAt: Date;
   totalPrice: string;
   totalRefunded: string;
+  netRevenue: string;
   cancelledAt: Date | null;
   financialStatus: string | null;
   items: number;
@@ -229,7 +230,7 @@ export async function customerOrders(
   const [orders, total] = await Promise.all([
     prisma.$queryRaw<CustomerOrder[]>`
       SELECT o.id, o."legacyId"::text AS "legacyId", o.name, o."processedAt", o."totalPrice"::text AS "totalPrice",
-             o."totalRefunded"::text AS "totalRefunded", o."cancelledAt", o."financialStatus",
+             o."totalRefunded"::text AS "totalRefunded", o."netRevenue"::text AS "netRevenue", o."cancelledAt", o."financialStatus",
              (SELECT coalesce(sum(li.quantity), 0)::int FROM "OrderLineItem" li
               WHERE li.shop = o.shop AND li."orderId" = o.id) AS items
       FROM "Order" o

@@ -116,7 +116,7 @@ export async function dashboardKpis(
     `WITH bounds AS (${BOUNDS_SQL}),
      window_orders AS (
        SELECT o."customerId" AS customer_id, o."processedAt" >= b.cur_start AS in_current,
-              o."totalPrice" - o."totalRefunded" AS net
+              o."netRevenue" AS net
        FROM "Order" o, bounds b
        WHERE o.shop = $1 AND o."cancelledAt" IS NULL
          AND o."processedAt" >= b.prev_start AND o."processedAt" < b.cur_end
@@ -193,7 +193,7 @@ export async function salesOverTime(
      ),
      sales AS (
        SELECT date_trunc($5, (o."processedAt" AT TIME ZONE 'UTC') AT TIME ZONE $2) AS local_start,
-              sum(o."totalPrice" - o."totalRefunded") AS revenue, count(*)::int AS orders
+              sum(o."netRevenue") AS revenue, count(*)::int AS orders
        FROM "Order" o, bounds b
        WHERE o.shop = $1 AND o."cancelledAt" IS NULL
          AND o."processedAt" >= b.cur_start AND o."processedAt" < b.cur_end

@@ -24,15 +24,21 @@ export const JobPriority = { merchant: 0, install: 5, scheduled: 10 } as const;
 
 /**
  * A shop's queues: jobs of one queue run one at a time. Pulls and record
- * refreshes share one, so they never compete for the shop's API budget.
+ * refreshes share one, so they never compete for the shop's API budget. A
+ * bulk pull step spends almost none of it (it starts an operation, polls it,
+ * then reads a file), so each resource's bulk step has a queue of its own and
+ * the three import side by side, each as its operation finishes.
  */
 const SHOP_QUEUES = {
   pull: (key: string) => `pull:${key}`,
+  "pull-bulk-customers": (key: string) => `pull-bulk-customers:${key}`,
+  "pull-bulk-products": (key: string) => `pull-bulk-products:${key}`,
+  "pull-bulk-orders": (key: string) => `pull-bulk-orders:${key}`,
   segments: (key: string) => `segments:${key}`,
   "segment-sync": (key: string) => `segment-sync:${key}`,
   ai: (key: string) => `ai:${key}`,
 } as const;
-type ShopQueue = keyof typeof SHOP_QUEUES;
+export type ShopQueue = keyof typeof SHOP_QUEUES;
 
 /** The name of one of a shop's queues. */
 export const shopQueue = (queue: ShopQueue, shop: string) => SHOP_QUEUES[queue](shopKey(shop));
@@ -143,6 +149,8 @@ export function parsePayload<Name extends TaskName>(task: Name, payload: unknown
 export interface EnqueueOptions {
   /** The shop whose queue the job joins, when the payload does not name it. */
   shop?: string;
+  /** Another of the shop's queues than the task's own. */
+  queue?: ShopQueue;
   priority?: number;
   runAt?: Date;
 }
@@ -166,7 +174,7 @@ function jobSpec<Name extends TaskName>(task: Name, payload: JobPayload<Name>, o
   return {
     identifier: task,
     payload: parsed,
-    queue_name: definition.queue ? shopQueue(definition.queue, shop!) : null,
+    queue_name: definition.queue ? shopQueue(options.queue ?? definition.queue, shop!) : null,
     run_at: options.runAt?.toISOString() ?? null,
     max_attempts: definition.maxAttempts,
     job_key: definition.jobKey?.(parsed, shop) ?? null,

@@ -1,6 +1,6 @@
 import type { DataPull, DataPullStep, Prisma } from "@prisma/client";
 import prisma, { pgPool, withPgTransaction } from "../db.server";
-import { enqueueJob, JobPriority, removeJob } from "./jobs.server";
+import { enqueueJob, JobPriority, removeJob, type ShopQueue } from "./jobs.server";
 import { requestSegmentation } from "./segmentation-runs.server";
 import type { StoreBatch } from "./store-data.server";
 import { RESOURCES, type Resource } from "./store-tables.server";
@@ -83,8 +83,8 @@ export async function startPull(pullId: string) {
     });
     if (started.count === 0) return false;
     const pull = await tx.dataPull.findUniqueOrThrow({ where: { id: pullId }, include: { steps: true } });
-    // The shop's queue runs them in this order: the largest resource first, so its bulk operation, the
-    // one Shopify takes longest to prepare, starts before the others.
+    // The largest resource first, for paginated steps, which run in this order in the shop's queue; bulk
+    // steps run in queues of their own and take bulk slots in whatever order their jobs start.
     const steps = [...pull.steps].sort((a, b) => START_ORDER.indexOf(a.resource) - START_ORDER.indexOf(b.resource));
     for (const step of steps) await enqueuePullStep(step, pull.trigger as PullTrigger, undefined, tx);
     return true;
@@ -93,14 +93,52 @@ export async function startPull(pullId: string) {
 
 const START_ORDER: readonly string[] = ["orders", "customers", "products"];
 
+type StepJob = Pick<DataPullStep, "id" | "shop" | "mode" | "resource">;
+
+/** A bulk step runs in its resource's own queue of the shop (see jobs.server.ts); a paginated one in the pull queue. */
+const stepQueue = (step: StepJob): ShopQueue | undefined =>
+  step.mode === "bulk" ? (`pull-bulk-${step.resource as Resource}` as const) : undefined;
+
 /** Enqueues (or brings forward) the job of a pull step. The job key keeps one job per step. */
-export function enqueuePullStep(
-  step: { id: string; shop: string },
-  trigger: PullTrigger,
-  runAt?: Date,
-  db?: Prisma.TransactionClient,
-) {
-  return enqueueJob("pull-step", { stepId: step.id }, { shop: step.shop, priority: priorityFor(trigger), runAt }, db);
+export function enqueuePullStep(step: StepJob, trigger: PullTrigger, runAt?: Date, db?: Prisma.TransactionClient) {
+  return enqueueJob(
+    "pull-step",
+    { stepId: step.id },
+    { shop: step.shop, queue: stepQueue(step), priority: priorityFor(trigger), runAt },
+    db,
+  );
+}
+
+/** Brings a waiting step's job forward, unless it is running (it then reschedules itself). */
+function wakePullStep(step: StepJob, trigger: PullTrigger) {
+  return enqueueJob(
+    "pull-step",
+    { stepId: step.id },
+    { shop: step.shop, queue: stepQueue(step), priority: priorityFor(trigger), unlessRunning: true },
+  );
+}
+
+/** Marks a step whose bulk operation is about to start: it holds one of the shop's bulk slots from then on. */
+const BULK_STARTING = "STARTING";
+
+/**
+ * Takes one of the shop's `limit` bulk slots for the step, or answers false when they are all held:
+ * a slot is held by every running bulk step that has started (or is starting) its operation, until
+ * the step ends. Steps of one shop take slots one at a time (an advisory lock on the shop), so `limit`
+ * is never exceeded, whatever runs at once; 1 makes a full pull run its resources one after another.
+ */
+export async function claimBulkSlot(step: Pick<DataPullStep, "id" | "shop">, limit: number) {
+  return withPgTransaction(async (client) => {
+    await client.query(`SELECT pg_advisory_xact_lock(hashtextextended('bulk-slots:' || $1, 0))`, [step.shop]);
+    const claimed = await client.query(
+      `UPDATE "DataPullStep" SET "bulkStatus" = $3
+        WHERE id = $1 AND (SELECT count(*) FROM "DataPullStep"
+                            WHERE shop = $2 AND id <> $1 AND status = 'running' AND mode = 'bulk'
+                              AND "bulkStatus" IS NOT NULL) < $4`,
+      [step.id, step.shop, BULK_STARTING, limit],
+    );
+    return (claimed.rowCount ?? 0) > 0;
+  });
 }
 
 /** Set by the finish webhook until the step reads the operation's final status itself. */
@@ -120,13 +158,7 @@ export async function continueStepsOfBulkOperation(shop: string, bulkOperationId
     where: { shop, bulkOperationId, status: "running" },
     include: { pull: true },
   });
-  for (const step of steps) {
-    await enqueueJob(
-      "pull-step",
-      { stepId: step.id },
-      { shop, priority: priorityFor(step.pull.trigger as PullTrigger), unlessRunning: true },
-    );
-  }
+  for (const step of steps) await wakePullStep(step, step.pull.trigger as PullTrigger);
   return steps.length;
 }
 
@@ -182,13 +214,7 @@ export async function requestCancel(shop: string, id: string) {
     return { trigger: pull.trigger as PullTrigger, steps: pull.steps.filter((s) => s.status === "running") };
   });
   if (!waiting) return false;
-  for (const step of waiting.steps) {
-    await enqueueJob(
-      "pull-step",
-      { stepId: step.id },
-      { shop, priority: priorityFor(waiting.trigger), unlessRunning: true },
-    );
-  }
+  for (const step of waiting.steps) await wakePullStep(step, waiting.trigger);
   await finishPullIfDone(id);
   return true;
 }
@@ -214,9 +240,12 @@ export async function markStepRunning(id: string, startedAt: Date) {
   return (updated.rowCount ?? 0) > 0;
 }
 
-/** How many records the step expects, once known. */
-export async function recordStepTotal(id: string, total: number | null) {
-  await prisma.dataPullStep.update({ where: { id }, data: { total } });
+/** How many records the step expects, once known: exactly, or at least (a capped count). */
+export async function recordStepTotal(id: string, count: { total: number; atLeast: boolean } | null) {
+  await prisma.dataPullStep.update({
+    where: { id },
+    data: { total: count?.total ?? null, totalAtLeast: count?.atLeast ?? false },
+  });
 }
 
 /** A failure that will be retried, shown while the step waits for its next attempt. */
@@ -237,7 +266,9 @@ export async function commitPage(stepId: string, batch: StoreBatch, progress: St
   await withPgTransaction(async (client) => {
     await batch.write(client);
     await client.query(
-      `UPDATE "DataPullStep" SET processed = $2, cursor = $3, "pointsUsed" = "pointsUsed" + $4, throttled = throttled + $5, children = $6 WHERE id = $1`,
+      // A floor for a total grows with the records fetched, so progress never reads "12,000 of 10,000+".
+      `UPDATE "DataPullStep" SET processed = $2, cursor = $3, "pointsUsed" = "pointsUsed" + $4, throttled = throttled + $5, children = $6,
+              total = CASE WHEN "totalAtLeast" THEN GREATEST(total, $2) ELSE total END WHERE id = $1`,
       [
         stepId,
         progress.processed,
@@ -339,11 +370,21 @@ export async function recordBulkRestart(stepId: string, restarts: number, reason
 }
 
 export async function finishStep(step: Pick<DataPullStep, "id" | "pullId">, status: PullStatus, error?: string) {
-  await prisma.dataPullStep.update({
+  const finished = await prisma.dataPullStep.update({
     where: { id: step.id },
     data: { status, error: error ?? null, finishedAt: new Date() },
+    include: { pull: true },
   });
   await finishPullIfDone(step.pullId);
+  if (finished.mode === "bulk") await wakeStepsWaitingForBulkSlot(finished.shop, finished.pull.trigger as PullTrigger);
+}
+
+/** A bulk slot was freed: the shop's bulk steps waiting for one try now rather than at their next poll. */
+async function wakeStepsWaitingForBulkSlot(shop: string, trigger: PullTrigger) {
+  const waiting = await prisma.dataPullStep.findMany({
+    where: { shop, mode: "bulk", status: "running", bulkStatus: null },
+  });
+  for (const step of waiting) await wakePullStep(step, trigger);
 }
 
 /** Ends the pull once every step has ended; the row lock makes the last two steps agree. */

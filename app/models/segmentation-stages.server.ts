@@ -69,7 +69,7 @@ export async function stageOrders(client: pg.PoolClient, shop: string, asOf: Dat
   await client.query(
     `CREATE TEMP TABLE seg_orders AS
      SELECT o.id, o."customerId" AS customer_id, o."processedAt" AS processed_at,
-            o."totalPrice" - o."totalRefunded" AS net,
+            o."netRevenue" AS net,
             (cardinality(o."discountCodes") > 0 OR coalesce(o."totalDiscounts", 0) > 0) AS discounted
      FROM "Order" o
      WHERE o.shop = $1 AND o."customerId" IS NOT NULL AND o."cancelledAt" IS NULL
@@ -146,7 +146,7 @@ export async function buildSegmentMembers(client: pg.PoolClient, shop: string, o
        SELECT o.customer_id,
               CASE WHEN GROUPING(p."productType") = 0 THEN 'product-type' ELSE 'vendor' END AS dimension,
               coalesce(trim(CASE WHEN GROUPING(p."productType") = 0 THEN p."productType" ELSE p.vendor END), '') AS value,
-              sum(li."discountedTotal") AS spend
+              sum(li."netRevenue") AS spend
        FROM seg_orders o
        JOIN "OrderLineItem" li ON li.shop = $1 AND li."orderId" = o.id
        LEFT JOIN "Product" p ON p.shop = $1 AND p.id = li."productId"
@@ -178,7 +178,7 @@ export async function buildSegmentMembers(client: pg.PoolClient, shop: string, o
        FROM firsts f
        JOIN "OrderLineItem" li ON li.shop = $1 AND li."orderId" = f.id
        LEFT JOIN "Product" p ON p.shop = $1 AND p.id = li."productId"
-       ORDER BY f.customer_id, li."discountedTotal" DESC, li.id
+       ORDER BY f.customer_id, li."netRevenue" DESC, li.id
      )
      SELECT customer_id, 'first-product-type', ${slug("value")}, value FROM first_lines WHERE value <> ''`,
     [shop],

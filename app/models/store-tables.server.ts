@@ -88,6 +88,7 @@ export const TABLES = {
       "totalTax",
       "totalPrice",
       "totalRefunded",
+      "netRevenue",
       "shippingCity",
       "shippingCountry",
       "shippingZip",
@@ -114,6 +115,7 @@ export const TABLES = {
       "originalUnitPrice",
       "totalDiscount",
       "discountedTotal",
+      "netRevenue",
     ],
   },
   OrderTransaction: {

@@ -24,6 +24,7 @@ export const loader = async ({ request, params }: LoaderFunctionArgs) => {
       status: step.status,
       processed: step.processed,
       total: step.total,
+      totalAtLeast: step.totalAtLeast,
       error: step.error,
     })),
   });

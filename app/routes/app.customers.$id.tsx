@@ -86,6 +86,7 @@ export const loader = async ({ request, params }: LoaderFunctionArgs) => {
         name: order.name,
         processedAt: order.processedAt.toISOString(),
         totalPrice: order.totalPrice,
+        netRevenue: order.netRevenue,
         refunded: Number(order.totalRefunded) > 0 ? order.totalRefunded : null,
         cancelled: order.cancelledAt !== null,
         items: order.items,
@@ -406,11 +407,11 @@ function Orders({ data, format }: { data: Loaded; format: ShopFormatters }) {
                       {`${format.count(order.items)} ${plural(order.items, "item", "items")}`}
                     </Text>
                     <Text as="span" fontWeight="semibold">
-                      {format.money(order.totalPrice)}
+                      {`${format.money(order.netRevenue)} net`}
                     </Text>
-                    {order.refunded ? (
-                      <Text as="span" tone="subdued">{`(${format.money(order.refunded)} refunded)`}</Text>
-                    ) : null}
+                    <Text as="span" tone="subdued">
+                      {`(${format.money(order.totalPrice)} paid${order.refunded ? `, ${format.money(order.refunded)} refunded` : ""})`}
+                    </Text>
                   </InlineStack>
                 </InlineStack>
               </Box>

@@ -45,6 +45,7 @@ export const loader = async ({ request }: LoaderFunctionArgs) => {
         bulkStatus: step.bulkStatus,
         processed: step.processed,
         total: step.total,
+        totalAtLeast: step.totalAtLeast,
         children: step.children,
         preparedObjects: step.preparedObjects,
         fileSize: step.fileSize === null ? null : Number(step.fileSize),
@@ -115,7 +116,7 @@ function stepPhase(format: ShopFormatters, step: Step): { text: string; fraction
     return { text: `Cancelled after ${recordsText(format, step, step.processed)}`, fraction: null };
   if (step.status === "failed") return { text: `Failed: ${step.error ?? "unknown error"}`, fraction: null };
   if (step.mode === "bulk") {
-    const preparing = !step.bulkStatus || step.bulkStatus === "CREATED" || step.bulkStatus === "RUNNING";
+    const preparing = !step.bulkStatus || ["STARTING", "CREATED", "RUNNING"].includes(step.bulkStatus);
     if (preparing) {
       const so = step.preparedObjects ? ` (${format.count(step.preparedObjects)} objects so far)` : "";
       return { text: `Waiting for Shopify to prepare the export${so}`, fraction: null };
@@ -131,6 +132,12 @@ function stepPhase(format: ShopFormatters, step: Step): { text: string; fraction
     return { text: "Shopify has prepared the export; the import starts", fraction: 0 };
   }
   if (step.total === null) return { text: `Counting ${noun.many}`, fraction: null };
+  // A floor is no denominator: the share fetched is unknown until the last page.
+  if (step.totalAtLeast)
+    return {
+      text: `Fetching page by page: ${recordsText(format, step, step.processed)} of ${format.countAtLeast(step.total)}`,
+      fraction: null,
+    };
   return {
     text: `Fetching page by page: ${recordsText(format, step, step.processed)} of ${format.count(step.total)}`,
     fraction: step.total > 0 ? Math.min(1, step.processed / step.total) : 1,

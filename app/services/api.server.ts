@@ -90,6 +90,7 @@ export const pullStatusResponse = pullSummary.extend({
       status,
       processed: z.number().int(),
       total: z.number().int().nullable(),
+      totalAtLeast: z.boolean().describe("true when Shopify only promised a floor: at least `total` records"),
       error: z.string().nullable(),
     }),
   ),

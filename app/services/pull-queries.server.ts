@@ -1,6 +1,7 @@
 import { z } from "zod";
 import type { Resource, Row } from "../models/store-tables.server";
 import { FastSchema } from "./compiled-checks.server";
+import { lineNetRevenue, orderNetRevenue } from "./net-revenue.server";
 
 /**
  * What a pull asks Shopify for, and how each answer becomes rows. The same
@@ -78,8 +79,11 @@ export const variantNode = z.object({
 });
 
 const ORDER_FIELDS = `id legacyResourceId name email phone currencyCode displayFinancialStatus discountCodes tags
-  customer { id }
+  customer { id } taxesIncluded
   subtotalPriceSet { shopMoney { amount currencyCode } }
+  currentSubtotalPriceSet { shopMoney { amount currencyCode } }
+  currentTotalTaxSet { shopMoney { amount currencyCode } }
+  totalRefundedShippingSet { shopMoney { amount currencyCode } }
   totalDiscountsSet { shopMoney { amount currencyCode } }
   totalShippingPriceSet { shopMoney { amount currencyCode } }
   totalTaxSet { shopMoney { amount currencyCode } }
@@ -91,7 +95,8 @@ const ORDER_FIELDS = `id legacyResourceId name email phone currencyCode displayF
 const LINE_ITEM_FIELDS = `id title variantTitle sku quantity variant { id } product { id }
   originalUnitPriceSet { shopMoney { amount currencyCode } }
   totalDiscountSet { shopMoney { amount currencyCode } }
-  discountedTotalSet { shopMoney { amount currencyCode } }`;
+  discountedTotalSet(withCodeDiscounts: true) { shopMoney { amount currencyCode } }
+  discountAllocations { allocatedAmountSet { shopMoney { amount currencyCode } } discountApplication { targetSelection } }`;
 
 export const transactionNode = z.object({
   id: gidOf("OrderTransaction"),
@@ -113,7 +118,11 @@ export const orderNode = z.object({
   discountCodes: z.array(z.string()),
   tags: z.array(z.string()),
   customer: z.object({ id: gidOf("Customer") }).nullable(),
+  taxesIncluded: z.boolean(),
   subtotalPriceSet: moneyBag.nullable(),
+  currentSubtotalPriceSet: moneyBag,
+  currentTotalTaxSet: moneyBag,
+  totalRefundedShippingSet: moneyBag,
   totalDiscountsSet: moneyBag.nullable(),
   totalShippingPriceSet: moneyBag,
   totalTaxSet: moneyBag.nullable(),
@@ -147,6 +156,12 @@ export const lineItemNode = z.object({
   originalUnitPriceSet: moneyBag,
   totalDiscountSet: moneyBag,
   discountedTotalSet: moneyBag,
+  discountAllocations: z.array(
+    z.object({
+      allocatedAmountSet: moneyBag,
+      discountApplication: z.object({ targetSelection: z.enum(["ALL", "ENTITLED", "EXPLICIT"]) }),
+    }),
+  ),
 });
 
 const pageInfo = z.object({ hasNextPage: z.boolean(), endCursor: z.string().nullable() });
@@ -207,7 +222,7 @@ export const MORE_VARIANTS = {
 
 /** How many records a paginated pull will read. */
 export function countQuery(resource: Resource): string {
-  return `query Count($query: String) { ${resource}Count(query: $query) { count } }`;
+  return `query Count($query: String) { ${resource}Count(query: $query, limit: null) { count precision } }`;
 }
 
 /** Bulk operation queries. Bulk queries take no variables, so the filter is inlined as a string literal. */
@@ -335,6 +350,7 @@ export function orderRow(shop: string, node: z.infer<typeof orderNode>): Row<"Or
     totalTax: node.totalTaxSet?.shopMoney.amount ?? null,
     totalPrice: node.totalPriceSet.shopMoney.amount,
     totalRefunded: node.totalRefundedSet.shopMoney.amount,
+    netRevenue: orderNetRevenue(node),
     shippingCity: address?.city ?? null,
     shippingCountry: address?.countryCodeV2 ?? null,
     shippingZip: address?.zip ?? null,
@@ -378,5 +394,6 @@ export function lineItemRow(shop: string, orderId: string, node: z.infer<typeof 
     originalUnitPrice: node.originalUnitPriceSet.shopMoney.amount,
     totalDiscount: node.totalDiscountSet.shopMoney.amount,
     discountedTotal: node.discountedTotalSet.shopMoney.amount,
+    netRevenue: lineNetRevenue(node),
   };
 }

@@ -4,6 +4,7 @@ import { loadConfig } from "../config.server";
 import { logger } from "../logger.server";
 import { PermanentJobError } from "../models/jobs.server";
 import {
+  claimBulkSlot,
   commitPage,
   isCancelRequested,
   recordBulkCursor,
@@ -101,6 +102,7 @@ const FLUSH_ROWS = 5_000;
 /** Rows per transaction of a bulk import: large enough to keep COPY and the merge efficient, held as CSV text. */
 const BULK_FLUSH_ROWS = 40_000;
 const BULK_POLL_MS = loadConfig().BULK_POLL_INTERVAL_MS;
+const BULK_CONCURRENCY = loadConfig().PULL_BULK_CONCURRENCY;
 
 async function guard(step: DataPullStep, context: StepContext) {
   if (context.cancelled?.aborted || (await isCancelRequested(step.pullId))) throw new StepCancelled();
@@ -178,13 +180,16 @@ export async function runPaginatedStep(step: DataPullStep, context: StepContext)
   let points = 0;
 
   if (step.total === null) {
+    // Progress needs the whole count, so no cap (Shopify caps at 10,000 unless told). Should Shopify still
+    // answer with a floor, the step says so and the total grows with the records fetched.
     const counted = await adminGraphql(
       step.shop,
       countQuery(resource),
-      z.record(z.string(), z.object({ count: z.number() }).nullable()),
+      z.record(z.string(), z.object({ count: z.number(), precision: z.enum(["EXACT", "AT_LEAST"]) }).nullable()),
       { variables: { query: filter }, onCost: (cost) => pacer.update(cost) },
     );
-    await recordStepTotal(step.id, Object.values(counted)[0]?.count ?? null);
+    const count = Object.values(counted)[0] ?? null;
+    await recordStepTotal(step.id, count && { total: count.count, atLeast: count.precision === "AT_LEAST" });
   }
 
   for (;;) {
@@ -386,6 +391,8 @@ export async function runBulkStep(step: DataPullStep, context: StepContext): Pro
     return { kind: "cancelled" };
   }
   if (!step.bulkOperationId) {
+    // Every slot held (by this pull's other resources, or another pull of the shop): wait for one to free.
+    if (!(await claimBulkSlot(step, BULK_CONCURRENCY))) return { kind: "waiting", retryInMs: BULK_POLL_MS };
     const started = await adminGraphql(step.shop, RUN_BULK, runBulkResponse, {
       variables: { query: bulkQuery(step.resource as Resource, updatedSinceFilter(step.updatedSince)) },
     });

@@ -53,11 +53,15 @@ export async function simulatedInstall(options: Partial<SimulatorOptions> & { si
       let lineItems = 0;
       let transactions = 0;
       let totalCents = 0;
+      let netCents = 0;
+      let lineNetCents = 0;
       for (let i = 0; i < data.orderCount; i++) {
         const order = data.order(i)!;
         lineItems += order.lineItems.length;
         transactions += order.transactions.length;
         totalCents += order.totalCents;
+        netCents += order.netCents;
+        for (const item of order.lineItems) lineNetCents += item.netCents;
       }
       let variants = 0;
       for (let k = 0; k < data.productCount; k++) variants += data.product(k)!.variants.length;
@@ -69,6 +73,8 @@ export async function simulatedInstall(options: Partial<SimulatorOptions> & { si
         lineItems,
         transactions,
         totalCents,
+        netCents,
+        lineNetCents,
       };
     },
     async counts() {
@@ -80,9 +86,10 @@ export async function simulatedInstall(options: Partial<SimulatorOptions> & { si
         prisma.order.count({ where }),
         prisma.orderLineItem.count({ where }),
         prisma.orderTransaction.count({ where }),
-        prisma.$queryRaw<
-          { cents: string }[]
-        >`SELECT (COALESCE(sum("totalPrice"), 0) * 100)::text AS cents FROM "Order" WHERE shop = ${shop}`,
+        prisma.$queryRaw<{ cents: string; net: string; lineNet: string }[]>`
+          SELECT (COALESCE(sum("totalPrice"), 0) * 100)::text AS cents, (COALESCE(sum("netRevenue"), 0) * 100)::text AS net,
+                 (SELECT COALESCE(sum("netRevenue"), 0) * 100 FROM "OrderLineItem" WHERE shop = ${shop})::text AS "lineNet"
+          FROM "Order" WHERE shop = ${shop}`,
       ]);
       return {
         customers,
@@ -92,6 +99,8 @@ export async function simulatedInstall(options: Partial<SimulatorOptions> & { si
         lineItems,
         transactions,
         totalCents: Number(totals[0]!.cents.split(".")[0]),
+        netCents: Number(totals[0]!.net.split(".")[0]),
+        lineNetCents: Number(totals[0]!.lineNet.split(".")[0]),
       };
     },
     async close() {

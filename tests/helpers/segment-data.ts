@@ -27,16 +27,16 @@ export async function seedSyntheticShop(
     FROM generate_series(1, ${products}::int) k`;
   await prisma.$executeRaw`
     INSERT INTO "Order" (shop, id, "legacyId", name, "customerId", "currencyCode", "discountCodes", "totalPrice",
-                         "totalRefunded", "processedAt", "shopifyCreatedAt", "shopifyUpdatedAt")
+                         "totalRefunded", "netRevenue", "processedAt", "shopifyCreatedAt", "shopifyUpdatedAt")
     SELECT ${shop}, 'gid://shopify/Order/' || i, i, '#' || i,
            'gid://shopify/Customer/' || (1 + floor(${options.customers}::int * power(((i * 2654435761) % 4294967296)::float8 / 4294967296, 2)))::bigint,
-           'USD', CASE WHEN i % 5 = 0 THEN ARRAY['SAVE10'] ELSE ARRAY[]::text[] END, 10 + (i * 31) % 290, 0,
+           'USD', CASE WHEN i % 5 = 0 THEN ARRAY['SAVE10'] ELSE ARRAY[]::text[] END, 10 + (i * 31) % 290, 0, 10 + (i * 31) % 290,
            ${end}::timestamptz AT TIME ZONE 'UTC' - ((i * 104729) % 900) * interval '1 day', now(), now()
     FROM generate_series(1::bigint, ${options.orders}::bigint) i`;
   await prisma.$executeRaw`
     INSERT INTO "OrderLineItem" (shop, id, "orderId", "productId", title, quantity, "originalUnitPrice",
-                                 "totalDiscount", "discountedTotal")
+                                 "totalDiscount", "discountedTotal", "netRevenue")
     SELECT ${shop}, 'gid://shopify/LineItem/' || i, 'gid://shopify/Order/' || i,
-           'gid://shopify/Product/' || (1 + (i * 13) % ${products}::int), 'Item', 1, 10 + (i * 31) % 290, 0, 10 + (i * 31) % 290
+           'gid://shopify/Product/' || (1 + (i * 13) % ${products}::int), 'Item', 1, 10 + (i * 31) % 290, 0, 10 + (i * 31) % 290, 10 + (i * 31) % 290
     FROM generate_series(1::bigint, ${options.orders}::bigint) i`;
 }

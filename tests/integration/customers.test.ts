@@ -95,7 +95,7 @@ describe("a customer's profile", () => {
     for (const order of orders) {
       const entry = perCustomer.get(order.customerId!) ?? { frequency: 0, monetary: 0, last: 0 };
       entry.frequency += 1;
-      entry.monetary += Number(order.totalPrice) - Number(order.totalRefunded);
+      entry.monetary += Number(order.netRevenue);
       entry.last = Math.max(entry.last, order.processedAt.getTime());
       perCustomer.set(order.customerId!, entry);
     }

@@ -79,6 +79,7 @@ beforeAll(async () => {
       currencyCode: order.currencyCode ?? "CAD",
       totalPrice: order.total,
       totalRefunded: order.refunded ?? 0,
+      netRevenue: order.total - (order.refunded ?? 0),
       processedAt: new Date(order.at),
       cancelledAt: order.cancelled ? new Date(order.at) : null,
       shopifyCreatedAt: new Date(order.at),

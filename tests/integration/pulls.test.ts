@@ -77,6 +77,25 @@ describe("bulk pulls", () => {
     for (const step of finished.steps) expect(Number(step.fileSize)).toBeGreaterThan(0);
   });
 
+  it("stores each order's net revenue as the store's own figures give it, discounts and refunds included", async () => {
+    // counts() above already matched the sums; here order by order, on the kinds the store holds.
+    const orders = await install.prisma.order.findMany({
+      where: { shop: install.shop },
+      select: { legacyId: true, netRevenue: true },
+    });
+    const byId = new Map(orders.map((order) => [Number(order.legacyId), Math.round(Number(order.netRevenue) * 100)]));
+    const kinds = { orderLevelCode: 0, lineLevelCode: 0, automatic: 0, refunded: 0 };
+    for (let i = 0; i < install.data.orderCount; i++) {
+      const order = install.data.order(i)!;
+      expect(byId.get(order.id), order.name).toBe(order.netCents);
+      if (order.discountTarget === "ALL") kinds.orderLevelCode++;
+      if (order.discountTarget === "ENTITLED") kinds.lineLevelCode++;
+      if (order.lineItems.some((item) => item.automaticDiscountCents > 0)) kinds.automatic++;
+      if (order.refundedCents > 0) kinds.refunded++;
+    }
+    for (const [kind, count] of Object.entries(kinds)) expect(count, kind).toBeGreaterThan(10);
+  });
+
   it("changes nothing when run again over unchanged data", async () => {
     const before = await install.prisma.$queryRaw<{ synced: Date; xmins: string }[]>`
       SELECT max("syncedAt") AS synced, string_agg(xmin::text, ',' ORDER BY id) AS xmins FROM "Order" WHERE shop = ${install.shop}`;
@@ -277,11 +296,13 @@ describe("paginated pulls", () => {
         lineItems: counts.lineItems,
         transactions: counts.transactions,
         totalCents: counts.totalCents,
+        netCents: counts.netCents,
       }).toEqual({
         orders: truth.orders,
         lineItems: truth.lineItems,
         transactions: truth.transactions,
         totalCents: truth.totalCents,
+        netCents: truth.netCents,
       });
       expect(finished.steps[0]!.processed).toBe(truth.orders);
     } finally {
@@ -335,4 +356,50 @@ describe("failures", () => {
       await install.close();
     }
   });
+});
+
+describe("bulk operations at once", () => {
+  it("prepares and imports a full pull's resources at once, each by its own operation; one after another with PULL_BULK_CONCURRENCY=1", async () => {
+    // Orders take Shopify 12 pages at 300 ms to prepare; customers and products far less.
+    const install = await simulatedInstall({ size: "small", bulkPageDelayMs: 300 });
+    const operations = () => [...install.simulator.runtime(install.shop)!.bulkOperations.values()];
+    const fullPull = async (env: Record<string, string>) => {
+      const worker = await startWorker({ ...install.env, ...env });
+      try {
+        const pull = await createPull({ shop: install.shop, kind: "full", trigger: "merchant" });
+        const finished = await waitForPull(install, pull.id, 90_000);
+        expect(finished.status, JSON.stringify(finished.steps.map((s) => [s.resource, s.error]))).toBe("succeeded");
+        const ids = finished.steps.map((step) => step.bulkOperationId);
+        expect(new Set(ids).size).toBe(3);
+        const ops = ids.map((id) => operations().find((op) => op.id === id)!);
+        return {
+          steps: finished.steps,
+          ops: ops.map((op) => ({ ...op, created: Date.parse(op.createdAt), completed: Date.parse(op.completedAt!) })),
+        };
+      } finally {
+        await worker.stop();
+      }
+    };
+    try {
+      const parallel = await fullPull({});
+      const orders = parallel.ops[parallel.steps.findIndex((step) => step.resource === "orders")]!;
+      // Every operation was asked for while the orders export was still being prepared.
+      for (const op of parallel.ops) expect(op.created).toBeLessThan(orders.completed);
+      expect(await install.counts()).toEqual(install.truth());
+
+      const sequential = await fullPull({ PULL_BULK_CONCURRENCY: "1" });
+      const byStart = sequential.steps
+        .map((step, i) => ({ step, op: sequential.ops[i]! }))
+        .sort((a, b) => a.op.created - b.op.created);
+      // Each operation started only once the resource before it had been prepared and imported.
+      for (let i = 1; i < byStart.length; i++) {
+        expect(byStart[i]!.op.created).toBeGreaterThanOrEqual(byStart[i - 1]!.op.completed);
+        expect(byStart[i]!.op.created).toBeGreaterThanOrEqual(byStart[i - 1]!.step.finishedAt!.getTime());
+      }
+      expect(await install.counts()).toEqual(install.truth());
+    } finally {
+      await install.close();
+    }
+    // Two full pulls of the small store; a loaded 2-core machine takes over a minute for one.
+  }, 300_000);
 });

@@ -83,6 +83,7 @@ beforeAll(async () => {
       currencyCode: "USD",
       totalPrice: order.amount.toFixed(2),
       totalRefunded: 0,
+      netRevenue: order.amount.toFixed(2),
       processedAt: order.at,
       shopifyCreatedAt: order.at,
       shopifyUpdatedAt: order.at,

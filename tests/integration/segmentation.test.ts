@@ -151,6 +151,7 @@ async function seedShop() {
       discountCodes: order.discount ? ["SAVE10"] : [],
       totalPrice: order.total,
       totalRefunded: order.refunded ?? 0,
+      netRevenue: order.total - (order.refunded ?? 0),
       processedAt: daysBefore(order.daysAgo),
       cancelledAt: order.cancelled ? daysBefore(order.daysAgo - 1) : null,
       shopifyCreatedAt: daysBefore(order.daysAgo),
@@ -168,6 +169,7 @@ async function seedShop() {
       originalUnitPrice: order.total,
       totalDiscount: 0,
       discountedTotal: order.total,
+      netRevenue: order.total,
     })),
   });
   // Storefront: C3 (linked by checkout) browsed two products after their last order; C11, logged in, browsed
@@ -395,6 +397,7 @@ describe("re-runs", () => {
         currencyCode: "EUR",
         totalPrice: 600,
         totalRefunded: 0,
+        netRevenue: 600,
         processedAt: daysBefore(0.5),
         shopifyCreatedAt: daysBefore(0.5),
         shopifyUpdatedAt: daysBefore(0.5),
@@ -411,6 +414,7 @@ describe("re-runs", () => {
         originalUnitPrice: 600,
         totalDiscount: 0,
         discountedTotal: 600,
+        netRevenue: 600,
       },
     });
     const run = await runNow();
