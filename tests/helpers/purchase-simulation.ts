@@ -69,12 +69,15 @@ export function simulateRepeatTimes(random: Random, truth: SimulatedModel, T: nu
   return times;
 }
 
-/** (x, t_x, T) of customers observed for 52 to 104 time units. */
+/** To whole sevenths of a week, as a shop's order days give them. */
+const toDays = (weeks: number) => Math.round(weeks * 7) / 7;
+
+/** (x, t_x, T) of customers observed for 52 to 104 weeks, times in whole days. */
 export function simulateHistories(random: Random, customers: number, truth: SimulatedModel) {
   return Array.from({ length: customers }, () => {
     const T = 52 + 52 * random();
     const times = simulateRepeatTimes(random, truth, T);
-    return { frequency: times.length, recency: times.at(-1) ?? 0, T };
+    return { frequency: times.length, recency: toDays(times.at(-1) ?? 0), T: toDays(T) };
   });
 }
 

@@ -491,3 +491,118 @@ describe("parameter recovery for MBG/NBD and Pareto/NBD", () => {
     expectWithin(fit.parameters.beta!, truth.beta, 0.35);
   });
 });
+
+describe("clv-fit --holdout-end", () => {
+  it("counts and predicts a hand-made fixture's holdout", () => {
+    // Calibration to 2024-03-31, holdout 2024-04-01 through 2024-04-28: 28 days, 4 weeks.
+    // A: 01-01, 02-01, 03-01 -> x 2, t_x 60 days, T 90 days; holdout 04-05 twice (one day) and 04-20: 2.
+    // B: 01-15 -> x 0, t_x 0, T 76 days; holdout 04-28 (the last day counts): 1.
+    // C: 02-10, 03-31 -> x 1, t_x 50 days, T 50 days; 04-29 is after the holdout: 0.
+    // D: first order 04-10 in the holdout, again 04-15: not a calibration customer, not counted.
+    // E: 01-05, 01-20 -> x 1, t_x 15 days, T 86 days; nothing later: 0.
+    // holdout_actual = 2 + 1 + 0 + 0 = 3; holdout_predicted = the four customers' expectations over 4 weeks.
+    const file = writeCsv(
+      "holdout.csv",
+      [
+        "customer_id,date,amount",
+        "A,2024-01-01,10",
+        "A,2024-02-01,12",
+        "A,2024-03-01,11",
+        "A,2024-04-05,9",
+        "A,2024-04-05,4",
+        "A,2024-04-20,10",
+        "B,2024-01-15,30",
+        "B,2024-04-28,30",
+        "C,2024-02-10,20",
+        "C,2024-03-31,25",
+        "C,2024-04-29,25",
+        "D,2024-04-10,50",
+        "D,2024-04-15,50",
+        "E,2024-01-05,15",
+        "E,2024-01-20,18",
+      ].join("\n"),
+    );
+    const histories = [
+      [2, 60, 90],
+      [0, 0, 76],
+      [1, 50, 50],
+      [1, 15, 86],
+    ] as const;
+    for (const name of PURCHASE_MODEL_NAMES) {
+      const args = ["--transactions", file, "--calibration-end", "2024-03-31", "--holdout-end", "2024-04-28"];
+      const result = runCli([...args, "--model", name, "--penalizer", "0.01"]);
+      expect(result.status, result.stderr).toBe(0);
+      const fit = lastJsonLine(result.stdout);
+      expect(fit).toMatchObject({ model: name, customers: 4, holdout_weeks: 4, holdout_actual: 3 });
+      const parameters = Object.fromEntries(
+        purchaseModel(name).parameterNames.map((key) => [key, fit[key] as number]),
+      );
+      const predicted = histories.reduce(
+        (sum, [x, tx, T]) => sum + purchaseModel(name).expectedTransactions(parameters, 4, x, tx / 7, T / 7),
+        0,
+      );
+      expect(fit.holdout_predicted as number).toBeCloseTo(predicted, 10);
+      expect(fit.holdout_error as number).toBeCloseTo((predicted - 3) / 3, 10);
+    }
+  }, 60_000);
+
+  it("backtests CDNOW's weeks 40 to 78 and picks the closest model with --model auto", () => {
+    const calibrationEnd = new Date(`${CALIBRATION_END}T00:00:00Z`);
+    // Actual: every customer's distinct purchase days from 1997-10-01 through 1998-06-30.
+    const days = new Map<string, Set<string>>();
+    for (const [id, , date] of readCdnowRows()) {
+      if (date! <= "19970930" || date! > "19980630") continue;
+      days.set(id!, (days.get(id!) ?? new Set()).add(date!));
+    }
+    const actual = [...days.values()].reduce((sum, set) => sum + set.size, 0);
+    const summaries = summarizeTransactions(cdnowTransactions(), calibrationEnd);
+    const errors: Record<string, number> = {};
+    for (const name of PURCHASE_MODEL_NAMES) {
+      const args = ["--transactions", cdnowCsv(), "--calibration-end", CALIBRATION_END, "--holdout-end", "1998-06-30"];
+      const result = runCli([...args, "--model", name]);
+      expect(result.status, result.stderr).toBe(0);
+      const fit = lastJsonLine(result.stdout);
+      expect(fit.holdout_weeks).toBe(39);
+      expect(fit.holdout_actual).toBe(actual);
+      const parameters = Object.fromEntries(
+        purchaseModel(name).parameterNames.map((key) => [key, fit[key] as number]),
+      );
+      const predicted = summaries.reduce(
+        (sum, c) => sum + purchaseModel(name).expectedTransactions(parameters, 39, c.frequency, c.recency, c.T),
+        0,
+      );
+      expect(fit.holdout_predicted as number).toBeCloseTo(predicted, 6);
+      errors[name] = Math.abs(predicted / actual - 1);
+    }
+    const auto = runCli([
+      "--transactions",
+      cdnowCsv(),
+      "--calibration-end",
+      CALIBRATION_END,
+      "--holdout-end",
+      "1998-06-30",
+      "--model",
+      "auto",
+    ]);
+    expect(auto.status, auto.stderr).toBe(0);
+    const closest = Object.entries(errors).sort(([, x], [, y]) => x - y)[0]![0];
+    expect(lastJsonLine(auto.stdout).model).toBe(closest);
+  }, 120_000);
+
+  it("refuses bad --model and --holdout-end values with one line", () => {
+    const file = writeCsv("few.csv", "customer_id,date,amount\n1,2024-01-01,10\n1,2024-02-01,10\n");
+    const base = ["--transactions", file, "--calibration-end", "2024-03-31"];
+    for (const [args, pattern] of [
+      [["--model", "pareto"], /invalid --model "pareto"/],
+      [["--model", "auto"], /--model auto needs --holdout-end/],
+      [["--holdout-end", "2024-13-01"], /invalid --holdout-end "2024-13-01"/],
+      [["--holdout-end", "2024-03-01"], /--holdout-end 2024-03-01 must be after --calibration-end 2024-03-31/],
+    ] as const) {
+      const result = runCli([...base, ...args]);
+      expect(result.status).toBe(1);
+      expect(result.stdout).toBe("");
+      expect(result.stderr.trim().split("\n")).toHaveLength(1);
+      expect(result.stderr).toMatch(pattern);
+    }
+  }, 60_000);
+});
