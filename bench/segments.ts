@@ -241,7 +241,9 @@ try {
     process.exitCode = 1;
   }
   if (secondsRatio > MAX_SECONDS_RATIO) {
-    log(`FAILED: the store 4 times larger took ${secondsRatio.toFixed(2)} times as long; expected at most ${MAX_SECONDS_RATIO}`);
+    log(
+      `FAILED: the store 4 times larger took ${secondsRatio.toFixed(2)} times as long; expected at most ${MAX_SECONDS_RATIO}`,
+    );
     process.exitCode = 1;
   }
 } finally {

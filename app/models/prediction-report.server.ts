@@ -38,7 +38,13 @@ export const HoldoutBacktest = z.object({
   relativeError: z.number(),
   /** Predicted against actual by number of repeat orders before the holdout (the last group is "n or more"). */
   byFrequency: z.array(
-    z.object({ frequency: z.number().int(), orMore: z.boolean(), customers: z.number().int(), predicted: z.number(), actual: z.number() }),
+    z.object({
+      frequency: z.number().int(),
+      orMore: z.boolean(),
+      customers: z.number().int(),
+      predicted: z.number(),
+      actual: z.number(),
+    }),
   ),
   /** Repeat orders a week across the holdout, actual and predicted; the last week may be shorter than 7 days. */
   weekly: z.array(z.object({ weekStart: z.string(), predicted: z.number(), actual: z.number() })),

@@ -317,7 +317,8 @@ const dot = (u: readonly number[], v: readonly number[]) => u.reduce((sum, value
  */
 function quasiNewton(f: (x: number[]) => number, start: Minimum, maxIterations = 200): Minimum {
   const n = start.x.length;
-  const identity = (): number[][] => Array.from({ length: n }, (_, i) => Array.from({ length: n }, (_, j) => (i === j ? 1 : 0)));
+  const identity = (): number[][] =>
+    Array.from({ length: n }, (_, i) => Array.from({ length: n }, (_, j) => (i === j ? 1 : 0)));
   let inverseHessian = identity();
   let current = start;
   let gradient = numericGradient(f, current.x);
@@ -379,9 +380,7 @@ function quasiNewton(f: (x: number[]) => number, start: Minimum, maxIterations =
  * fresh curvature estimate until a restart no longer improves.
  */
 function minimize(f: (x: number[]) => number, starts: readonly number[][]): Minimum {
-  const start = starts
-    .map((x) => ({ x: [...x], value: safeValue(f, [...x]) }))
-    .sort((u, v) => u.value - v.value)[0];
+  const start = starts.map((x) => ({ x: [...x], value: safeValue(f, [...x]) })).sort((u, v) => u.value - v.value)[0];
   if (!start || !Number.isFinite(start.value)) throw new Error("likelihood could not be evaluated at any start");
   let current = quasiNewton(f, nelderMead(f, start.x, COARSE_NELDER_MEAD));
   for (let restart = 0; restart < 5; restart++) {
@@ -458,7 +457,7 @@ interface HistoryTable {
 }
 
 function historyTable(summaries: readonly History[]): HistoryTable {
-  const index = <K,>(map: Map<K, number>, key: K) => {
+  const index = <K>(map: Map<K, number>, key: K) => {
     let position = map.get(key);
     if (position === undefined) map.set(key, (position = map.size));
     return position;
@@ -545,13 +544,18 @@ export function bgNbdLogLikelihood(params: BgNbdParams, frequency: number, recen
   return countTerm + betaTerm + logAddExp(aliveTerm, droppedTerm);
 }
 
-function bgNbdTotalLogLikelihood(params: BgNbdParams, table: HistoryTable): number {
-  const { r, alpha, a, b } = params;
-  const populationTerm = r * Math.log(alpha) - logGamma(r) + logGamma(a + b) - logGamma(b);
-  const frequencyTerm = table.frequencies.map(
-    (x) => populationTerm + logGamma(r + x) + logGamma(b + x) - logGamma(a + b + x),
-  );
-  const dropoutTerm = table.frequencies.map((x) => (x > 0 ? Math.log(a) - Math.log(b + x - 1) : -Infinity));
+/**
+ * Σ weight · (term of x + log(e^alive + e^dropped)) over the table, with alive = −(r+x) log(α+T)
+ * and dropped = dropout term of x − (r+x) log(α+t_x): BG/NBD and MBG/NBD differ only in the
+ * terms of x.
+ */
+function bgFamilyTotal(
+  r: number,
+  alpha: number,
+  table: HistoryTable,
+  frequencyTerm: Float64Array,
+  dropoutTerm: Float64Array,
+): number {
   const logAlphaEnd = logShiftedEnds(table, alpha);
   let total = 0;
   for (let i = 0; i < table.rowWeight.length; i++) {
@@ -562,6 +566,16 @@ function bgNbdTotalLogLikelihood(params: BgNbdParams, table: HistoryTable): numb
     total += table.rowWeight[i]! * (frequencyTerm[f]! + logAddExp(aliveTerm, droppedTerm));
   }
   return total;
+}
+
+function bgNbdTotalLogLikelihood(params: BgNbdParams, table: HistoryTable): number {
+  const { r, alpha, a, b } = params;
+  const populationTerm = r * Math.log(alpha) - logGamma(r) + logGamma(a + b) - logGamma(b);
+  const frequencyTerm = table.frequencies.map(
+    (x) => populationTerm + logGamma(r + x) + logGamma(b + x) - logGamma(a + b + x),
+  );
+  const dropoutTerm = table.frequencies.map((x) => (x > 0 ? Math.log(a) - Math.log(b + x - 1) : -Infinity));
+  return bgFamilyTotal(r, alpha, table, frequencyTerm, dropoutTerm);
 }
 
 export function fitBgNbd(summaries: readonly History[], options: FitOptions = {}): BgNbdFit {
@@ -633,16 +647,7 @@ function mbgNbdTotalLogLikelihood(params: MbgNbdParams, table: HistoryTable): nu
     (x) => populationTerm + logGamma(r + x) + logGamma(b + x + 1) - logGamma(a + b + x + 1),
   );
   const dropoutTerm = table.frequencies.map((x) => Math.log(a) - Math.log(b + x));
-  const logAlphaEnd = logShiftedEnds(table, alpha);
-  let total = 0;
-  for (let i = 0; i < table.rowWeight.length; i++) {
-    const f = table.rowFrequency[i]!;
-    const power = r + table.frequencies[f]!;
-    const aliveTerm = -power * logAlphaEnd[table.rowTEnd[i]!]!;
-    const droppedTerm = dropoutTerm[f]! - power * logAlphaEnd[table.rowRecencyEnd[i]!]!;
-    total += table.rowWeight[i]! * (frequencyTerm[f]! + logAddExp(aliveTerm, droppedTerm));
-  }
-  return total;
+  return bgFamilyTotal(r, alpha, table, frequencyTerm, dropoutTerm);
 }
 
 /** P(alive) under MBG/NBD: below 1 even without repeat purchases, falling as the silence grows. */
@@ -666,9 +671,7 @@ export function mbgNbdExpectedTransactions(
 ): number {
   if (!(t > 0)) return 0;
   const shifted = { ...params, b: params.b + 1 };
-  return (
-    bgFamilyExpectationIfAlive(shifted, t, frequency, T) * mbgNbdProbabilityAlive(params, frequency, recency, T)
-  );
+  return bgFamilyExpectationIfAlive(shifted, t, frequency, T) * mbgNbdProbabilityAlive(params, frequency, recency, T);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -786,8 +789,7 @@ export function paretoNbdProbabilityAlive(
 ): number {
   const { r, alpha, s, beta } = params;
   const x = frequency;
-  const logOdds =
-    paretoLogDroppedTerm(params, x, recency, T) + (r + x) * Math.log(alpha + T) + s * Math.log(beta + T);
+  const logOdds = paretoLogDroppedTerm(params, x, recency, T) + (r + x) * Math.log(alpha + T) + s * Math.log(beta + T);
   return 1 / (1 + Math.exp(logOdds));
 }
 
@@ -813,9 +815,7 @@ export function paretoNbdExpectedTransactions(
   T: number,
 ): number {
   if (!(t > 0)) return 0;
-  return (
-    paretoExpectationIfAlive(params, t, frequency, T) * paretoNbdProbabilityAlive(params, frequency, recency, T)
-  );
+  return paretoExpectationIfAlive(params, t, frequency, T) * paretoNbdProbabilityAlive(params, frequency, recency, T);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -840,7 +840,13 @@ export interface PurchaseModel {
   logLikelihood(parameters: PurchaseParameters, frequency: number, recency: number, T: number): number;
   probabilityAlive(parameters: PurchaseParameters, frequency: number, recency: number, T: number): number;
   /** Conditional expectation: purchases in the next t time units of a customer with this history. */
-  expectedTransactions(parameters: PurchaseParameters, t: number, frequency: number, recency: number, T: number): number;
+  expectedTransactions(
+    parameters: PurchaseParameters,
+    t: number,
+    frequency: number,
+    recency: number,
+    T: number,
+  ): number;
   /** Unconditional expectation: repeat purchases in the first t time units after a customer's first purchase. */
   expectedTransactionsOfNewCustomer(parameters: PurchaseParameters, t: number): number;
   fit(summaries: readonly History[], options?: FitOptions): PurchaseModelFit;

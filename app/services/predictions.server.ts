@@ -303,8 +303,7 @@ export function chooseAndFitModel(transactions: readonly Transaction[], asOf: Da
     const calibrationEnd = new Date(asOf.getTime() - holdoutDays * DAY_MS);
     const data = splitAtCalibrationEnd(transactions, calibrationEnd, asOf, { timeUnitDays: TIME_UNIT_DAYS });
     const actual = holdoutActual(data);
-    const { backtests, failures } =
-      actual > 0 ? backtestModels(data) : { backtests: [], failures: [] as string[] };
+    const { backtests, failures } = actual > 0 ? backtestModels(data) : { backtests: [], failures: [] as string[] };
     for (const { fit, figures } of backtests) {
       candidates.push({
         model: fit.model,
@@ -484,7 +483,10 @@ export function predictFromOrders(
   if (!gate.open) return { gate, report: null, rows: customerPredictions(summaries, lastOrderAt, undefined) };
   const { report, model } = chooseAndFitModel(orders, asOf, settings.maxHoldoutError);
   let rows = customerPredictions(summaries, lastOrderAt, report.shown ? model : undefined);
-  if (report.shown && !rows.every((row) => Number.isFinite(row.expectedSpend365) && Number.isFinite(row.probabilityAlive))) {
+  if (
+    report.shown &&
+    !rows.every((row) => Number.isFinite(row.expectedSpend365) && Number.isFinite(row.probabilityAlive))
+  ) {
     rows = customerPredictions(summaries, lastOrderAt, undefined);
     report.shown = false;
     report.failedCondition = "The purchase model's predictions are not finite for some customers.";

@@ -101,7 +101,11 @@ export function simulateOrders(
     const customerId = `c${c + 1}`;
     orders.push({ customerId, date: new Date(first), amount: 20 + Math.round(random() * 8000) / 100 });
     for (const time of simulateRepeatTimes(random, truth, T)) {
-      orders.push({ customerId, date: new Date(first + time * WEEK_MS), amount: 20 + Math.round(random() * 8000) / 100 });
+      orders.push({
+        customerId,
+        date: new Date(first + time * WEEK_MS),
+        amount: 20 + Math.round(random() * 8000) / 100,
+      });
     }
   }
   return orders;

@@ -115,12 +115,17 @@ describe("predictions from a shop simulated with known parameters", () => {
     const day = (at: Date) => at.toISOString().slice(0, 10);
     const before = new Set(orders.filter((o) => day(o.at) < holdout.start).map((o) => o.customer));
     const repeatDays = new Set(
-      orders.filter((o) => before.has(o.customer) && day(o.at) >= holdout.start).map((o) => `${o.customer} ${day(o.at)}`),
+      orders
+        .filter((o) => before.has(o.customer) && day(o.at) >= holdout.start)
+        .map((o) => `${o.customer} ${day(o.at)}`),
     );
     expect(holdout.customers).toBe(before.size);
     expect(holdout.actualOrders).toBe(repeatDays.size);
     expect(Math.abs(holdout.relativeError)).toBeLessThanOrEqual(report.errorBound);
-    expect(holdout.relativeError).toBeCloseTo((holdout.predictedOrders - holdout.actualOrders) / holdout.actualOrders, 10);
+    expect(holdout.relativeError).toBeCloseTo(
+      (holdout.predictedOrders - holdout.actualOrders) / holdout.actualOrders,
+      10,
+    );
   });
 
   it("recovers the Gamma-Gamma mean spend", () => {
@@ -168,7 +173,9 @@ describe("predictions from a shop simulated with known parameters", () => {
       regulars += 1;
       expect(score.averageDaysBetweenOrders!).toBeCloseTo((days.at(-1)! - days[0]!) / (days.length - 1), 9);
       const gapMs = score.averageDaysBetweenOrders! * 86_400_000;
-      expect(Math.abs(score.expectedNextOrderAt!.getTime() - (score.lastOrderAt.getTime() + gapMs))).toBeLessThanOrEqual(1);
+      expect(
+        Math.abs(score.expectedNextOrderAt!.getTime() - (score.lastOrderAt.getTime() + gapMs)),
+      ).toBeLessThanOrEqual(1);
     }
     expect(regulars).toBeGreaterThan(500);
     expect(new Set(scores.map((score) => score.churnRisk))).toEqual(new Set(["low", "medium", "high"]));
@@ -202,7 +209,10 @@ describe("predictions from a shop simulated with known parameters", () => {
 
   it("keeps each customer's probability of being active from the run before", async () => {
     const first = new Map(
-      (await prisma.customerScore.findMany({ where: { shop } })).map((score) => [score.customerId, score.probabilityAlive]),
+      (await prisma.customerScore.findMany({ where: { shop } })).map((score) => [
+        score.customerId,
+        score.probabilityAlive,
+      ]),
     );
     const requested = await requestSegmentation({ shop, trigger: "merchant" });
     await executeSegmentationRun(requested.id, { asOf: new Date(AS_OF.getTime() + 7 * 86_400_000) });

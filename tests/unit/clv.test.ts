@@ -46,7 +46,10 @@ function runCli(args: string[]) {
 }
 
 function cdnowCsv(): string {
-  const csv = ["customer_id,date,amount", ...readCdnowRows().map(([id, , date, , amount]) => `${id},${date},${amount}`)];
+  const csv = [
+    "customer_id,date,amount",
+    ...readCdnowRows().map(([id, , date, , amount]) => `${id},${date},${amount}`),
+  ];
   return writeCsv("cdnow-all.csv", `${csv.join("\n")}\n`);
 }
 
@@ -377,7 +380,12 @@ describe("Pareto/NBD likelihood", () => {
   }
 
   it("equals the integral it stands for, on both sides of α = β", () => {
-    for (const p of [params, { ...params, alpha: 3, beta: 20 }, { ...params, alpha: 20, beta: 3 }, { ...params, beta: params.alpha }]) {
+    for (const p of [
+      params,
+      { ...params, alpha: 3, beta: 20 },
+      { ...params, alpha: 20, beta: 3 },
+      { ...params, beta: params.alpha },
+    ]) {
       for (const [x, tx, T] of [
         [0, 0, 30],
         [2, 30.43, 38.86],
@@ -484,7 +492,10 @@ describe("parameter recovery for MBG/NBD and Pareto/NBD", () => {
   it("recovers Pareto/NBD parameters", () => {
     // s and β are identified by dropouts only; a longer observation than CDNOW's keeps them tight.
     const truth = { r: 0.55, alpha: 10.5, s: 0.6, beta: 11.7 };
-    const fit = fitPurchaseModel("pareto-nbd", simulateHistories(mulberry32(13), 8000, { model: "pareto-nbd", ...truth }));
+    const fit = fitPurchaseModel(
+      "pareto-nbd",
+      simulateHistories(mulberry32(13), 8000, { model: "pareto-nbd", ...truth }),
+    );
     expectWithin(fit.parameters.r!, truth.r, 0.15);
     expectWithin(fit.parameters.alpha!, truth.alpha, 0.15);
     expectWithin(fit.parameters.s!, truth.s, 0.25);
@@ -534,9 +545,7 @@ describe("clv-fit --holdout-end", () => {
       expect(result.status, result.stderr).toBe(0);
       const fit = lastJsonLine(result.stdout);
       expect(fit).toMatchObject({ model: name, customers: 4, holdout_weeks: 4, holdout_actual: 3 });
-      const parameters = Object.fromEntries(
-        purchaseModel(name).parameterNames.map((key) => [key, fit[key] as number]),
-      );
+      const parameters = Object.fromEntries(purchaseModel(name).parameterNames.map((key) => [key, fit[key] as number]));
       const predicted = histories.reduce(
         (sum, [x, tx, T]) => sum + purchaseModel(name).expectedTransactions(parameters, 4, x, tx / 7, T / 7),
         0,
@@ -564,9 +573,7 @@ describe("clv-fit --holdout-end", () => {
       const fit = lastJsonLine(result.stdout);
       expect(fit.holdout_weeks).toBe(39);
       expect(fit.holdout_actual).toBe(actual);
-      const parameters = Object.fromEntries(
-        purchaseModel(name).parameterNames.map((key) => [key, fit[key] as number]),
-      );
+      const parameters = Object.fromEntries(purchaseModel(name).parameterNames.map((key) => [key, fit[key] as number]));
       const predicted = summaries.reduce(
         (sum, c) => sum + purchaseModel(name).expectedTransactions(parameters, 39, c.frequency, c.recency, c.T),
         0,
