@@ -101,6 +101,9 @@ const configSchema = z.object({
     .min(100)
     .default(10 * 60_000),
   PREDICTION_MIN_HISTORY_DAYS: z.coerce.number().int().min(1).default(180),
+  // Predictions are shown only when the chosen purchase model, fitted on the history before the
+  // holdout, predicted the holdout's repeat orders within this relative error (0.25 = 25 %).
+  PREDICTION_MAX_HOLDOUT_ERROR: z.coerce.number().min(0).default(0.25),
   // A push to Shopify with more tag changes than this goes out as one bulk mutation per change
   // (tag, untag) instead of batches of tagsAdd / tagsRemove requests.
   SEGMENT_BULK_TAG_THRESHOLD: z.coerce.number().int().min(1).default(5000),

@@ -1,12 +1,16 @@
 /**
- * `npm run bench:segments`: segmentation of the pull benchmark's store (50k
- * customers, 10k products, 300k orders, about 1M line items). The store is
- * pulled through the real worker as in bench:pull; the segmentation that
- * follows the pull (RFM, micro-segments, predictions, then names from a local
- * OpenAI-compatible server) is timed stage by stage. A second run over the
- * same data must make no new LLM calls, or the benchmark fails. Prints
- * progress to stderr and, last, one JSON line.
+ * `npm run bench:segments`: segmentation of two stores, the pull benchmark's
+ * (50k customers, 10k products, 300k orders, about 1M line items) and one a
+ * quarter of its size, measured the same way in the same run. Each store is
+ * pulled through a fresh worker as in bench:pull; the segmentation that
+ * follows the pull (RFM, micro-segments, the model backtest and predictions,
+ * then names from a local OpenAI-compatible server) is timed stage by stage
+ * while the worker's resident memory is sampled. Cost must grow linearly:
+ * "seconds_ratio" (large over small) at most 4.5 and peak RSS about flat. A
+ * second run over the large store's data must make no new LLM calls, or the
+ * benchmark fails. Prints progress to stderr and, last, one JSON line.
  */
+import { readFileSync } from "node:fs";
 import pg from "pg";
 import { createDatabaseIfMissing, ensureDatabase, migrate } from "../scripts/database";
 import { createSimulator } from "../simulator/server";
@@ -16,7 +20,11 @@ import { startProcess, type RunningProcess } from "../tests/helpers/processes";
 const API = { apiKey: "bench-key", apiSecret: "bench-secret-not-for-production" };
 const KEYS = "bench:YmVuY2gta2V5LTMyLWJ5dGVzLWxvbmctZm9yLWFlcyE=";
 const STORE_END = new Date("2026-11-01T00:00:00Z");
-const SHOP = "bench-segments.myshopify.com";
+const STORES = [
+  { size: "benchSmall", shop: "bench-segments-small.myshopify.com", database: "bench_segments_small" },
+  { size: "bench", shop: "bench-segments.myshopify.com", database: "bench_segments" },
+] as const;
+const MAX_SECONDS_RATIO = 4.5;
 const SCOPES = "read_customers,read_orders,read_products";
 const log = (line: string) => process.stderr.write(`${line}\n`);
 
@@ -32,6 +40,7 @@ interface RunRow {
   cacheHits: number;
   namingFallbacks: number;
   predictionGate: string | null;
+  predictionReport: { model?: string; holdout?: { relativeError: number } | null } | null;
   startedAt: Date | null;
   finishedAt: Date | null;
 }
@@ -59,14 +68,23 @@ async function freshDatabase(serverUrl: string, name: string) {
   return url.toString();
 }
 
-/** Polls a run to its end, noting when each stage started. */
-async function followRun(db: pg.Client, where: string, params: unknown[], timeoutMs: number) {
+/** Resident memory of a process in MB, from /proc (Linux). */
+function residentMb(pid: number | undefined): number {
+  if (pid === undefined) return 0;
+  const match = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, "utf8"));
+  return match ? Number(match[1]) / 1024 : 0;
+}
+
+/** Polls a run to its end, noting when each stage started and the worker's peak resident memory meanwhile. */
+async function followRun(db: pg.Client, where: string, params: unknown[], timeoutMs: number, workerPid?: number) {
   const stages = new Map<string, number>();
   const deadline = Date.now() + timeoutMs;
+  let peakRssMb = 0;
   for (;;) {
+    peakRssMb = Math.max(peakRssMb, residentMb(workerPid));
     const { rows } = await db.query<RunRow>(
       `SELECT id, status, stage, error, customers, orders, segments, "llmCalls", "cacheHits", "namingFallbacks",
-              "predictionGate", "startedAt", "finishedAt"
+              "predictionGate", "predictionReport", "startedAt", "finishedAt"
        FROM "SegmentationRun" WHERE ${where} ORDER BY "requestedAt" DESC LIMIT 1`,
       params,
     );
@@ -74,7 +92,7 @@ async function followRun(db: pg.Client, where: string, params: unknown[], timeou
     if (run?.stage && run.status === "running" && !stages.has(run.stage)) stages.set(run.stage, performance.now());
     if (run && ["succeeded", "failed", "cancelled"].includes(run.status)) {
       stages.set("end", performance.now());
-      return { run, stages };
+      return { run, stages, peakRssMb };
     }
     if (Date.now() > deadline) throw new Error(`segmentation did not finish in time: ${JSON.stringify(run)}`);
     await new Promise((resolve) => setTimeout(resolve, 100));
@@ -93,7 +111,8 @@ const runSeconds = (run: RunRow) => (run.finishedAt!.getTime() - run.startedAt!.
 
 const server = await ensureDatabase({
   dataDir: ".data/postgres-bench-segments",
-  port: 54333,
+  // Its own port unless told (several clones may benchmark on one machine).
+  port: Number(process.env.EMBEDDED_POSTGRES_PORT ?? 54333),
   database: "postgres",
   log,
 });
@@ -107,11 +126,12 @@ const simulator = createSimulator({
   restoreRate: 100,
   bucketSize: 2000,
 });
-try {
-  const databaseUrl = await freshDatabase(server.url, "bench_segments");
-  simulator.store.addShop({ domain: SHOP, size: "bench", storeEnd: STORE_END.toISOString() });
-  const simulatorUrl = await simulator.listen();
-  const token = simulator.store.issueToken("offline", SHOP, SCOPES, null).token;
+
+/** Pulls one store through a fresh worker and follows the segmentation after the pull. */
+async function measureStore(store: (typeof STORES)[number], simulatorUrl: string) {
+  const databaseUrl = await freshDatabase(server.url, store.database);
+  simulator.store.addShop({ domain: store.shop, size: store.size, storeEnd: STORE_END.toISOString() });
+  const token = simulator.store.issueToken("offline", store.shop, SCOPES, null).token;
   const env = {
     NODE_ENV: "production",
     LOG_LEVEL: "warn",
@@ -127,18 +147,19 @@ try {
   };
   const seeded = startProcess("bench/seed-install.ts", {
     ...env,
-    BENCH_SHOP: SHOP,
+    BENCH_SHOP: store.shop,
     BENCH_TOKEN: token,
     BENCH_MODE: "bulk",
   });
   const created = await seeded.waitForLog((line) => line.msg === "bench pull created", 60_000);
   await seeded.stop();
+  await worker?.stop();
   worker = startProcess("worker/index.ts", env);
   const db = new pg.Client({ connectionString: databaseUrl });
   db.on("error", (error) => log(`bench client: ${error.message}`));
   await db.connect();
 
-  log("pulling the 300k-order store through the worker…");
+  log(`${store.size}: pulling the store through the worker…`);
   const pullStarted = performance.now();
   let pullStatus = "queued";
   while (!["succeeded", "failed", "cancelled"].includes(pullStatus)) {
@@ -148,18 +169,30 @@ try {
   if (pullStatus !== "succeeded") throw new Error(`bench pull ${pullStatus}\n${worker.output().slice(-2000)}`);
   log(`  pulled in ${((performance.now() - pullStarted) / 1000).toFixed(1)} s`);
 
-  log("segmentation after the pull (RFM, micro-segments, predictions, AI names)…");
-  const first = await followRun(db, `shop = $1 AND trigger = 'pull'`, [SHOP], 30 * 60_000);
+  log(`${store.size}: segmentation after the pull (RFM, micro-segments, model backtest, predictions, AI names)…`);
+  const rssBefore = residentMb(worker.child.pid);
+  const first = await followRun(db, `shop = $1 AND trigger = 'pull'`, [store.shop], 30 * 60_000, worker.child.pid);
   if (first.run.status !== "succeeded") throw new Error(`segmentation ${first.run.status}: ${first.run.error}`);
-  const firstCalls = fake.calls;
+  const calls = fake.calls;
   log(`  ${runSeconds(first.run).toFixed(1)} s: ${stageReport(first.stages)}`);
   log(
     `  ${first.run.customers} customers, ${first.run.orders} orders, ${first.run.segments} segments; ` +
-      `${firstCalls} LLM calls, ${first.run.cacheHits} cache hits, ${first.run.namingFallbacks} fallbacks`,
+      `${calls} LLM calls, ${first.run.cacheHits} cache hits, ${first.run.namingFallbacks} fallbacks`,
   );
+  log(`  worker RSS ${rssBefore.toFixed(0)} MB before the run, peak ${first.peakRssMb.toFixed(0)} MB during it`);
   log(`  ${first.run.predictionGate}`);
+  return { env, db, first, calls };
+}
 
-  log("second run over the same data…");
+try {
+  const simulatorUrl = await simulator.listen();
+  const small = await measureStore(STORES[0], simulatorUrl);
+  await small.db.end();
+  fake.reset();
+  const large = await measureStore(STORES[1], simulatorUrl);
+  const { env, db, first } = large;
+
+  log("second run over the large store's data…");
   fake.reset();
   Object.assign(process.env, env);
   const { requestSegmentation } = await import("../app/models/segmentation-runs.server");
@@ -168,8 +201,8 @@ try {
     await appDb.default.$disconnect();
     await appDb.pgPool.end();
   };
-  const requested = await requestSegmentation({ shop: SHOP, trigger: "api" });
-  const second = await followRun(db, `id = $1`, [requested.id], 30 * 60_000);
+  const requested = await requestSegmentation({ shop: STORES[1].shop, trigger: "api" });
+  const second = await followRun(db, `id = $1`, [requested.id], 30 * 60_000, worker?.child.pid);
   if (second.run.status !== "succeeded")
     throw new Error(`second segmentation ${second.run.status}: ${second.run.error}`);
   const secondCalls = fake.calls;
@@ -177,21 +210,40 @@ try {
   log(`  ${secondCalls} LLM calls, ${second.run.cacheHits} cache hits`);
   await db.end();
 
+  const round = (value: number, digits = 1) => Math.round(value * 10 ** digits) / 10 ** digits;
+  const holdoutError = first.run.predictionReport?.holdout?.relativeError;
+  const secondsRatio = runSeconds(first.run) / runSeconds(small.first.run);
   process.stdout.write(
     `${JSON.stringify({
       customers: first.run.customers,
       orders: first.run.orders,
-      seconds: Math.round(runSeconds(first.run) * 10) / 10,
-      llm_calls: firstCalls,
+      seconds: round(runSeconds(first.run)),
+      llm_calls: large.calls,
       cache_hits: first.run.cacheHits,
       segments: first.run.segments,
-      second_run_seconds: Math.round(runSeconds(second.run) * 10) / 10,
+      model: first.run.predictionReport?.model ?? null,
+      holdout_error: holdoutError === undefined ? null : round(holdoutError, 4),
+      peak_rss_mb: round(first.peakRssMb, 0),
+      small_customers: small.first.run.customers,
+      small_orders: small.first.run.orders,
+      small_seconds: round(runSeconds(small.first.run)),
+      small_model: small.first.run.predictionReport?.model ?? null,
+      small_peak_rss_mb: round(small.first.peakRssMb, 0),
+      seconds_ratio: round(secondsRatio, 2),
+      peak_rss_ratio: round(first.peakRssMb / small.first.peakRssMb, 2),
+      second_run_seconds: round(runSeconds(second.run)),
       second_run_llm_calls: secondCalls,
       second_run_cache_hits: second.run.cacheHits,
     })}\n`,
   );
   if (secondCalls !== 0 || second.run.llmCalls !== 0) {
     log(`FAILED: the second run made ${secondCalls} LLM calls; expected 0`);
+    process.exitCode = 1;
+  }
+  if (secondsRatio > MAX_SECONDS_RATIO) {
+    log(
+      `FAILED: the store 4 times larger took ${secondsRatio.toFixed(2)} times as long; expected at most ${MAX_SECONDS_RATIO}`,
+    );
     process.exitCode = 1;
   }
 } finally {

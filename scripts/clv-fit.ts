@@ -1,11 +1,26 @@
 import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
-import { fitBgNbd, fitGammaGamma, summarizeTransactions, type Transaction } from "../app/services/clv.server";
+import {
+  fitGammaGamma,
+  fitPurchaseModel,
+  PURCHASE_MODEL_NAMES,
+  splitAtCalibrationEnd,
+  summarizeTransactions,
+  type PurchaseModelFit,
+  type PurchaseModelName,
+  type Transaction,
+} from "../app/services/clv.server";
+import { backtestModels } from "../app/services/predictions.server";
 
 /**
- * `npm run clv:fit -- --transactions <csv> --calibration-end <YYYY-MM-DD> [--penalizer 0]`:
- * fit BG/NBD and Gamma-Gamma (time in weeks) to a `customer_id,date,amount` CSV and print the
- * parameters as the last line of stdout, one JSON object.
+ * `npm run clv:fit -- --transactions <csv> --calibration-end <YYYY-MM-DD> [--model bg-nbd|mbg-nbd|pareto-nbd|auto]
+ * [--holdout-end <YYYY-MM-DD>] [--penalizer 0]`: fit a purchase model (BG/NBD unless told) and
+ * Gamma-Gamma (time in weeks) to a `customer_id,date,amount` CSV over the calibration period and
+ * print the parameters as the last line of stdout, one JSON object. With --holdout-end the fit
+ * predicts the days after the calibration period up to that date: "holdout_actual" counts the
+ * calibration customers' repeat purchases there (same-day purchases once) and
+ * "holdout_predicted" sums each one's conditional expectation; `--model auto` picks the model
+ * with the smallest |relative error| there.
  */
 
 class InputError extends Error {}
@@ -62,6 +77,8 @@ function parseOptions() {
       transactions: { type: "string" },
       "calibration-end": { type: "string" },
       penalizer: { type: "string", default: "0" },
+      model: { type: "string", default: "bg-nbd" },
+      "holdout-end": { type: "string" },
     },
     strict: true,
     allowPositionals: false,
@@ -75,11 +92,25 @@ function parseOptions() {
   if (!(penalizer >= 0) || !Number.isFinite(penalizer)) {
     throw new InputError(`invalid --penalizer "${values.penalizer}" (expected a non-negative number)`);
   }
-  return { file: values.transactions, calibrationEnd, penalizer };
+  const modelChoices = [...PURCHASE_MODEL_NAMES, "auto"];
+  if (!modelChoices.includes(values.model)) {
+    throw new InputError(`invalid --model "${values.model}" (expected ${modelChoices.join(", ")})`);
+  }
+  const model = values.model as PurchaseModelName | "auto";
+  const holdoutEndText = values["holdout-end"];
+  const holdoutEnd = holdoutEndText === undefined ? undefined : parseDate(holdoutEndText);
+  if (holdoutEndText !== undefined && !holdoutEnd) {
+    throw new InputError(`invalid --holdout-end "${holdoutEndText}" (expected YYYY-MM-DD)`);
+  }
+  if (holdoutEnd && holdoutEnd <= calibrationEnd) {
+    throw new InputError(`--holdout-end ${holdoutEndText} must be after --calibration-end ${calibrationEndText}`);
+  }
+  if (model === "auto" && !holdoutEnd) throw new InputError("--model auto needs --holdout-end to compare the models");
+  return { file: values.transactions, calibrationEnd, holdoutEnd, penalizer, model };
 }
 
 function main(): void {
-  const { file, calibrationEnd, penalizer } = parseOptions();
+  const { file, calibrationEnd, holdoutEnd, penalizer, model } = parseOptions();
   const transactions = readTransactions(file);
   const summaries = summarizeTransactions(transactions, calibrationEnd, { timeUnitDays: 7 });
   if (summaries.length === 0) throw new InputError(`${file}: no transactions on or before the calibration end`);
@@ -89,22 +120,39 @@ function main(): void {
   if (repeatCustomers === 0) throw new InputError(`${file}: no repeat purchases in the calibration period`);
 
   const started = Date.now();
-  const bgNbd = fitBgNbd(summaries, { penalizer });
+  let purchases: PurchaseModelFit;
+  let holdout: Record<string, number> = {};
+  if (holdoutEnd) {
+    const data = splitAtCalibrationEnd(transactions, calibrationEnd, holdoutEnd, { timeUnitDays: 7 });
+    const names = model === "auto" ? PURCHASE_MODEL_NAMES : [model];
+    const { backtests, failures } = backtestModels(data, names, penalizer);
+    const best = backtests[0];
+    if (!best) throw new Error(`no model could be checked on the holdout: ${failures.join("; ")}`);
+    purchases = best.fit;
+    holdout = {
+      holdout_weeks: data.days / 7,
+      holdout_actual: best.figures.actual,
+      holdout_predicted: best.figures.predicted,
+      holdout_error: best.figures.relativeError,
+    };
+  } else {
+    purchases = fitPurchaseModel(model as PurchaseModelName, summaries, { penalizer });
+  }
   const gammaGamma = fitGammaGamma(summaries, { penalizer });
   process.stderr.write(`clv-fit: fitted in ${Date.now() - started} ms (${repeatCustomers} repeat customers)\n`);
 
   const result = {
+    model: purchases.model,
     customers: summaries.length,
-    r: bgNbd.r,
-    alpha: bgNbd.alpha,
-    a: bgNbd.a,
-    b: bgNbd.b,
+    ...purchases.parameters,
+    log_likelihood: purchases.logLikelihood,
     p: gammaGamma.p,
     q: gammaGamma.q,
     gamma: gammaGamma.gamma,
-    log_likelihood: bgNbd.logLikelihood,
+    ...holdout,
   };
-  if (!Object.values(result).every(Number.isFinite)) throw new Error(`fit did not converge: ${JSON.stringify(result)}`);
+  const numbers = Object.values(result).filter((value) => typeof value !== "string");
+  if (!numbers.every(Number.isFinite)) throw new Error(`fit did not converge: ${JSON.stringify(result)}`);
   process.stdout.write(`${JSON.stringify(result)}\n`);
 }
 

@@ -25,7 +25,7 @@ export const CandidateModel = z.object({
 });
 
 export const HoldoutBacktest = z.object({
-  /** First and last day of the holdout (inclusive), in the shop's calendar, YYYY-MM-DD. */
+  /** First and last day of the holdout (inclusive), YYYY-MM-DD in UTC, the days the purchase models count orders by. */
   start: z.string(),
   end: z.string(),
   days: z.number().int(),
@@ -38,15 +38,21 @@ export const HoldoutBacktest = z.object({
   relativeError: z.number(),
   /** Predicted against actual by number of repeat orders before the holdout (the last group is "n or more"). */
   byFrequency: z.array(
-    z.object({ frequency: z.number().int(), orMore: z.boolean(), customers: z.number().int(), predicted: z.number(), actual: z.number() }),
+    z.object({
+      frequency: z.number().int(),
+      orMore: z.boolean(),
+      customers: z.number().int(),
+      predicted: z.number(),
+      actual: z.number(),
+    }),
   ),
-  /** Repeat orders a week across the holdout, actual and predicted. */
+  /** Repeat orders a week across the holdout, actual and predicted; the last week may be shorter than 7 days. */
   weekly: z.array(z.object({ weekStart: z.string(), predicted: z.number(), actual: z.number() })),
 });
 
 export const PredictionReport = z.object({
   model: PurchaseModelName,
-  /** The chosen model refitted on all history. */
+  /** The chosen model refitted on all history ({} when that refit failed; shown is then false). */
   parameters: ModelParameters,
   logLikelihood: z.number(),
   spend: z.object({ p: z.number(), q: z.number(), gamma: z.number() }),

@@ -304,32 +304,44 @@ export async function loadOrderAmounts(client: pg.PoolClient): Promise<OrderAmou
 
 export interface CustomerPredictionRow {
   customerId: string;
-  probabilityAlive: number;
-  expectedOrders90: number;
-  expectedOrders365: number;
-  expectedSpend90: number;
-  expectedSpend365: number;
+  probabilityAlive: number | null;
+  expectedOrders90: number | null;
+  expectedOrders365: number | null;
+  expectedSpend90: number | null;
+  expectedSpend365: number | null;
+  churnRisk: "low" | "medium" | "high" | null;
+  averageDaysBetweenOrders: number | null;
+  expectedNextOrderAt: Date | null;
 }
 
-/** Predictions per customer; an empty table when the shop does not get predictions. */
+/** Predictions per customer; model fields are null when the shop does not get predictions. */
 export async function stagePredictions(client: pg.PoolClient, rows: CustomerPredictionRow[]) {
   await client.query(
     `CREATE TEMP TABLE seg_predictions (customer_id text PRIMARY KEY, probability_alive float8,
-       expected_orders_90 float8, expected_orders_365 float8, expected_spend_90 numeric, expected_spend_365 numeric)`,
+       expected_orders_90 float8, expected_orders_365 float8, expected_spend_90 numeric, expected_spend_365 numeric,
+       churn_risk text, average_days_between_orders float8, expected_next_order_at timestamp(3))`,
   );
   const chunk = 20_000;
+  const money = (value: number | null) => (value === null ? null : value.toFixed(4));
   for (let start = 0; start < rows.length; start += chunk) {
     const part = rows.slice(start, start + chunk);
     await client.query(
       `INSERT INTO seg_predictions
-       SELECT * FROM unnest($1::text[], $2::float8[], $3::float8[], $4::float8[], $5::numeric[], $6::numeric[])`,
+       SELECT customer_id, probability_alive, orders_90, orders_365, spend_90, spend_365, churn_risk, gap,
+              next_order_at AT TIME ZONE 'UTC'
+       FROM unnest($1::text[], $2::float8[], $3::float8[], $4::float8[], $5::numeric[], $6::numeric[],
+                   $7::text[], $8::float8[], $9::timestamptz[])
+         AS p(customer_id, probability_alive, orders_90, orders_365, spend_90, spend_365, churn_risk, gap, next_order_at)`,
       [
         part.map((row) => row.customerId),
         part.map((row) => row.probabilityAlive),
         part.map((row) => row.expectedOrders90),
         part.map((row) => row.expectedOrders365),
-        part.map((row) => row.expectedSpend90.toFixed(4)),
-        part.map((row) => row.expectedSpend365.toFixed(4)),
+        part.map((row) => money(row.expectedSpend90)),
+        part.map((row) => money(row.expectedSpend365)),
+        part.map((row) => row.churnRisk),
+        part.map((row) => row.averageDaysBetweenOrders),
+        part.map((row) => row.expectedNextOrderAt?.toISOString() ?? null),
       ],
     );
   }
@@ -494,10 +506,12 @@ export async function publishSegmentation(
     const { rowCount } = await client.query(`SELECT 1 FROM "SegmentationRun" WHERE id = $1::uuid FOR UPDATE`, [runId]);
     if (!rowCount) throw new ShopGoneError();
     await client.query(`SELECT pg_advisory_xact_lock(hashtext('segments:' || $1))`, [shop]);
-    // Movement between segments: every new score row keeps the segment and run of the row it replaces.
+    // Movement between segments: every new score row keeps the segment, run and probability of being
+    // active of the row it replaces.
     await client.query(
       `CREATE TEMP TABLE seg_previous ON COMMIT DROP AS
-       SELECT "customerId" AS customer_id, "rfmSegment" AS segment, "runId" AS run_id
+       SELECT "customerId" AS customer_id, "rfmSegment" AS segment, "runId" AS run_id,
+              "probabilityAlive" AS probability_alive
        FROM "CustomerScore" WHERE shop = $1`,
       [shop],
     );
@@ -506,12 +520,14 @@ export async function publishSegmentation(
     await client.query(
       `INSERT INTO "CustomerScore" (shop, "customerId", "recencyDays", frequency, monetary, "averageOrderValue",
          "firstOrderAt", "lastOrderAt", "rScore", "fScore", "mScore", "rfmSegment", "probabilityAlive",
-         "expectedOrders90", "expectedOrders365", "expectedSpend90", "expectedSpend365", "runId", "computedAt",
-         "previousRfmSegment", "previousRunId")
+         "expectedOrders90", "expectedOrders365", "expectedSpend90", "expectedSpend365", "churnRisk",
+         "averageDaysBetweenOrders", "expectedNextOrderAt", "runId", "computedAt",
+         "previousRfmSegment", "previousRunId", "previousProbabilityAlive")
        SELECT $1, s.customer_id, s.recency_days, s.frequency, s.monetary, s.aov, s.first_at, s.last_at,
               s.r_score, s.f_score, s.m_score, s.segment, p.probability_alive, p.expected_orders_90,
-              p.expected_orders_365, p.expected_spend_90, p.expected_spend_365, $2::uuid, now() AT TIME ZONE 'UTC',
-              previous.segment, previous.run_id
+              p.expected_orders_365, p.expected_spend_90, p.expected_spend_365, p.churn_risk,
+              p.average_days_between_orders, p.expected_next_order_at, $2::uuid, now() AT TIME ZONE 'UTC',
+              previous.segment, previous.run_id, previous.probability_alive
        FROM seg_scored s LEFT JOIN seg_predictions p USING (customer_id)
        LEFT JOIN seg_previous previous USING (customer_id)`,
       [shop, runId],

@@ -1,7 +1,11 @@
 /**
- * Customer lifetime value: the BG/NBD model of repeat purchases (Fader, Hardie & Lee 2005,
- * "Counting your customers the easy way") and the Gamma-Gamma model of spend per purchase
- * (Fader & Hardie 2013), both fitted by maximum likelihood. Pure TypeScript, no dependencies.
+ * Customer lifetime value: three models of repeat purchases, BG/NBD (Fader, Hardie & Lee 2005,
+ * "Counting your customers the easy way"), MBG/NBD (Batislam, Denizel & Filiztekin 2007: a
+ * customer may also leave right after the first purchase) and Pareto/NBD (Schmittlein, Morrison
+ * & Colombo 1987, likelihood as in Fader, Hardie & Lee's note on implementing it), and the
+ * Gamma-Gamma model of spend per purchase (Fader & Hardie 2013), all fitted by maximum
+ * likelihood. `purchaseModel(name)` gives one interface over the three. Pure TypeScript, no
+ * dependencies.
  */
 
 export interface Transaction {
@@ -125,6 +129,43 @@ export function summarizeTransactions(
       monetaryValue: mean(repeatAmounts),
     };
   });
+}
+
+export interface HoldoutSplit {
+  /** Summaries over the calibration period: customers whose first purchase is on or before its end. */
+  summaries: CustomerSummary[];
+  /** Per calibration customer with holdout purchases, the holdout days they bought on (1 = the day after calibrationEnd). */
+  holdoutDays: Map<string, number[]>;
+  /** Days in the holdout: from the day after calibrationEnd through holdoutEnd. */
+  days: number;
+}
+
+/**
+ * Splits the history at calibrationEnd: summaries of the calibration period, and each of its
+ * customers' purchase days in the holdout up to holdoutEnd (several purchases on one day count
+ * once, as in the summaries). Customers first seen in the holdout are not in it.
+ */
+export function splitAtCalibrationEnd(
+  transactions: readonly Transaction[],
+  calibrationEnd: Date,
+  holdoutEnd: Date,
+  options: SummarizeOptions = {},
+): HoldoutSplit {
+  const endDay = utcDayNumber(calibrationEnd);
+  const holdoutEndDay = utcDayNumber(holdoutEnd);
+  if (!(holdoutEndDay > endDay)) throw new RangeError("the holdout must end after the calibration period");
+  const summaries = summarizeTransactions(transactions, calibrationEnd, options);
+  const known = new Set(summaries.map((s) => s.customerId));
+  const daySets = new Map<string, Set<number>>();
+  for (const { customerId, date } of transactions) {
+    const day = utcDayNumber(date) - endDay;
+    if (day < 1 || day > holdoutEndDay - endDay || !known.has(customerId)) continue;
+    let days = daySets.get(customerId);
+    if (!days) daySets.set(customerId, (days = new Set()));
+    days.add(day);
+  }
+  const holdoutDays = new Map([...daySets].map(([id, days]) => [id, [...days].sort((x, y) => x - y)]));
+  return { summaries, holdoutDays, days: holdoutEndDay - endDay };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -254,24 +295,101 @@ function nelderMead(f: (x: number[]) => number, start: readonly number[], option
   return simplex[0]!;
 }
 
+const COARSE_NELDER_MEAD: NelderMeadOptions = { ...NELDER_MEAD_DEFAULTS, xTolerance: 1e-3, fTolerance: 1e-7 };
+
+/** Central differences; the objective is smooth in the log-parameters. */
+function numericGradient(f: (x: number[]) => number, x: readonly number[]): number[] {
+  return x.map((_, i) => {
+    const h = 1e-5 * Math.max(1, Math.abs(x[i]!));
+    const up = [...x];
+    const down = [...x];
+    up[i]! += h;
+    down[i]! -= h;
+    return (safeValue(f, up) - safeValue(f, down)) / (2 * h);
+  });
+}
+
+const dot = (u: readonly number[], v: readonly number[]) => u.reduce((sum, value, i) => sum + value * v[i]!, 0);
+
 /**
- * Nelder–Mead from each start, restarted from its own best point with a fresh simplex until a
- * restart no longer improves: a collapsed simplex can otherwise stall short of the minimum.
+ * BFGS with a backtracking line search, from a point already near the minimum: a handful of
+ * quasi-Newton steps reach the optimum far more cheaply than a tightly converged simplex.
+ */
+function quasiNewton(f: (x: number[]) => number, start: Minimum, maxIterations = 200): Minimum {
+  const n = start.x.length;
+  const identity = (): number[][] =>
+    Array.from({ length: n }, (_, i) => Array.from({ length: n }, (_, j) => (i === j ? 1 : 0)));
+  let inverseHessian = identity();
+  let current = start;
+  let gradient = numericGradient(f, current.x);
+  for (let iteration = 0; iteration < maxIterations; iteration++) {
+    if (!gradient.every(Number.isFinite)) break;
+    let direction = inverseHessian.map((row) => -dot(row, gradient));
+    let slope = dot(gradient, direction);
+    if (!(slope < 0)) {
+      inverseHessian = identity();
+      direction = gradient.map((g) => -g);
+      slope = dot(gradient, direction);
+      if (!(slope < 0)) break;
+    }
+    let step = 1;
+    let next: Minimum | undefined;
+    for (let halving = 0; halving < 50; halving++) {
+      const x = current.x.map((value, i) => value + step * direction[i]!);
+      const value = safeValue(f, x);
+      if (value <= current.value + 1e-4 * step * slope) {
+        next = { x, value };
+        break;
+      }
+      step /= 2;
+    }
+    if (!next) break;
+    const nextGradient = numericGradient(f, next.x);
+    const moved = next.x.map((value, i) => value - current.x[i]!);
+    const change = nextGradient.map((value, i) => value - gradient[i]!);
+    const curvature = dot(moved, change);
+    if (curvature > 1e-14 && iteration === 0) {
+      // Scale the first guess of the inverse Hessian to the curvature just seen (Nocedal & Wright 6.20).
+      const scale = curvature / dot(change, change);
+      inverseHessian = inverseHessian.map((row) => row.map((value) => value * scale));
+    }
+    if (curvature > 1e-14) {
+      const hy = inverseHessian.map((row) => dot(row, change));
+      const yhy = dot(change, hy);
+      inverseHessian = inverseHessian.map((row, i) =>
+        row.map(
+          (value, j) =>
+            value +
+            ((curvature + yhy) * moved[i]! * moved[j]!) / curvature ** 2 -
+            (hy[i]! * moved[j]! + moved[i]! * hy[j]!) / curvature,
+        ),
+      );
+    }
+    const improvement = current.value - next.value;
+    current = next;
+    gradient = nextGradient;
+    if (improvement <= 1e-15 * (1 + Math.abs(current.value)) && Math.max(...moved.map(Math.abs)) < 1e-9) break;
+    if (Math.max(...gradient.map(Math.abs)) < 1e-10) break;
+  }
+  return current;
+}
+
+/**
+ * A coarse Nelder–Mead from the better of the starts finds the basin of the minimum (it copes
+ * with the flat and infinite regions far from it), then BFGS converges there, restarted with a
+ * fresh curvature estimate until a restart no longer improves.
  */
 function minimize(f: (x: number[]) => number, starts: readonly number[][]): Minimum {
-  let overall: Minimum | undefined;
-  for (const start of starts) {
-    let current = nelderMead(f, start, NELDER_MEAD_DEFAULTS);
-    for (let restart = 0; restart < 20; restart++) {
-      const next = nelderMead(f, current.x, NELDER_MEAD_DEFAULTS);
-      const improvement = current.value - next.value;
-      if (next.value < current.value) current = next;
-      if (!(improvement > 1e-12 * (1 + Math.abs(current.value)))) break;
-    }
-    if (!overall || current.value < overall.value) overall = current;
+  const start = starts.map((x) => ({ x: [...x], value: safeValue(f, [...x]) })).sort((u, v) => u.value - v.value)[0];
+  if (!start || !Number.isFinite(start.value)) throw new Error("likelihood could not be evaluated at any start");
+  let current = quasiNewton(f, nelderMead(f, start.x, COARSE_NELDER_MEAD));
+  for (let restart = 0; restart < 5; restart++) {
+    const next = quasiNewton(f, current);
+    const improvement = current.value - next.value;
+    if (next.value < current.value) current = next;
+    if (!(improvement > 1e-13 * (1 + Math.abs(current.value)))) break;
   }
-  if (!overall || !Number.isFinite(overall.value)) throw new Error("likelihood could not be evaluated at any start");
-  return overall;
+  return current;
 }
 
 // Beyond e^±30 a parameter has run off to a boundary of the model; stop there, not at overflow.
@@ -295,7 +413,7 @@ function checkPenalizer(penalizer: number): number {
 
 /**
  * Rows grouped by frequency, identical rows counted once with a weight: the gamma-function terms
- * of both likelihoods depend on the frequency alone, so each is evaluated once per distinct value.
+ * of the spend likelihood depend on the frequency alone, so each is evaluated once per distinct value.
  */
 interface FrequencyGroup<Row> {
   frequency: number;
@@ -316,6 +434,80 @@ function groupByFrequency<Row extends { frequency: number }>(
     else byKey.set(k, { row, weight: 1 });
   }
   return [...groups].map(([frequency, byKey]) => ({ frequency, rows: [...byKey.values()] }));
+}
+
+/**
+ * Purchase histories indexed for the likelihoods: identical (x, t_x, T) rows counted once, and
+ * the distinct frequencies, observation ends (t_x and T values) and (x, end) pairs listed once,
+ * so each evaluation computes the gamma functions once per frequency, the logarithms once per end
+ * and Pareto/NBD's series once per pair. A shop's times are whole days, so the distinct ends stay
+ * few however many customers there are, and the cost of an evaluation grows at most linearly.
+ */
+interface HistoryTable {
+  frequencies: Float64Array;
+  ends: Float64Array;
+  pairFrequency: Int32Array;
+  pairEnd: Int32Array;
+  rowFrequency: Int32Array;
+  rowRecencyEnd: Int32Array;
+  rowTEnd: Int32Array;
+  rowRecencyPair: Int32Array;
+  rowTPair: Int32Array;
+  rowWeight: Float64Array;
+}
+
+function historyTable(summaries: readonly History[]): HistoryTable {
+  const index = <K>(map: Map<K, number>, key: K) => {
+    let position = map.get(key);
+    if (position === undefined) map.set(key, (position = map.size));
+    return position;
+  };
+  const frequencies = new Map<number, number>();
+  const ends = new Map<number, number>();
+  const pairs = new Map<string, number>();
+  const pairList: [number, number][] = [];
+  const rows = new Map<string, number>();
+  const rowList: number[][] = [];
+  const weights: number[] = [];
+  const pairOf = (f: number, e: number) => {
+    const key = `${f}|${e}`;
+    const before = pairs.size;
+    const position = index(pairs, key);
+    if (pairs.size > before) pairList.push([f, e]);
+    return position;
+  };
+  for (const { frequency, recency, T } of summaries) {
+    const key = `${frequency}|${recency}|${T}`;
+    const existing = rows.get(key);
+    if (existing !== undefined) {
+      weights[existing]! += 1;
+      continue;
+    }
+    const f = index(frequencies, frequency);
+    const recencyEnd = index(ends, recency);
+    const tEnd = index(ends, T);
+    rows.set(key, rowList.length);
+    rowList.push([f, recencyEnd, tEnd, pairOf(f, recencyEnd), pairOf(f, tEnd)]);
+    weights.push(1);
+  }
+  const column = (i: number) => Int32Array.from(rowList, (row) => row[i]!);
+  return {
+    frequencies: Float64Array.from(frequencies.keys()),
+    ends: Float64Array.from(ends.keys()),
+    pairFrequency: Int32Array.from(pairList, ([f]) => f),
+    pairEnd: Int32Array.from(pairList, ([, e]) => e),
+    rowFrequency: column(0),
+    rowRecencyEnd: column(1),
+    rowTEnd: column(2),
+    rowRecencyPair: column(3),
+    rowTPair: column(4),
+    rowWeight: Float64Array.from(weights),
+  };
+}
+
+/** log(shift + end) for every distinct end. */
+function logShiftedEnds(table: HistoryTable, shift: number): Float64Array {
+  return table.ends.map((end) => Math.log(shift + end));
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -352,40 +544,43 @@ export function bgNbdLogLikelihood(params: BgNbdParams, frequency: number, recen
   return countTerm + betaTerm + logAddExp(aliveTerm, droppedTerm);
 }
 
-function bgNbdTotalLogLikelihood(params: BgNbdParams, groups: readonly FrequencyGroup<History>[]): number {
-  const { r, alpha, a, b } = params;
-  const populationTerm = r * Math.log(alpha) - logGamma(r) + logGamma(a + b) - logGamma(b);
+/**
+ * Σ weight · (term of x + log(e^alive + e^dropped)) over the table, with alive = −(r+x) log(α+T)
+ * and dropped = dropout term of x − (r+x) log(α+t_x): BG/NBD and MBG/NBD differ only in the
+ * terms of x.
+ */
+function bgFamilyTotal(
+  r: number,
+  alpha: number,
+  table: HistoryTable,
+  frequencyTerm: Float64Array,
+  dropoutTerm: Float64Array,
+): number {
+  const logAlphaEnd = logShiftedEnds(table, alpha);
   let total = 0;
-  for (const { frequency: x, rows } of groups) {
-    const frequencyTerm = populationTerm + logGamma(r + x) + logGamma(b + x) - logGamma(a + b + x);
-    const dropoutTerm = x > 0 ? Math.log(a) - Math.log(b + x - 1) : -Infinity;
-    for (const { row, weight } of rows) {
-      const aliveTerm = -(r + x) * Math.log(alpha + row.T);
-      const droppedTerm = dropoutTerm - (r + x) * Math.log(alpha + row.recency);
-      total += weight * (frequencyTerm + logAddExp(aliveTerm, droppedTerm));
-    }
+  for (let i = 0; i < table.rowWeight.length; i++) {
+    const f = table.rowFrequency[i]!;
+    const power = r + table.frequencies[f]!;
+    const aliveTerm = -power * logAlphaEnd[table.rowTEnd[i]!]!;
+    const droppedTerm = dropoutTerm[f]! - power * logAlphaEnd[table.rowRecencyEnd[i]!]!;
+    total += table.rowWeight[i]! * (frequencyTerm[f]! + logAddExp(aliveTerm, droppedTerm));
   }
   return total;
 }
 
-export function fitBgNbd(summaries: readonly History[], options: FitOptions = {}): BgNbdFit {
-  if (summaries.length === 0) throw new RangeError("BG/NBD needs at least one customer");
-  summaries.forEach(checkHistory);
-  const penalizer = checkPenalizer(options.penalizer ?? 0);
-  const groups = groupByFrequency(summaries, (s) => `${s.recency}|${s.T}`);
-  const toParams = ([r, alpha, a, b]: number[]): BgNbdParams => ({ r: r!, alpha: alpha!, a: a!, b: b! });
-  const meanT = mean(summaries.map((s) => s.T));
-  // α carries the time unit, so one start is scaled by the observation length.
-  const starts = [
-    [0, 0, 0, 0],
-    [0, Math.log(Math.max(meanT, 1e-6)), 0, 0],
-  ];
-  const best = minimize(
-    penalizedObjective((params) => bgNbdTotalLogLikelihood(toParams(params), groups) / summaries.length, penalizer),
-    starts,
+function bgNbdTotalLogLikelihood(params: BgNbdParams, table: HistoryTable): number {
+  const { r, alpha, a, b } = params;
+  const populationTerm = r * Math.log(alpha) - logGamma(r) + logGamma(a + b) - logGamma(b);
+  const frequencyTerm = table.frequencies.map(
+    (x) => populationTerm + logGamma(r + x) + logGamma(b + x) - logGamma(a + b + x),
   );
-  const params = toParams(best.x.map(Math.exp));
-  return { ...params, logLikelihood: bgNbdTotalLogLikelihood(params, groups) };
+  const dropoutTerm = table.frequencies.map((x) => (x > 0 ? Math.log(a) - Math.log(b + x - 1) : -Infinity));
+  return bgFamilyTotal(r, alpha, table, frequencyTerm, dropoutTerm);
+}
+
+export function fitBgNbd(summaries: readonly History[], options: FitOptions = {}): BgNbdFit {
+  const { parameters, logLikelihood } = fitPurchaseModel("bg-nbd", summaries, options);
+  return { ...bgParams(parameters), logLikelihood };
 }
 
 /** Probability that a customer is still active; 1 without repeat purchases (no dropout chance yet). */
@@ -395,11 +590,25 @@ export function probabilityAlive(params: BgNbdParams, frequency: number, recency
 }
 
 /**
- * Expected number of transactions in the next t time units given (x, t_x, T); equation (10) of
- * the paper. Its term ((α+T)/(α+T+t))^(r+x) ₂F₁(r+x, b+x; a+b+x−1; z) is rewritten by Euler's
- * transformation as (1−z)^(a−1) ₂F₁(a+b−1−r, a−1; a+b+x−1; z): that series has small terms even
- * for large x, and splitting off its leading 1 removes the 0/0 at a = 1.
+ * (a+b+x−1)/(a−1) · [1 − ((α+T)/(α+T+t))^(r+x) ₂F₁(r+x, b+x; a+b+x−1; z)], z = t/(α+T+t): the
+ * expected purchases in the next t of a BG/NBD customer known to be alive (equation (10) of the
+ * paper without its P(alive) factor; with x = T = 0 it is the expectation of a new customer).
+ * The ₂F₁ term is rewritten by Euler's transformation as (1−z)^(a−1) ₂F₁(a+b−1−r, a−1; a+b+x−1; z):
+ * that series has small terms even for large x, and splitting off its leading 1 removes the 0/0
+ * at a = 1.
  */
+function bgFamilyExpectationIfAlive({ r, alpha, a, b }: BgNbdParams, t: number, x: number, T: number): number {
+  if (!(t > 0)) return 0;
+  const z = t / (alpha + T + t);
+  const logOneMinusZ = Math.log(alpha + T) - Math.log(alpha + T + t);
+  const aMinusOne = a - 1;
+  const u = aMinusOne * logOneMinusZ;
+  const leading = aMinusOne === 0 ? -logOneMinusZ : -Math.expm1(u) / aMinusOne;
+  const excess = hyp2f1Excess(a + b - 1 - r, aMinusOne, a + b + x - 1, z);
+  return (a + b + x - 1) * (leading - Math.exp(u) * excess);
+}
+
+/** Expected number of transactions in the next t time units given (x, t_x, T); equation (10) of the paper. */
 export function expectedTransactions(
   params: BgNbdParams,
   t: number,
@@ -408,16 +617,333 @@ export function expectedTransactions(
   T: number,
 ): number {
   if (!(t > 0)) return 0;
+  return bgFamilyExpectationIfAlive(params, t, frequency, T) * probabilityAlive(params, frequency, recency, T);
+}
+
+// ---------------------------------------------------------------------------------------------
+// MBG/NBD
+
+/** Same parameters as BG/NBD; the dropout chance p ~ Beta(a, b) also applies right after the first purchase. */
+export type MbgNbdParams = BgNbdParams;
+
+/**
+ * Log-likelihood of one customer under MBG/NBD: BG/NBD's, except that the customer may have left
+ * after each of the x + 1 purchases (the first included), so even x = 0 carries a dropout term.
+ */
+export function mbgNbdLogLikelihood(params: MbgNbdParams, frequency: number, recency: number, T: number): number {
   const { r, alpha, a, b } = params;
   const x = frequency;
-  const z = t / (alpha + T + t);
-  const logOneMinusZ = Math.log(alpha + T) - Math.log(alpha + T + t);
-  const aMinusOne = a - 1;
-  const u = aMinusOne * logOneMinusZ;
-  const leading = aMinusOne === 0 ? -logOneMinusZ : -Math.expm1(u) / aMinusOne;
-  const excess = hyp2f1Excess(a + b - 1 - r, aMinusOne, a + b + x - 1, z);
-  const unconditional = (a + b + x - 1) * (leading - Math.exp(u) * excess);
-  return unconditional * probabilityAlive(params, frequency, recency, T);
+  const countTerm = logGamma(r + x) - logGamma(r) + r * Math.log(alpha);
+  const betaTerm = logGamma(a + b) + logGamma(b + x + 1) - logGamma(b) - logGamma(a + b + x + 1);
+  const aliveTerm = -(r + x) * Math.log(alpha + T);
+  const droppedTerm = Math.log(a) - Math.log(b + x) - (r + x) * Math.log(alpha + recency);
+  return countTerm + betaTerm + logAddExp(aliveTerm, droppedTerm);
+}
+
+function mbgNbdTotalLogLikelihood(params: MbgNbdParams, table: HistoryTable): number {
+  const { r, alpha, a, b } = params;
+  const populationTerm = r * Math.log(alpha) - logGamma(r) + logGamma(a + b) - logGamma(b);
+  const frequencyTerm = table.frequencies.map(
+    (x) => populationTerm + logGamma(r + x) + logGamma(b + x + 1) - logGamma(a + b + x + 1),
+  );
+  const dropoutTerm = table.frequencies.map((x) => Math.log(a) - Math.log(b + x));
+  return bgFamilyTotal(r, alpha, table, frequencyTerm, dropoutTerm);
+}
+
+/** P(alive) under MBG/NBD: below 1 even without repeat purchases, falling as the silence grows. */
+export function mbgNbdProbabilityAlive(params: MbgNbdParams, frequency: number, recency: number, T: number): number {
+  const { r, alpha, a, b } = params;
+  const x = frequency;
+  const logOdds = Math.log(a) - Math.log(b + x) + (r + x) * (Math.log(alpha + T) - Math.log(alpha + recency));
+  return 1 / (1 + Math.exp(logOdds));
+}
+
+/**
+ * Expected transactions in the next t under MBG/NBD: (a+b+x)/(a−1) · [1 − ((α+T)/(α+T+t))^(r+x)
+ * ₂F₁(r+x, b+x+1; a+b+x; z)] · P(alive), which is BG/NBD's expectation if alive with b + 1 for b.
+ */
+export function mbgNbdExpectedTransactions(
+  params: MbgNbdParams,
+  t: number,
+  frequency: number,
+  recency: number,
+  T: number,
+): number {
+  if (!(t > 0)) return 0;
+  const shifted = { ...params, b: params.b + 1 };
+  return bgFamilyExpectationIfAlive(shifted, t, frequency, T) * mbgNbdProbabilityAlive(params, frequency, recency, T);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Pareto/NBD
+
+export interface ParetoNbdParams {
+  /** Purchase rate λ ~ Gamma(r, α). */
+  r: number;
+  alpha: number;
+  /** Dropout rate μ ~ Gamma(s, β). */
+  s: number;
+  beta: number;
+}
+
+const SERIES_MAX_TERMS = 1_000_000;
+
+/**
+ * ₂F₁(1, b; c; z) for 0 ≤ z < 1 and b < c: every term is the one before times (b+n)/(c+n)·z < z,
+ * so the terms fall at least geometrically, never overflow, and the remainder after a term is
+ * below term·z/(1−z).
+ */
+function hyp2f1UnitA(b: number, c: number, z: number): number {
+  let term = 1;
+  let sum = 1;
+  for (let n = 0; n < SERIES_MAX_TERMS; n++) {
+    term *= ((b + n) / (c + n)) * z;
+    sum += term;
+    if (term * z <= 1e-17 * sum * (1 - z)) return sum;
+  }
+  return NaN;
+}
+
+/**
+ * log of Fader, Hardie & Lee's A₀ term at one end y (t_x or T), so that A₀ = term(t_x) − term(T).
+ * The note's ₂F₁(r+s+x, ·; r+s+x+1; z) / (max(α,β)+y)^(r+s+x) is taken on the side where its
+ * argument z = |α−β| / (max(α,β)+y) lies in [0, 1), and by Euler's transformation becomes a
+ * ₂F₁(1, ·; r+s+x+1; z) series with falling terms times powers of (α+y) and (β+y), all in logs:
+ * nothing overflows for large x or T.
+ */
+function paretoLogA0Term(params: ParetoNbdParams, x: number, y: number): number {
+  return paretoLogA0TermFromLogs(params, x, y, Math.log(params.alpha + y), Math.log(params.beta + y));
+}
+
+function paretoLogA0TermFromLogs(
+  { r, alpha, s, beta }: ParetoNbdParams,
+  x: number,
+  y: number,
+  logAlphaY: number,
+  logBetaY: number,
+): number {
+  const c = r + s + x + 1;
+  if (alpha >= beta) {
+    const z = (alpha - beta) / (alpha + y);
+    return Math.log(hyp2f1UnitA(r + x, c, z)) - (r + x) * logAlphaY - s * logBetaY;
+  }
+  const z = (beta - alpha) / (beta + y);
+  return Math.log(hyp2f1UnitA(s + 1, c, z)) - (r + x - 1) * logAlphaY - (s + 1) * logBetaY;
+}
+
+/** log(A₀) from its two ends' terms: −∞ when they meet (t_x = T, or T barely past t_x after rounding). */
+function logDifference(atRecency: number, atEnd: number): number {
+  const ratio = Math.exp(atEnd - atRecency);
+  return ratio < 1 ? atRecency + Math.log1p(-ratio) : -Infinity;
+}
+
+/** log(s/(r+s+x) · A₀): the likelihood's part for a customer who left between t_x and T (−∞ when t_x = T). */
+function paretoLogDroppedTerm(params: ParetoNbdParams, x: number, recency: number, T: number): number {
+  if (!(T > recency)) return -Infinity;
+  const difference = logDifference(paretoLogA0Term(params, x, recency), paretoLogA0Term(params, x, T));
+  return Math.log(params.s) - Math.log(params.r + params.s + x) + difference;
+}
+
+/** Log-likelihood of one customer's (x, t_x, T) under Pareto/NBD (equation (3) of the note). */
+export function paretoNbdLogLikelihood(params: ParetoNbdParams, frequency: number, recency: number, T: number): number {
+  const { r, alpha, s, beta } = params;
+  const x = frequency;
+  const countTerm = logGamma(r + x) - logGamma(r) + r * Math.log(alpha) + s * Math.log(beta);
+  const aliveTerm = -(r + x) * Math.log(alpha + T) - s * Math.log(beta + T);
+  return countTerm + logAddExp(aliveTerm, paretoLogDroppedTerm(params, x, recency, T));
+}
+
+function paretoNbdTotalLogLikelihood(params: ParetoNbdParams, table: HistoryTable): number {
+  const { r, alpha, s, beta } = params;
+  const populationTerm = r * Math.log(alpha) + s * Math.log(beta) - logGamma(r);
+  const frequencyTerm = table.frequencies.map((x) => populationTerm + logGamma(r + x));
+  const shareTerm = table.frequencies.map((x) => Math.log(s) - Math.log(r + s + x));
+  const logAlphaEnd = logShiftedEnds(table, alpha);
+  const logBetaEnd = logShiftedEnds(table, beta);
+  const pairTerm = new Float64Array(table.pairEnd.length);
+  for (let j = 0; j < pairTerm.length; j++) {
+    const e = table.pairEnd[j]!;
+    const x = table.frequencies[table.pairFrequency[j]!]!;
+    pairTerm[j] = paretoLogA0TermFromLogs(params, x, table.ends[e]!, logAlphaEnd[e]!, logBetaEnd[e]!);
+  }
+  let total = 0;
+  for (let i = 0; i < table.rowWeight.length; i++) {
+    const f = table.rowFrequency[i]!;
+    const tEnd = table.rowTEnd[i]!;
+    const aliveTerm = -(r + table.frequencies[f]!) * logAlphaEnd[tEnd]! - s * logBetaEnd[tEnd]!;
+    const droppedTerm =
+      table.ends[tEnd]! > table.ends[table.rowRecencyEnd[i]!]!
+        ? shareTerm[f]! + logDifference(pairTerm[table.rowRecencyPair[i]!]!, pairTerm[table.rowTPair[i]!]!)
+        : -Infinity;
+    total += table.rowWeight[i]! * (frequencyTerm[f]! + logAddExp(aliveTerm, droppedTerm));
+  }
+  return total;
+}
+
+/** P(alive) under Pareto/NBD: 1 / (1 + s/(r+s+x) · (α+T)^(r+x) (β+T)^s · A₀). */
+export function paretoNbdProbabilityAlive(
+  params: ParetoNbdParams,
+  frequency: number,
+  recency: number,
+  T: number,
+): number {
+  const { r, alpha, s, beta } = params;
+  const x = frequency;
+  const logOdds = paretoLogDroppedTerm(params, x, recency, T) + (r + x) * Math.log(alpha + T) + s * Math.log(beta + T);
+  return 1 / (1 + Math.exp(logOdds));
+}
+
+/** (1 − q^(s−1)) / (s − 1) for 0 < q ≤ 1, including its limit −log q at s = 1. */
+function powerDifference(logQ: number, s: number): number {
+  const sMinusOne = s - 1;
+  return sMinusOne === 0 ? -logQ : -Math.expm1(sMinusOne * logQ) / sMinusOne;
+}
+
+/** (r+x)(β+T) / (α+T) · (1 − ((β+T)/(β+T+t))^(s−1)) / (s−1): expected purchases in t if alive now. */
+function paretoExpectationIfAlive({ r, alpha, s, beta }: ParetoNbdParams, t: number, x: number, T: number): number {
+  if (!(t > 0)) return 0;
+  const logQ = Math.log(beta + T) - Math.log(beta + T + t);
+  return (((r + x) * (beta + T)) / (alpha + T)) * powerDifference(logQ, s);
+}
+
+/** Expected transactions in the next t under Pareto/NBD (Schmittlein et al. 1987, equation (22)). */
+export function paretoNbdExpectedTransactions(
+  params: ParetoNbdParams,
+  t: number,
+  frequency: number,
+  recency: number,
+  T: number,
+): number {
+  if (!(t > 0)) return 0;
+  return paretoExpectationIfAlive(params, t, frequency, T) * paretoNbdProbabilityAlive(params, frequency, recency, T);
+}
+
+// ---------------------------------------------------------------------------------------------
+// One interface over the three purchase models
+
+export type PurchaseModelName = "bg-nbd" | "mbg-nbd" | "pareto-nbd";
+export const PURCHASE_MODEL_NAMES: readonly PurchaseModelName[] = ["bg-nbd", "mbg-nbd", "pareto-nbd"];
+
+/** r, alpha, a, b for the BG family; r, alpha, s, beta for Pareto/NBD. */
+export type PurchaseParameters = Readonly<Record<string, number>>;
+
+export interface PurchaseModelFit {
+  model: PurchaseModelName;
+  parameters: PurchaseParameters;
+  /** Total (summed over customers) unpenalised log-likelihood at the optimum. */
+  logLikelihood: number;
+}
+
+export interface PurchaseModel {
+  name: PurchaseModelName;
+  parameterNames: readonly string[];
+  logLikelihood(parameters: PurchaseParameters, frequency: number, recency: number, T: number): number;
+  probabilityAlive(parameters: PurchaseParameters, frequency: number, recency: number, T: number): number;
+  /** Conditional expectation: purchases in the next t time units of a customer with this history. */
+  expectedTransactions(
+    parameters: PurchaseParameters,
+    t: number,
+    frequency: number,
+    recency: number,
+    T: number,
+  ): number;
+  /** Unconditional expectation: repeat purchases in the first t time units after a customer's first purchase. */
+  expectedTransactionsOfNewCustomer(parameters: PurchaseParameters, t: number): number;
+  fit(summaries: readonly History[], options?: FitOptions): PurchaseModelFit;
+}
+
+const bgParams = (p: PurchaseParameters): BgNbdParams => ({ r: p.r!, alpha: p.alpha!, a: p.a!, b: p.b! });
+const paretoParams = (p: PurchaseParameters): ParetoNbdParams => ({ r: p.r!, alpha: p.alpha!, s: p.s!, beta: p.beta! });
+
+/**
+ * Maximum likelihood over positive parameters (searched in logs), from a start of 1 for every
+ * parameter and one with α (and β) scaled to the mean observation length, since they carry the
+ * time unit.
+ */
+function fitPositive(
+  name: PurchaseModelName,
+  parameterNames: readonly string[],
+  total: (parameters: PurchaseParameters, table: HistoryTable) => number,
+  summaries: readonly History[],
+  options: FitOptions,
+): PurchaseModelFit {
+  if (summaries.length === 0) throw new RangeError(`${name} needs at least one customer`);
+  summaries.forEach(checkHistory);
+  const penalizer = checkPenalizer(options.penalizer ?? 0);
+  const table = historyTable(summaries);
+  const toParams = (values: number[]) => Object.fromEntries(parameterNames.map((key, i) => [key, values[i]!]));
+  const logMeanT = Math.log(Math.max(mean(summaries.map((s) => s.T)), 1e-6));
+  const starts = [
+    parameterNames.map(() => 0),
+    parameterNames.map((key) => (key === "alpha" || key === "beta" ? logMeanT : 0)),
+  ];
+  const best = minimize(
+    penalizedObjective((values) => total(toParams(values), table) / summaries.length, penalizer),
+    starts,
+  );
+  const parameters = toParams(best.x.map(Math.exp));
+  return { model: name, parameters, logLikelihood: total(parameters, table) };
+}
+
+const BG_NAMES = ["r", "alpha", "a", "b"] as const;
+const PARETO_NAMES = ["r", "alpha", "s", "beta"] as const;
+
+const PURCHASE_MODELS: Record<PurchaseModelName, PurchaseModel> = {
+  "bg-nbd": {
+    name: "bg-nbd",
+    parameterNames: BG_NAMES,
+    logLikelihood: (p, x, tx, T) => bgNbdLogLikelihood(bgParams(p), x, tx, T),
+    probabilityAlive: (p, x, tx, T) => probabilityAlive(bgParams(p), x, tx, T),
+    expectedTransactions: (p, t, x, tx, T) => expectedTransactions(bgParams(p), t, x, tx, T),
+    expectedTransactionsOfNewCustomer: (p, t) => bgFamilyExpectationIfAlive(bgParams(p), t, 0, 0),
+    fit: (summaries, options = {}) =>
+      fitPositive("bg-nbd", BG_NAMES, (p, table) => bgNbdTotalLogLikelihood(bgParams(p), table), summaries, options),
+  },
+  "mbg-nbd": {
+    name: "mbg-nbd",
+    parameterNames: BG_NAMES,
+    logLikelihood: (p, x, tx, T) => mbgNbdLogLikelihood(bgParams(p), x, tx, T),
+    probabilityAlive: (p, x, tx, T) => mbgNbdProbabilityAlive(bgParams(p), x, tx, T),
+    expectedTransactions: (p, t, x, tx, T) => mbgNbdExpectedTransactions(bgParams(p), t, x, tx, T),
+    // b/(a−1) · [1 − (α/(α+t))^r ₂F₁(r, b+1; a+b; t/(α+t))]: the BG form with b + 1, times the
+    // chance b/(a+b) of not leaving right after the first purchase.
+    expectedTransactionsOfNewCustomer: (p, t) => {
+      const params = bgParams(p);
+      const shifted = { ...params, b: params.b + 1 };
+      return (params.b / (params.a + params.b)) * bgFamilyExpectationIfAlive(shifted, t, 0, 0);
+    },
+    fit: (summaries, options = {}) =>
+      fitPositive("mbg-nbd", BG_NAMES, (p, table) => mbgNbdTotalLogLikelihood(bgParams(p), table), summaries, options),
+  },
+  "pareto-nbd": {
+    name: "pareto-nbd",
+    parameterNames: PARETO_NAMES,
+    logLikelihood: (p, x, tx, T) => paretoNbdLogLikelihood(paretoParams(p), x, tx, T),
+    probabilityAlive: (p, x, tx, T) => paretoNbdProbabilityAlive(paretoParams(p), x, tx, T),
+    expectedTransactions: (p, t, x, tx, T) => paretoNbdExpectedTransactions(paretoParams(p), t, x, tx, T),
+    // rβ/(α(s−1)) · [1 − (β/(β+t))^(s−1)].
+    expectedTransactionsOfNewCustomer: (p, t) => paretoExpectationIfAlive(paretoParams(p), t, 0, 0),
+    fit: (summaries, options = {}) =>
+      fitPositive(
+        "pareto-nbd",
+        PARETO_NAMES,
+        (p, table) => paretoNbdTotalLogLikelihood(paretoParams(p), table),
+        summaries,
+        options,
+      ),
+  },
+};
+
+export function purchaseModel(name: PurchaseModelName): PurchaseModel {
+  return PURCHASE_MODELS[name];
+}
+
+export function fitPurchaseModel(
+  name: PurchaseModelName,
+  summaries: readonly History[],
+  options: FitOptions = {},
+): PurchaseModelFit {
+  return PURCHASE_MODELS[name].fit(summaries, options);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -501,19 +1027,20 @@ export function expectedAverageSpend(params: GammaGammaParams, frequency: number
 
 /** P(alive), expected orders and expected spend over each horizon (in the summaries' time unit). */
 export function predictCustomer(
-  bgNbd: BgNbdParams,
+  purchases: Pick<PurchaseModelFit, "model" | "parameters">,
   gammaGamma: GammaGammaParams,
   history: PurchaseHistory,
   horizons: readonly number[],
 ): CustomerPrediction {
   const { frequency, recency, T, monetaryValue } = history;
   checkHistory(history);
+  const model = purchaseModel(purchases.model);
   const averageSpend = expectedAverageSpend(gammaGamma, frequency, monetaryValue);
   return {
-    probabilityAlive: probabilityAlive(bgNbd, frequency, recency, T),
+    probabilityAlive: model.probabilityAlive(purchases.parameters, frequency, recency, T),
     expectedAverageSpend: averageSpend,
     horizons: horizons.map((t) => {
-      const transactions = expectedTransactions(bgNbd, t, frequency, recency, T);
+      const transactions = model.expectedTransactions(purchases.parameters, t, frequency, recency, T);
       return {
         t,
         expectedTransactions: transactions,

@@ -1,24 +1,65 @@
-import type pg from "pg";
-import type { Config } from "../config.server";
-import { loadOrderAmounts, stagePredictions, type CustomerPredictionRow } from "../models/segmentation-stages.server";
+import type { ChurnRisk, PredictionReport } from "../models/prediction-report.server";
+import type { CustomerPredictionRow } from "../models/segmentation-stages.server";
 import {
-  fitBgNbd,
   fitGammaGamma,
+  fitPurchaseModel,
   predictCustomer,
+  PURCHASE_MODEL_NAMES,
+  purchaseModel,
+  splitAtCalibrationEnd,
   summarizeTransactions,
-  type BgNbdFit,
   type CustomerSummary,
   type GammaGammaFit,
+  type PurchaseModelFit,
+  type PurchaseModelName,
+  type Transaction,
 } from "./clv.server";
 
 /**
  * Predicted value per customer: whether the shop has the history for it, the
- * per-shop fit of BG/NBD and Gamma-Gamma (app/services/clv.server.ts) and the
- * predictions over 90 and 365 days.
+ * choice of purchase model by a backtest on the shop's own recent orders,
+ * the per-shop fit of that model and Gamma-Gamma (app/services/clv.server.ts)
+ * and the predictions over 90 and 365 days. Pure computation (no database),
+ * so `npm run clv:fit` shares it; the run's prediction step calls it.
  */
 
 const TIME_UNIT_DAYS = 7;
 const HORIZONS_DAYS = [90, 365] as const;
+const DAY_MS = 86_400_000;
+
+/**
+ * The holdout: the last 90 days of history, or the last quarter of it when the
+ * history is shorter than 360 days, so the calibration period keeps at least
+ * three quarters; none when that quarter would be under 28 days (no weekly
+ * pattern to check).
+ */
+export const HOLDOUT_MAX_DAYS = 90;
+export const HOLDOUT_MIN_DAYS = 28;
+export function holdoutDaysFor(historyDays: number): number | null {
+  const days = Math.min(HOLDOUT_MAX_DAYS, Math.floor(historyDays / 4));
+  return days >= HOLDOUT_MIN_DAYS ? days : null;
+}
+
+/**
+ * Churn risk from the probability of being active: high below 0.3, medium
+ * below 0.7, low from 0.7.
+ */
+export const CHURN_RISK_BANDS = { high: 0.3, medium: 0.7 } as const;
+export function churnRiskFor(probabilityAlive: number): ChurnRisk {
+  if (probabilityAlive < CHURN_RISK_BANDS.high) return "high";
+  if (probabilityAlive < CHURN_RISK_BANDS.medium) return "medium";
+  return "low";
+}
+
+/** The last group of the backtest by frequency holds this many earlier repeat orders or more. */
+const BY_FREQUENCY_LAST = 7;
+
+const MODEL_LABELS: Record<PurchaseModelName, string> = {
+  "bg-nbd": "BG/NBD",
+  "mbg-nbd": "MBG/NBD",
+  "pareto-nbd": "Pareto/NBD",
+};
+const DEFAULT_MODEL: PurchaseModelName = "bg-nbd";
 
 export interface PredictionSettings {
   minCustomers: number;
@@ -69,9 +110,9 @@ export function predictionGate(
 }
 
 /**
- * L2 penalty on the BG/NBD parameters: 0.001 up to 500 customers, then
- * falling with the square of the customer count, so it steadies the fit of
- * small shops and all but vanishes for large ones (α is in weeks and would
+ * L2 penalty on the purchase model's parameters: 0.001 up to 500 customers,
+ * then falling with the square of the customer count, so it steadies the fit
+ * of small shops and all but vanishes for large ones (α is in weeks and would
  * otherwise be pulled down noticeably). Gamma-Gamma is fitted without one:
  * its scale γ is in the shop's currency, so any L2 penalty on it would depend
  * on the currency, and on real order values it collapses the fit to q < 1.
@@ -80,33 +121,319 @@ export function penalizerFor(customers: number): number {
   return 0.001 * Math.min(1, (500 / Math.max(1, customers)) ** 2);
 }
 
-export interface FittedModel {
-  bgNbd: BgNbdFit;
+/** What the run stores as its model (SegmentationRun.model). */
+export interface FittedModel extends PurchaseModelFit {
   gammaGamma: GammaGammaFit;
   penalizer: number;
   timeUnitDays: number;
 }
 
-/** Fits both models per shop and predicts every customer; an error when the fit is unusable. */
-export function fitAndPredict(
+/** A model's fit, or why there is none, in words. */
+function tryFit(
+  name: PurchaseModelName,
   summaries: readonly CustomerSummary[],
-): { model: FittedModel; predictions: CustomerPredictionRow[] } | { error: string } {
-  const penalizer = penalizerFor(summaries.length);
-  let bgNbd: BgNbdFit;
-  let gammaGamma: GammaGammaFit;
+  penalizer = penalizerFor(summaries.length),
+): PurchaseModelFit | { error: string } {
   try {
-    bgNbd = fitBgNbd(summaries, { penalizer });
-    gammaGamma = fitGammaGamma(summaries);
+    const fit = fitPurchaseModel(name, summaries, { penalizer });
+    const values = Object.values(fit.parameters);
+    if (!values.every((value) => Number.isFinite(value) && value > 0) || !Number.isFinite(fit.logLikelihood)) {
+      return { error: "the fit did not converge" };
+    }
+    return fit;
   } catch (error) {
     return { error: error instanceof Error ? error.message : String(error) };
   }
-  const parameters = [bgNbd.r, bgNbd.alpha, bgNbd.a, bgNbd.b, gammaGamma.p, gammaGamma.q, gammaGamma.gamma];
-  if (!parameters.every((value) => Number.isFinite(value) && value > 0)) return { error: "the fit did not converge" };
-  if (!(gammaGamma.q > 1)) return { error: "the spend model has no finite mean (q ≤ 1)" };
+}
+
+/** A summary's conditional expectations, computed once per distinct (x, t_x, T). */
+function expectationsByHistory(
+  fit: PurchaseModelFit,
+  summaries: readonly CustomerSummary[],
+  horizons: readonly number[],
+): (summary: CustomerSummary) => number[] {
+  const model = purchaseModel(fit.model);
+  const cache = new Map<string, number[]>();
+  return (summary) => {
+    const key = `${summary.frequency}|${summary.recency}|${summary.T}`;
+    let values = cache.get(key);
+    if (!values) {
+      values = horizons.map((t) =>
+        model.expectedTransactions(fit.parameters, t, summary.frequency, summary.recency, summary.T),
+      );
+      cache.set(key, values);
+    }
+    return values;
+  };
+}
+
+export interface HoldoutData {
+  /** Calibration-period summaries. */
+  summaries: CustomerSummary[];
+  /** Holdout purchase days per customer (1 = first day of the holdout). */
+  holdoutDays: Map<string, number[]>;
+  days: number;
+}
+
+export interface HoldoutFigures {
+  predicted: number;
+  actual: number;
+  /** (predicted − actual) / actual. */
+  relativeError: number;
+}
+
+/** Repeat purchases in the holdout: distinct purchase days of calibration customers. */
+export function holdoutActual(data: HoldoutData): number {
+  let actual = 0;
+  for (const days of data.holdoutDays.values()) actual += days.length;
+  return actual;
+}
+
+/** The sum over customers of each one's conditional expectation for the holdout, against what happened. */
+export function holdoutFigures(fit: PurchaseModelFit, data: HoldoutData): HoldoutFigures {
+  const expected = expectationsByHistory(fit, data.summaries, [data.days / TIME_UNIT_DAYS]);
+  let predicted = 0;
+  for (const summary of data.summaries) predicted += expected(summary)[0]!;
+  const actual = holdoutActual(data);
+  return { predicted, actual, relativeError: (predicted - actual) / actual };
+}
+
+export interface ModelBacktest {
+  fit: PurchaseModelFit;
+  figures: HoldoutFigures;
+}
+
+/**
+ * Fits each model on the calibration period and checks it on the holdout;
+ * the backtests come sorted by |relative error|, the best first, with the
+ * models that could not be fitted or checked named in failures.
+ */
+export function backtestModels(
+  data: HoldoutData,
+  names: readonly PurchaseModelName[] = PURCHASE_MODEL_NAMES,
+  penalizer = penalizerFor(data.summaries.length),
+): { backtests: ModelBacktest[]; failures: string[] } {
+  const backtests: ModelBacktest[] = [];
+  const failures: string[] = [];
+  if (!data.summaries.some((s) => s.frequency > 0)) {
+    return { backtests, failures: ["no customer ordered twice before the holdout"] };
+  }
+  for (const name of names) {
+    const fit = tryFit(name, data.summaries, penalizer);
+    if ("error" in fit) {
+      failures.push(`${MODEL_LABELS[name]}: ${fit.error}`);
+      continue;
+    }
+    const figures = holdoutFigures(fit, data);
+    if (!Number.isFinite(figures.predicted)) failures.push(`${MODEL_LABELS[name]}: its predictions are not finite`);
+    else backtests.push({ fit, figures });
+  }
+  backtests.sort((x, y) => Math.abs(x.figures.relativeError) - Math.abs(y.figures.relativeError));
+  return { backtests, failures };
+}
+
+const isoDay = (date: Date) => date.toISOString().slice(0, 10);
+
+/** Predicted against actual by earlier repeat orders and by week of the holdout, for the chosen model. */
+function holdoutDetail(fit: PurchaseModelFit, data: HoldoutData, holdoutStart: Date) {
+  const weekEnds: number[] = [];
+  for (let end = 7; end < data.days + 7; end += 7) weekEnds.push(Math.min(end, data.days));
+  const expected = expectationsByHistory(
+    fit,
+    data.summaries,
+    weekEnds.map((end) => end / TIME_UNIT_DAYS),
+  );
+  const weekly = weekEnds.map((_, i) => ({
+    weekStart: isoDay(new Date(holdoutStart.getTime() + i * 7 * DAY_MS)),
+    predicted: 0,
+    actual: 0,
+  }));
+  const byFrequency = Array.from({ length: BY_FREQUENCY_LAST + 1 }, (_, frequency) => ({
+    frequency,
+    orMore: frequency === BY_FREQUENCY_LAST,
+    customers: 0,
+    predicted: 0,
+    actual: 0,
+  }));
+  for (const summary of data.summaries) {
+    const cumulative = expected(summary);
+    const days = data.holdoutDays.get(summary.customerId) ?? [];
+    const group = byFrequency[Math.min(summary.frequency, BY_FREQUENCY_LAST)]!;
+    group.customers += 1;
+    group.predicted += cumulative.at(-1)!;
+    group.actual += days.length;
+    cumulative.forEach((value, i) => (weekly[i]!.predicted += value - (i > 0 ? cumulative[i - 1]! : 0)));
+    for (const day of days) weekly[Math.floor((day - 1) / 7)]!.actual += 1;
+  }
+  return { weekly, byFrequency };
+}
+
+const percent = (value: number) => `${Math.round(Math.abs(value) * 100)} %`;
+const count = (value: number) => Math.round(value).toLocaleString("en-US");
+
+export interface ModelChoice {
+  report: PredictionReport;
+  /** The chosen model refitted on all history, with Gamma-Gamma; absent when no model could be fitted. */
+  model?: FittedModel;
+}
+
+/**
+ * Chooses the purchase model for a shop: each model is fitted on the history
+ * before the holdout and predicts each customer's repeat orders in it; the
+ * smallest |relative error| wins and is refitted on all history. Without a
+ * holdout (short history) BG/NBD is used. Predictions are shown when the
+ * winner's |relative error| is at most errorBound (and, as the caller checks,
+ * the gate is open).
+ */
+export function chooseAndFitModel(transactions: readonly Transaction[], asOf: Date, errorBound: number): ModelChoice {
+  const summaries = summarizeTransactions(transactions, asOf, { timeUnitDays: TIME_UNIT_DAYS });
+  const firstMs = transactions.reduce((first, { date }) => Math.min(first, date.getTime()), Infinity);
+  const historyDays = Math.floor((asOf.getTime() - firstMs) / DAY_MS);
+  const holdoutDays = holdoutDaysFor(historyDays);
+
+  let chosen: PurchaseModelName = DEFAULT_MODEL;
+  let chosenBecause: string;
+  let failedCondition: string | null = null;
+  let holdout: PredictionReport["holdout"] = null;
+  const candidates: PredictionReport["candidates"] = [];
+
+  if (holdoutDays === null) {
+    chosenBecause = `The order history (${historyDays} days) is too short to hold out a period for checking, so ${MODEL_LABELS[DEFAULT_MODEL]}, the default, is used.`;
+  } else {
+    const calibrationEnd = new Date(asOf.getTime() - holdoutDays * DAY_MS);
+    const data = splitAtCalibrationEnd(transactions, calibrationEnd, asOf, { timeUnitDays: TIME_UNIT_DAYS });
+    const actual = holdoutActual(data);
+    const { backtests, failures } = actual > 0 ? backtestModels(data) : { backtests: [], failures: [] as string[] };
+    for (const { fit, figures } of backtests) {
+      candidates.push({
+        model: fit.model,
+        parameters: fit.parameters,
+        logLikelihood: fit.logLikelihood,
+        holdoutPredicted: figures.predicted,
+        holdoutError: Math.abs(figures.relativeError),
+      });
+    }
+    const best = backtests[0];
+    if (actual === 0) {
+      chosenBecause = `No customer ordered again in the last ${holdoutDays} days, so the models could not be checked; ${MODEL_LABELS[DEFAULT_MODEL]}, the default, is used.`;
+      failedCondition = `No customer ordered again in the last ${holdoutDays} days, so the predictions could not be checked against what happened.`;
+    } else if (!best) {
+      chosenBecause = `No model could be fitted to the orders before the last ${holdoutDays} days (${failures.join("; ")}).`;
+      failedCondition = `The purchase models could not be checked on the last ${holdoutDays} days: ${failures.join("; ")}.`;
+    } else {
+      const { fit, figures } = best;
+      chosen = fit.model;
+      const holdoutStart = new Date(calibrationEnd.getTime() + DAY_MS);
+      holdout = {
+        start: isoDay(holdoutStart),
+        end: isoDay(asOf),
+        days: data.days,
+        customers: data.summaries.length,
+        actualOrders: figures.actual,
+        predictedOrders: figures.predicted,
+        relativeError: figures.relativeError,
+        ...holdoutDetail(fit, data, holdoutStart),
+      };
+      const others = backtests
+        .slice(1)
+        .map((other) => `${MODEL_LABELS[other.fit.model]} ${percent(other.figures.relativeError)}`);
+      chosenBecause =
+        `Fitted on the orders before the last ${data.days} days, ${MODEL_LABELS[fit.model]} predicted ` +
+        `${count(figures.predicted)} repeat orders for them and ${count(figures.actual)} happened, off by ` +
+        `${percent(figures.relativeError)}: the closest of the models` +
+        (others.length > 0 ? ` (${others.join(", ")})` : "") +
+        ".";
+      if (Math.abs(figures.relativeError) > errorBound) {
+        failedCondition =
+          `Checked on the last ${data.days} days, the predictions were off by ${percent(figures.relativeError)} ` +
+          `(${count(figures.predicted)} repeat orders predicted, ${count(figures.actual)} happened); ` +
+          `they are shown when within ${percent(errorBound)}.`;
+      }
+    }
+  }
+
+  const refit = summaries.some((s) => s.frequency > 0) ? tryFit(chosen, summaries) : { error: "no repeat orders" };
+  let gammaGamma: GammaGammaFit | undefined;
+  let fitError = "error" in refit ? refit.error : undefined;
+  if (!fitError) {
+    try {
+      gammaGamma = fitGammaGamma(summaries);
+      if (![gammaGamma.p, gammaGamma.q, gammaGamma.gamma].every((v) => Number.isFinite(v) && v > 0)) {
+        fitError = "the spend model did not converge";
+      } else if (!(gammaGamma.q > 1)) {
+        fitError = "the spend model has no finite mean (q ≤ 1)";
+      }
+    } catch (error) {
+      fitError = error instanceof Error ? error.message : String(error);
+    }
+  }
+  if (fitError || "error" in refit || !gammaGamma) {
+    failedCondition ??= `The purchase model could not be fitted to this shop's orders: ${fitError}.`;
+    return {
+      report: {
+        model: chosen,
+        parameters: {},
+        logLikelihood: 0,
+        spend: { p: 0, q: 0, gamma: 0 },
+        chosenBecause,
+        candidates,
+        holdout,
+        errorBound,
+        shown: false,
+        failedCondition,
+      },
+    };
+  }
+  const penalizer = penalizerFor(summaries.length);
+  return {
+    report: {
+      model: refit.model,
+      parameters: refit.parameters,
+      logLikelihood: refit.logLikelihood,
+      spend: { p: gammaGamma.p, q: gammaGamma.q, gamma: gammaGamma.gamma },
+      chosenBecause,
+      candidates,
+      holdout,
+      errorBound,
+      shown: failedCondition === null,
+      failedCondition,
+    },
+    model: { ...refit, gammaGamma, penalizer, timeUnitDays: TIME_UNIT_DAYS },
+  };
+}
+
+/**
+ * Every customer's predictions under the fitted models; null model fields
+ * when predictions are not shown. The usual gap (mean days between distinct
+ * order days) is a fact of the history and always kept for repeat buyers.
+ * The expected next order is the last order plus that usual gap: a merchant
+ * can check it against the order list, and a date in the past means overdue.
+ */
+export function customerPredictions(
+  summaries: readonly CustomerSummary[],
+  lastOrderAt: ReadonlyMap<string, Date>,
+  model: FittedModel | undefined,
+): CustomerPredictionRow[] {
   const horizons = HORIZONS_DAYS.map((days) => days / TIME_UNIT_DAYS);
-  const predictions = summaries.map((summary) => {
-    const prediction = predictCustomer(bgNbd, gammaGamma, summary, horizons);
+  return summaries.map((summary) => {
+    const averageDaysBetweenOrders =
+      summary.frequency > 0 ? (summary.recency * TIME_UNIT_DAYS) / summary.frequency : null;
+    if (!model) {
+      return {
+        customerId: summary.customerId,
+        probabilityAlive: null,
+        expectedOrders90: null,
+        expectedOrders365: null,
+        expectedSpend90: null,
+        expectedSpend365: null,
+        churnRisk: null,
+        averageDaysBetweenOrders,
+        expectedNextOrderAt: null,
+      };
+    }
+    const prediction = predictCustomer(model, model.gammaGamma, summary, horizons);
     const [next90, next365] = prediction.horizons;
+    const last = lastOrderAt.get(summary.customerId);
     return {
       customerId: summary.customerId,
       probabilityAlive: prediction.probabilityAlive,
@@ -114,45 +441,60 @@ export function fitAndPredict(
       expectedOrders365: next365!.expectedTransactions,
       expectedSpend90: next90!.expectedSpend,
       expectedSpend365: next365!.expectedSpend,
+      churnRisk: churnRiskFor(prediction.probabilityAlive),
+      averageDaysBetweenOrders,
+      expectedNextOrderAt:
+        averageDaysBetweenOrders !== null && last
+          ? new Date(last.getTime() + Math.round(averageDaysBetweenOrders * DAY_MS))
+          : null,
     };
   });
-  if (!predictions.every((p) => Number.isFinite(p.expectedSpend365) && Number.isFinite(p.probabilityAlive))) {
-    return { error: "predictions are not finite" };
-  }
-  return { model: { bgNbd, gammaGamma, penalizer, timeUnitDays: TIME_UNIT_DAYS }, predictions };
+}
+
+export interface ShopPredictions {
+  gate: PredictionGate;
+  model?: FittedModel;
+  report: PredictionReport | null;
+  rows: CustomerPredictionRow[];
 }
 
 /**
- * The prediction step of a run: every customer's orders from the run's
- * session, the gate, the fit and the predictions staged for publishing (none
- * when the gate stays closed or the fit fails, which the gate's reason says).
+ * A shop's predictions from its countable orders as of asOf: the gate, the
+ * model chosen by the backtest and every customer's row (model fields null
+ * unless predictions are shown; the gate's reason then says why).
  */
-export async function predictCustomers(client: pg.PoolClient, asOf: Date, config: Config) {
-  const amounts = await loadOrderAmounts(client);
-  const summaries = summarizeTransactions(amounts, asOf, { timeUnitDays: TIME_UNIT_DAYS });
+export function predictFromOrders(
+  orders: readonly Transaction[],
+  asOf: Date,
+  settings: PredictionSettings & { maxHoldoutError: number },
+): ShopPredictions {
+  const summaries = summarizeTransactions(orders, asOf, { timeUnitDays: TIME_UNIT_DAYS });
   let first = Infinity;
   let last = -Infinity;
-  for (const { date } of amounts) {
+  const lastOrderAt = new Map<string, Date>();
+  for (const { customerId, date } of orders) {
     first = Math.min(first, date.getTime());
     last = Math.max(last, date.getTime());
+    const previous = lastOrderAt.get(customerId);
+    if (!previous || previous < date) lastOrderAt.set(customerId, date);
   }
-  const historyDays = amounts.length > 0 ? (last - first) / 86_400_000 : 0;
-  let gate = predictionGate(summaries, historyDays, {
-    minCustomers: config.PREDICTION_MIN_CUSTOMERS,
-    minRepeatCustomers: config.PREDICTION_MIN_REPEAT_CUSTOMERS,
-    minHistoryDays: config.PREDICTION_MIN_HISTORY_DAYS,
-  });
-  let model: FittedModel | undefined;
-  let rows: CustomerPredictionRow[] = [];
-  if (gate.open) {
-    const fitted = fitAndPredict(summaries);
-    if ("error" in fitted) {
-      gate = { open: false, reason: `The purchase model could not be fitted to this shop's orders: ${fitted.error}.` };
-    } else {
-      model = fitted.model;
-      rows = fitted.predictions;
-    }
+  const historyDays = orders.length > 0 ? (last - first) / DAY_MS : 0;
+  const gate = predictionGate(summaries, historyDays, settings);
+  if (!gate.open) return { gate, report: null, rows: customerPredictions(summaries, lastOrderAt, undefined) };
+  const { report, model } = chooseAndFitModel(orders, asOf, settings.maxHoldoutError);
+  let rows = customerPredictions(summaries, lastOrderAt, report.shown ? model : undefined);
+  if (
+    report.shown &&
+    !rows.every((row) => Number.isFinite(row.expectedSpend365) && Number.isFinite(row.probabilityAlive))
+  ) {
+    rows = customerPredictions(summaries, lastOrderAt, undefined);
+    report.shown = false;
+    report.failedCondition = "The purchase model's predictions are not finite for some customers.";
   }
-  await stagePredictions(client, rows);
-  return { gate, model };
+  return {
+    gate: report.shown ? gate : { open: false, reason: report.failedCondition! },
+    model,
+    report,
+    rows,
+  };
 }

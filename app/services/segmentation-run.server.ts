@@ -12,6 +12,7 @@ import {
 import {
   buildSegmentMembers,
   cancelSessionQuery,
+  loadOrderAmounts,
   connectSegmentationSession,
   endSegmentationSession,
   publishSegmentation,
@@ -20,11 +21,12 @@ import {
   sessionBackendPid,
   ShopGoneError,
   stageOrders,
+  stagePredictions,
   type SegmentStats,
   type SegmentationTotals,
   type SegmentToPublish,
 } from "../models/segmentation-stages.server";
-import { predictCustomers } from "./predictions.server";
+import { predictFromOrders } from "./predictions.server";
 import { initialSegmentNaming, nameMicroSegments, segmentProfile } from "./segment-namer.server";
 
 /**
@@ -177,7 +179,13 @@ export async function executeSegmentationRun(runId: string, options: RunOptions 
       await stage("micro", 20);
       await buildSegmentMembers(client, shop, { minSize: config.SEGMENT_MIN_SIZE, maxMicro: config.SEGMENT_MAX_MICRO });
       await stage("predictions", 40);
-      const prediction = await predictCustomers(client, asOf, config);
+      const prediction = predictFromOrders(await loadOrderAmounts(client), asOf, {
+        minCustomers: config.PREDICTION_MIN_CUSTOMERS,
+        minRepeatCustomers: config.PREDICTION_MIN_REPEAT_CUSTOMERS,
+        minHistoryDays: config.PREDICTION_MIN_HISTORY_DAYS,
+        maxHoldoutError: config.PREDICTION_MAX_HOLDOUT_ERROR,
+      });
+      await stagePredictions(client, prediction.rows);
       await stage("storing", 65);
       const { totals, segments } = await segmentStats(client, shop);
       guard.check();
@@ -198,6 +206,7 @@ export async function executeSegmentationRun(runId: string, options: RunOptions 
         predictionGate: prediction.gate.reason,
         predictionsShown: prediction.gate.open,
         model: prediction.model ? JSON.parse(JSON.stringify(prediction.model)) : undefined,
+        predictionReport: prediction.report ? JSON.parse(JSON.stringify(prediction.report)) : undefined,
       });
       logger.info(
         { ...log, customers: counts.customers, segments: segments.length, ms: Math.round(performance.now() - started) },

@@ -2,13 +2,16 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import prisma, { pgPool } from "../../app/db.server";
 import { requestSegmentation } from "../../app/models/segmentation-runs.server";
 import { getSegmentDetail, segmentCatalog } from "../../app/models/segments.server";
-import type { FittedModel } from "../../app/services/predictions.server";
+import { parsePredictionReport, type PredictionReport } from "../../app/models/prediction-report.server";
+import { churnRiskFor, type FittedModel } from "../../app/services/predictions.server";
 import { executeSegmentationRun } from "../../app/services/segmentation-run.server";
+import { mulberry32, sampleGamma } from "../helpers/purchase-simulation";
 
 /**
  * Predictions end to end: orders simulated from known BG/NBD and Gamma-Gamma
- * parameters go into Postgres as a shop's orders, and the shop's own fit in a
- * segmentation run recovers those parameters.
+ * parameters go into Postgres as a shop's orders, and the shop's own fits in a
+ * segmentation run recover those parameters, backtest the models on the last
+ * 90 days and store every customer's predictions.
  */
 
 const shop = `clv-${Date.now()}.myshopify.com`;
@@ -17,40 +20,16 @@ const WEEK_MS = 7 * 86_400_000;
 const TRUTH = { r: 0.5, alpha: 6, a: 0.8, b: 2.5, p: 4, q: 6, gamma: 15 };
 const CUSTOMERS = 5000;
 
-/** mulberry32: small, well-mixed and seeded, so the simulated shop is the same on every run. */
-function random(seed: number) {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return (((t ^ (t >>> 14)) >>> 0) + 1) / 4294967297;
-  };
-}
-
-/** Gamma(shape, 1) by Marsaglia and Tsang. */
-function gamma(next: () => number, shape: number): number {
-  if (shape < 1) return gamma(next, shape + 1) * Math.pow(next(), 1 / shape);
-  const d = shape - 1 / 3;
-  const c = 1 / Math.sqrt(9 * d);
-  for (;;) {
-    const z = Math.sqrt(-2 * Math.log(next())) * Math.cos(2 * Math.PI * next());
-    const v = (1 + c * z) ** 3;
-    if (v > 0 && Math.log(next()) < 0.5 * z * z + d - d * v + d * Math.log(v)) return d * v;
-  }
-}
-
 /** Orders of BG/NBD customers observed for 52–104 weeks: first order at their start, then Poisson(λ) repeats, dropping out after each with probability p. */
 function simulateOrders() {
-  const next = random(20261128);
+  const next = mulberry32(20261128);
   const orders: { customer: number; at: Date; amount: number }[] = [];
   for (let c = 0; c < CUSTOMERS; c++) {
-    const lambda = gamma(next, TRUTH.r) / TRUTH.alpha;
-    const x = gamma(next, TRUTH.a);
-    const dropout = x / (x + gamma(next, TRUTH.b));
-    const nu = gamma(next, TRUTH.q) / TRUTH.gamma;
-    const spend = () => Math.round((gamma(next, TRUTH.p) / nu) * 100) / 100 + 0.01;
+    const lambda = sampleGamma(next, TRUTH.r) / TRUTH.alpha;
+    const x = sampleGamma(next, TRUTH.a);
+    const dropout = x / (x + sampleGamma(next, TRUTH.b));
+    const nu = sampleGamma(next, TRUTH.q) / TRUTH.gamma;
+    const spend = () => Math.round((sampleGamma(next, TRUTH.p) / nu) * 100) / 100 + 0.01;
     const T = 52 + 52 * next();
     const start = AS_OF.getTime() - T * WEEK_MS;
     orders.push({ customer: c, at: new Date(start), amount: spend() });
@@ -69,10 +48,12 @@ const within = (actual: number, expected: number, tolerance: number) =>
   expect(Math.abs(actual / expected - 1), `${actual} vs ${expected}`).toBeLessThanOrEqual(tolerance);
 
 let model: FittedModel;
+let report: PredictionReport;
 let run: Awaited<ReturnType<typeof prisma.segmentationRun.findUniqueOrThrow>>;
+let orders: ReturnType<typeof simulateOrders>;
 
 beforeAll(async () => {
-  const orders = simulateOrders();
+  orders = simulateOrders();
   await prisma.order.createMany({
     data: orders.map((order, i) => ({
       shop,
@@ -93,7 +74,8 @@ beforeAll(async () => {
   await executeSegmentationRun(requested.id, { asOf: AS_OF });
   run = await prisma.segmentationRun.findUniqueOrThrow({ where: { id: requested.id } });
   model = run.model as unknown as FittedModel;
-}, 120_000);
+  report = parsePredictionReport(run.predictionReport)!;
+}, 180_000);
 
 afterAll(async () => {
   await prisma.$disconnect();
@@ -109,13 +91,42 @@ describe("predictions from a shop simulated with known parameters", () => {
     );
   });
 
-  it("recovers the BG/NBD parameters by maximum likelihood", () => {
-    within(model.bgNbd.r, TRUTH.r, 0.1);
-    within(model.bgNbd.alpha, TRUTH.alpha, 0.1);
-    within(model.bgNbd.a, TRUTH.a, 0.15);
-    within(model.bgNbd.b, TRUTH.b, 0.15);
+  it("recovers the BG/NBD parameters by maximum likelihood on the history before the holdout", () => {
+    const bgNbd = report.candidates.find((candidate) => candidate.model === "bg-nbd")!.parameters;
+    within(bgNbd.r!, TRUTH.r, 0.1);
+    within(bgNbd.alpha!, TRUTH.alpha, 0.1);
+    within(bgNbd.a!, TRUTH.a, 0.15);
+    within(bgNbd.b!, TRUTH.b, 0.15);
     expect(model.penalizer).toBeGreaterThan(0);
     expect(model.timeUnitDays).toBe(7);
+  });
+
+  it("stores the backtest that chose the model, and the model refitted on all history", () => {
+    expect(report).not.toBeNull();
+    expect(report.shown).toBe(true);
+    expect(report.failedCondition).toBeNull();
+    expect(report.candidates).toHaveLength(3);
+    const closest = [...report.candidates].sort((x, y) => x.holdoutError - y.holdoutError)[0]!;
+    expect(report.model).toBe(closest.model);
+    expect(model.model).toBe(report.model);
+    expect(model.parameters).toEqual(report.parameters);
+    const holdout = report.holdout!;
+    expect(holdout).toMatchObject({ start: "2026-03-04", end: "2026-06-01", days: 90 });
+    // Actual: distinct order days in the holdout of customers who ordered before it.
+    const day = (at: Date) => at.toISOString().slice(0, 10);
+    const before = new Set(orders.filter((o) => day(o.at) < holdout.start).map((o) => o.customer));
+    const repeatDays = new Set(
+      orders
+        .filter((o) => before.has(o.customer) && day(o.at) >= holdout.start)
+        .map((o) => `${o.customer} ${day(o.at)}`),
+    );
+    expect(holdout.customers).toBe(before.size);
+    expect(holdout.actualOrders).toBe(repeatDays.size);
+    expect(Math.abs(holdout.relativeError)).toBeLessThanOrEqual(report.errorBound);
+    expect(holdout.relativeError).toBeCloseTo(
+      (holdout.predictedOrders - holdout.actualOrders) / holdout.actualOrders,
+      10,
+    );
   });
 
   it("recovers the Gamma-Gamma mean spend", () => {
@@ -143,6 +154,34 @@ describe("predictions from a shop simulated with known parameters", () => {
     expect(yearly).toBeLessThan(5);
   });
 
+  it("stores churn risk in its bands, the usual gap and the expected next order for every customer", async () => {
+    const scores = await prisma.customerScore.findMany({ where: { shop } });
+    // Each customer's distinct order days (UTC), from the simulated orders.
+    const orderDays = new Map<string, Set<number>>();
+    for (const order of orders) {
+      const id = `gid://shopify/Customer/${order.customer + 1}`;
+      orderDays.set(id, (orderDays.get(id) ?? new Set()).add(Math.floor(order.at.getTime() / 86_400_000)));
+    }
+    let regulars = 0;
+    for (const score of scores) {
+      expect(score.churnRisk).toBe(churnRiskFor(score.probabilityAlive!));
+      const days = [...orderDays.get(score.customerId)!].sort((x, y) => x - y);
+      if (days.length === 1) {
+        expect(score.averageDaysBetweenOrders).toBeNull();
+        expect(score.expectedNextOrderAt).toBeNull();
+        continue;
+      }
+      regulars += 1;
+      expect(score.averageDaysBetweenOrders!).toBeCloseTo((days.at(-1)! - days[0]!) / (days.length - 1), 9);
+      const gapMs = score.averageDaysBetweenOrders! * 86_400_000;
+      expect(
+        Math.abs(score.expectedNextOrderAt!.getTime() - (score.lastOrderAt.getTime() + gapMs)),
+      ).toBeLessThanOrEqual(1);
+    }
+    expect(regulars).toBeGreaterThan(500);
+    expect(new Set(scores.map((score) => score.churnRisk))).toEqual(new Set(["low", "medium", "high"]));
+  });
+
   it("shows members' predictions on the segment page", async () => {
     const champions = await prisma.segment.findUniqueOrThrow({ where: { shop_key: { shop, key: "rfm:champions" } } });
     const detail = await getSegmentDetail(shop, champions.id, { limit: 5 });
@@ -168,4 +207,21 @@ describe("predictions from a shop simulated with known parameters", () => {
     const predicted = catalog.segments.map((segment) => Number(segment.expectedSpend365));
     expect(predicted).toEqual([...predicted].sort((x, y) => y - x));
   });
+
+  it("keeps each customer's probability of being active from the run before", async () => {
+    const first = new Map(
+      (await prisma.customerScore.findMany({ where: { shop } })).map((score) => [
+        score.customerId,
+        score.probabilityAlive,
+      ]),
+    );
+    const requested = await requestSegmentation({ shop, trigger: "merchant" });
+    await executeSegmentationRun(requested.id, { asOf: new Date(AS_OF.getTime() + 7 * 86_400_000) });
+    const scores = await prisma.customerScore.findMany({ where: { shop } });
+    expect(scores).toHaveLength(CUSTOMERS);
+    for (const score of scores) {
+      expect(score.previousProbabilityAlive).toBe(first.get(score.customerId));
+      expect(score.probabilityAlive!).toBeLessThanOrEqual(score.previousProbabilityAlive! + 0.2);
+    }
+  }, 180_000);
 });
