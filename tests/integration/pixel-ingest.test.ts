@@ -302,7 +302,9 @@ describe("POST /api/pixel/events", () => {
     ] as const) {
       const refused = await post(apps[0]!.url, { accountId: id, events: [event(), event({ timestamp })] });
       expect(refused.status, timestamp).toBe(400);
-      expect(JSON.parse(refused.body).error).toMatch(new RegExp(`^${field.replaceAll(".", "\\.")}: must be at most 30 days old`));
+      expect(JSON.parse(refused.body).error).toMatch(
+        new RegExp(`^${field.replaceAll(".", "\\.")}: must be at most 30 days old`),
+      );
     }
     const single = await post(apps[0]!.url, { accountId: id, event: event({ timestamp: "9999-01-01T00:00:00Z" }) });
     expect(JSON.parse(single.body).error).toMatch(/^event\.timestamp:/);
