@@ -21,9 +21,18 @@ export const loader = async ({ request }: LoaderFunctionArgs) => {
   return { error: loginErrorMessage(await login(request)) };
 };
 
-export const action = async ({ request }: ActionFunctionArgs) => ({
-  error: loginErrorMessage(await login(request)),
-});
+export const action = async ({ request }: ActionFunctionArgs) => {
+  parseQuery(request, noQuery);
+  // A body that is not a form (a script posting JSON) is refused here, not left to fail inside the library.
+  if (
+    !(await request
+      .clone()
+      .formData()
+      .catch(() => undefined))
+  )
+    throw new Response("expected a form", { status: 400 });
+  return { error: loginErrorMessage(await login(request)) };
+};
 
 export default function Login() {
   const loaderData = useLoaderData<typeof loader>();
