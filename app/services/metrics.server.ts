@@ -82,13 +82,17 @@ interface KnownRoute {
   label: string;
 }
 
-/** Literal segments beat parameters, parameters beat a splat: /api/segments/run before /api/segments/:id. */
-const segmentRank = (segment: string) => (segment === "*" ? 0 : segment.startsWith(":") ? 1 : 2);
+/**
+ * Literal segments beat parameters, parameters beat a pattern's end, which beats a splat:
+ * /api/segments/run before /api/segments/:id, /app before /app/*.
+ */
+const segmentRank = (segment: string | undefined) =>
+  segment === undefined ? 1 : segment === "*" ? 0 : segment.startsWith(":") ? 2 : 3;
 
 function bySpecificity(a: KnownRoute, b: KnownRoute) {
   for (let i = 0; i < Math.max(a.segments.length, b.segments.length); i++) {
-    const rankA = a.segments[i] === undefined ? -1 : segmentRank(a.segments[i]!);
-    const rankB = b.segments[i] === undefined ? -1 : segmentRank(b.segments[i]!);
+    const rankA = segmentRank(a.segments[i]);
+    const rankB = segmentRank(b.segments[i]);
     if (rankA !== rankB) return rankB - rankA;
   }
   return 0;
