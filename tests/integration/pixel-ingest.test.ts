@@ -140,6 +140,25 @@ describe("pixel activation", () => {
     expect(left.map((claim) => claim.clientId).sort()).toEqual(["forger-customer", "forger-order"]);
   });
 
+  it("links a checkout's visitor when orders/create brings its order", async () => {
+    const { accountId: id } = await install.prisma.pixelConnection.findUniqueOrThrow({ where: { shop: install.shop } });
+    // The simulated store numbers orders in sequence: the next one's id is known before Shopify creates it.
+    const first = install.data.order(0)!;
+    const orderId = `gid://shopify/Order/${first.id - first.index + install.data.orderCount}`;
+    const customerId = `gid://shopify/Customer/${install.data.customer(5)!.id}`;
+    const checkout = event({ name: "checkout_completed", clientId: "webhook-buyer", data: { orderId, customerId } });
+    expect((await post(apps[0]!.url, { accountId: id, event: checkout })).status).toBe(202);
+    const identity = () =>
+      install.prisma.pixelIdentity.findUnique({
+        where: { shop_clientId: { shop: install.shop, clientId: "webhook-buyer" } },
+      });
+    expect(await identity()).toBeNull();
+    const [report] = await install.simulator.trigger({ event: "orders/create", shop: install.shop, customer: 5 });
+    expect(report!.attempts.at(-1)!.status).toBe(200);
+    const linked = await waitFor(identity, 30_000, "orders/create to link the visitor");
+    expect([linked.customerId, linked.orderId]).toEqual([customerId, orderId]);
+  });
+
   it("stops accepting the shop's events once the app is uninstalled", async () => {
     const { accountId: id } = await install.prisma.pixelConnection.findUniqueOrThrow({ where: { shop: install.shop } });
     await install.simulator.trigger({ event: "app/uninstalled", shop: install.shop });
