@@ -53,7 +53,7 @@ describe("configuration", () => {
   });
 
   it("refuses a simulator that is not on this machine under NODE_ENV=production, and says so in one line", () => {
-    const production = { ...valid, NODE_ENV: "production" };
+    const production = { ...valid, NODE_ENV: "production" as const };
     expect(() => parseConfig({ ...production, SHOPIFY_SIMULATOR_URL: "https://shopify.attacker.example" })).toThrow(
       "Configuration error: SHOPIFY_SIMULATOR_URL is invalid: must not be set under NODE_ENV=production (only a simulator on localhost is allowed there) (see .env.example)",
     );
