@@ -84,7 +84,7 @@ const appUrl = new URL(config.SHOPIFY_APP_URL);
 export const sessionTokens = shopifyApi({
   apiKey: config.SHOPIFY_API_KEY,
   apiSecretKey: config.SHOPIFY_API_SECRET,
-  apiVersion: API_VERSION,
+  apiVersion: API_VERSION as ApiVersion,
   scopes: config.SCOPES.split(","),
   hostName: appUrl.host,
   hostScheme: appUrl.protocol === "https:" ? "https" : "http",
