@@ -9,9 +9,17 @@ import { loadConfig } from "./app/config.server";
 import type { AppLoadContext } from "./app/load-context";
 import { logger, requestContext } from "./app/logger.server";
 import { queueDepths } from "./app/models/job-queue.server";
-import { metrics, registerQueueDepthGauge, routeLabel, serveMetrics } from "./app/services/metrics.server";
+import {
+  metrics,
+  registerQueueDepthGauge,
+  routeLabel,
+  serveMetrics,
+  setKnownRoutes,
+} from "./app/services/metrics.server";
 import { opsAuthorized, opsEnabled } from "./app/services/ops-auth.server";
 import { handlePixelEvents, PIXEL_EVENTS_PATH } from "./app/services/pixel-ingest.server";
+import { malformedTarget } from "./app/services/request-input.server";
+import { requestProtocol, setTransportHeaders } from "./app/services/security-headers.server";
 
 /**
  * The HTTP entry point: node:http in front of Remix. It owns what must not
@@ -39,6 +47,11 @@ const loadBuild = async (): Promise<ServerBuild> =>
 const productionBuild = production ? await loadBuild() : undefined;
 const handleRemix = createRequestHandler(productionBuild ?? loadBuild, config.NODE_ENV);
 
+// Metrics label requests by the route that serves them; in development the build is there once Vite has made it.
+const OWN_PATHS = ["/metrics", PIXEL_EVENTS_PATH, "/assets/*"];
+if (productionBuild) setKnownRoutes(productionBuild.routes, OWN_PATHS);
+else void loadBuild().then((build) => setKnownRoutes(build.routes, OWN_PATHS));
+
 class PayloadTooLargeError extends Error {}
 
 async function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
@@ -55,8 +68,7 @@ async function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
 }
 
 function toRequest(req: IncomingMessage, res: ServerResponse, body: Buffer | undefined): Request {
-  const protocol = (req.headers["x-forwarded-proto"] as string | undefined)?.split(",")[0] ?? "http";
-  const url = new URL(req.url ?? "/", `${protocol}://${req.headers.host ?? "localhost"}`);
+  const url = new URL(req.url ?? "/", `${requestProtocol(req)}://${req.headers.host ?? "localhost"}`);
   const controller = new AbortController();
   res.on("close", () => {
     if (!res.writableFinished) controller.abort();
@@ -88,7 +100,12 @@ async function sendResponse(res: ServerResponse, response: Response) {
 
 async function serveStatic(req: IncomingMessage, res: ServerResponse): Promise<boolean> {
   if (!production || (req.method !== "GET" && req.method !== "HEAD")) return false;
-  const pathname = decodeURIComponent(new URL(req.url ?? "/", "http://x").pathname);
+  let pathname: string;
+  try {
+    pathname = decodeURIComponent(new URL(req.url ?? "/", "http://x").pathname);
+  } catch {
+    return false;
+  }
   const file = path.join(CLIENT_DIR, pathname);
   if (!file.startsWith(CLIENT_DIR + path.sep)) return false;
   const info = await stat(file).catch(() => undefined);
@@ -124,6 +141,11 @@ function operatorAdmitted(req: IncomingMessage, res: ServerResponse) {
 
 async function handle(req: IncomingMessage, res: ServerResponse, requestId: string, pathname: string) {
   res.setHeader("x-request-id", requestId);
+  const malformed = malformedTarget(req.url ?? "/");
+  if (malformed) {
+    res.writeHead(400, { "content-type": "application/json" }).end(JSON.stringify({ error: malformed }));
+    return;
+  }
   if (pathname === "/metrics") return serveMetrics(req, res);
   if ((pathname === "/ops" || pathname.startsWith("/ops/")) && !operatorAdmitted(req, res)) return;
   if (await serveStatic(req, res)) return;
@@ -189,6 +211,7 @@ function servePixel(req: IncomingMessage, res: ServerResponse) {
 }
 
 const server = createServer((req, res) => {
+  setTransportHeaders(req, res);
   if (isPixelRequest(req.url)) return servePixel(req, res);
   const incoming = req.headers["x-request-id"];
   const requestId = typeof incoming === "string" && REQUEST_ID.test(incoming) ? incoming : randomUUID();

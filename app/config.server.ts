@@ -1,3 +1,4 @@
+import { isIP } from "node:net";
 import { z } from "zod";
 
 /**
@@ -74,6 +75,9 @@ const configSchema = z.object({
   // Storefront pixel events a shop, and one visitor (pixel client id), may send a minute, shared by every app instance.
   PIXEL_SHOP_EVENTS_PER_MINUTE: z.coerce.number().int().min(1).default(60_000),
   PIXEL_CLIENT_EVENTS_PER_MINUTE: z.coerce.number().int().min(1).default(600),
+  // How far a storefront event's own timestamp may lie before and after its arrival; others are refused (400).
+  PIXEL_EVENT_MAX_AGE_DAYS: z.coerce.number().int().min(1).max(365).default(30),
+  PIXEL_EVENT_MAX_AHEAD_HOURS: z.coerce.number().int().min(1).max(168).default(24),
   // AI (any OpenAI-compatible server; OpenRouter by default). Without LLM_API_KEY nothing is sent
   // anywhere: a deterministic local namer stands in. Prices are USD per million tokens, for cost records.
   LLM_BASE_URL: z.url({ protocol: /^https?$/ }).default("https://openrouter.ai/api/v1"),
@@ -120,8 +124,33 @@ const configSchema = z.object({
   DATA_REQUEST_EXPORT_RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).default(30),
   AI_CALL_RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).default(400),
   RATE_LIMIT_WINDOW_RETENTION_MINUTES: z.coerce.number().int().min(1).default(60),
+  // Proxies whose X-Forwarded-Proto is believed (comma-separated addresses or CIDR ranges, or "none"): only
+  // then does a request count as HTTPS and get HSTS. The default, loopback, fits a proxy or tunnel on this host.
+  TRUSTED_PROXIES: z
+    .string()
+    .default("loopback")
+    .transform((value, ctx) => {
+      const entries = value
+        .split(",")
+        .map((entry) => entry.trim())
+        .filter(Boolean);
+      if (entries.length === 1 && entries[0] === "none") return [];
+      for (const entry of entries) {
+        const [address, bits] = entry.split("/");
+        const family = isIP(address ?? "");
+        const maxBits = family === 6 ? 128 : 32;
+        const validBits = bits === undefined || (/^\d{1,3}$/.test(bits) && Number(bits) <= maxBits);
+        if (entry !== "loopback" && (family === 0 || !validBits)) {
+          ctx.addIssue({ code: "custom", message: `"${entry}" is not an IP address, a CIDR range or "loopback"` });
+          return z.NEVER;
+        }
+      }
+      return entries;
+    }),
   // Set only for local development and tests: points the transport to
   // *.myshopify.com (and the App Bridge script) at the simulated store.
+  // Under NODE_ENV=production only a simulator on this machine is accepted (the demo and the tests serve the
+  // production build against it): a production deployment can never send shops' tokens to another host.
   SHOPIFY_SIMULATOR_URL: unsetIfEmpty(z.url({ protocol: /^https?$/ }).optional()),
   // TLS verification is never turned off: refuse to start if someone tried.
   NODE_TLS_REJECT_UNAUTHORIZED: z
@@ -130,12 +159,25 @@ const configSchema = z.object({
     .optional(),
 });
 
+const LOOPBACK_HOSTS = new Set(["localhost", "127.0.0.1", "[::1]"]);
+
+const checkedConfigSchema = configSchema.superRefine((config, ctx) => {
+  const simulator = config.SHOPIFY_SIMULATOR_URL;
+  if (config.NODE_ENV === "production" && simulator && !LOOPBACK_HOSTS.has(new URL(simulator).hostname)) {
+    ctx.addIssue({
+      code: "custom",
+      path: ["SHOPIFY_SIMULATOR_URL"],
+      message: "must not be set under NODE_ENV=production (only a simulator on localhost is allowed there)",
+    });
+  }
+});
+
 export type Config = z.infer<typeof configSchema>;
 
 export class ConfigError extends Error {}
 
 export function parseConfig(env: Record<string, string | undefined>): Config {
-  const result = configSchema.safeParse(env);
+  const result = checkedConfigSchema.safeParse(env);
   if (result.success) return result.data;
   const issue = result.error.issues[0]!;
   const name = String(issue.path[0] ?? "environment");

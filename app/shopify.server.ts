@@ -1,4 +1,5 @@
 import "@shopify/shopify-app-remix/adapters/node";
+import { shopifyApi } from "@shopify/shopify-api";
 import { ApiVersion, AppDistribution, LogSeverity, shopifyApp } from "@shopify/shopify-app-remix/server";
 import { API_VERSION } from "./api-version";
 import { loadConfig } from "./config.server";
@@ -30,6 +31,12 @@ const severityToLevel = {
 
 export const sessionStorage = new EncryptedSessionStorage(prisma, config.TOKEN_ENCRYPTION_KEYS);
 
+const shopifyLogger = {
+  level: LogSeverity.Info,
+  httpRequests: false,
+  log: (severity: LogSeverity, message: string) => logger[severityToLevel[severity]]({ source: "shopify" }, message),
+};
+
 const shopify = shopifyApp({
   apiKey: config.SHOPIFY_API_KEY,
   apiSecretKey: config.SHOPIFY_API_SECRET,
@@ -44,11 +51,7 @@ const shopify = shopifyApp({
     unstable_newEmbeddedAuthStrategy: true,
     expiringOfflineAccessTokens: true,
   },
-  logger: {
-    level: LogSeverity.Info,
-    httpRequests: false,
-    log: (severity, message) => logger[severityToLevel[severity]]({ source: "shopify" }, message),
-  },
+  logger: shopifyLogger,
   hooks: {
     afterAuth: async ({ session }) => {
       const { firstInstall } = await recordInstall(session.shop, session.scope ?? "");
@@ -70,3 +73,21 @@ export const addDocumentResponseHeaders: typeof shopify.addDocumentResponseHeade
 export const authenticate = shopify.authenticate;
 export const unauthenticated = shopify.unauthenticated;
 export const login = shopify.login;
+
+/**
+ * The library's own session-token check (signature with the app secret, aud, exp and nbf) and offline
+ * session ids, for the JSON API: scripts must not go through `authenticate.admin`, whose document path
+ * refuses non-browser user agents (410) and redirects to the login page. shopify-app-remix keeps its
+ * @shopify/shopify-api instance to itself, so this is a second one on the same settings.
+ */
+const appUrl = new URL(config.SHOPIFY_APP_URL);
+export const sessionTokens = shopifyApi({
+  apiKey: config.SHOPIFY_API_KEY,
+  apiSecretKey: config.SHOPIFY_API_SECRET,
+  apiVersion: API_VERSION as ApiVersion,
+  scopes: config.SCOPES.split(","),
+  hostName: appUrl.host,
+  hostScheme: appUrl.protocol === "https:" ? "https" : "http",
+  isEmbeddedApp: true,
+  logger: shopifyLogger,
+}).session;

@@ -44,10 +44,11 @@ export interface StoredEvent {
   data: Record<string, unknown> | null;
 }
 
-export interface IdentityLink {
+/** A checkout_completed's claim: this visitor placed this order as this customer. */
+export interface IdentityClaim {
   clientId: string;
   customerId: string;
-  orderId: string | null;
+  orderId: string;
 }
 
 /** A pixel account's rate-limit counters: its own and one per visitor. Neither names the shop. */
@@ -108,12 +109,13 @@ export async function chargeConnectedAccounts(
 }
 
 /**
- * Stores events once per (shop, visitor, event id and time), duplicates ignored, and links client ids to customers
- * (checkout_completed; the latest link wins), in one statement: one round trip, one commit.
+ * Stores events once per (shop, visitor, event id and time), duplicates ignored, and checkout claims, in one
+ * statement: one round trip, one commit. A claim whose order (of that customer) is already known links the
+ * visitor at once (the latest link wins); any other waits in PixelIdentityClaim for the order to arrive.
  */
 export async function storeEvents(
   events: (StoredEvent & { shop: string })[],
-  links: (IdentityLink & { shop: string })[],
+  claims: (IdentityClaim & { shop: string })[],
   db: pg.Pool | pg.ClientBase = pgPool,
 ) {
   if (events.length === 0) return 0;
@@ -128,17 +130,53 @@ export async function storeEvents(
          AS event(shop text, "eventId" text, name text, "clientId" text, "occurredAt" timestamptz, url text, data jsonb)
        ON CONFLICT (shop, "clientId", "eventId", "occurredAt") DO NOTHING
        RETURNING 1
+     ), claim AS (
+       SELECT claim.*, EXISTS (
+         SELECT 1 FROM "Order" o
+         WHERE o.shop = claim.shop AND o.id = claim."orderId" AND o."customerId" = claim."customerId"
+       ) AS confirmed
+       FROM json_to_recordset($2::json) AS claim(shop text, "clientId" text, "customerId" text, "orderId" text)
      ), linked AS (
        INSERT INTO "PixelIdentity" (shop, "clientId", "customerId", "orderId")
-       SELECT shop, "clientId", "customerId", "orderId"
-       FROM json_to_recordset($2::json) AS link(shop text, "clientId" text, "customerId" text, "orderId" text)
+       SELECT DISTINCT ON (shop, "clientId") shop, "clientId", "customerId", "orderId"
+       FROM claim WHERE confirmed ORDER BY shop, "clientId"
        ON CONFLICT (shop, "clientId") DO UPDATE
          SET "customerId" = EXCLUDED."customerId", "orderId" = EXCLUDED."orderId", "linkedAt" = now()
+     ), pending AS (
+       INSERT INTO "PixelIdentityClaim" (shop, "clientId", "orderId", "customerId")
+       SELECT shop, "clientId", "orderId", "customerId" FROM claim WHERE NOT confirmed
+       ON CONFLICT (shop, "clientId", "orderId") DO NOTHING
      )
      SELECT count(*)::int AS stored FROM stored`,
-    values: [JSON.stringify(events), JSON.stringify(links)],
+    values: [JSON.stringify(events), JSON.stringify(claims)],
   });
   return result.rows[0]!.stored;
+}
+
+/**
+ * Links the visitors of the shop's waiting checkout claims whose order is now known, with that customer, and
+ * forgets those claims; claims naming another customer than the order's stay unconfirmed. Called after
+ * orders arrive (a pull's orders step, orders/create). Answers how many visitors were linked.
+ */
+export async function confirmIdentityClaims(shop: string) {
+  const linked = await prisma.$queryRaw<{ linked: number }[]>`
+    WITH confirmed AS (
+      DELETE FROM "PixelIdentityClaim" c
+      USING "Order" o
+      WHERE c.shop = ${shop} AND o.shop = c.shop AND o.id = c."orderId" AND o."customerId" = c."customerId"
+      RETURNING c.shop, c."clientId", c."orderId", c."customerId", c."claimedAt"
+    ), latest AS (
+      SELECT DISTINCT ON ("clientId") shop, "clientId", "orderId", "customerId"
+      FROM confirmed ORDER BY "clientId", "claimedAt" DESC
+    ), linked AS (
+      INSERT INTO "PixelIdentity" (shop, "clientId", "customerId", "orderId")
+      SELECT shop, "clientId", "customerId", "orderId" FROM latest
+      ON CONFLICT (shop, "clientId") DO UPDATE
+        SET "customerId" = EXCLUDED."customerId", "orderId" = EXCLUDED."orderId", "linkedAt" = now()
+      RETURNING 1
+    )
+    SELECT count(*)::int AS linked FROM linked`;
+  return linked[0]!.linked;
 }
 
 // ---------------------------------------------------------------------------

@@ -13,6 +13,7 @@ import { deleteWaitingJobsOfShop } from "./jobs.server";
 export const SHOP_SCOPED_TABLES = [
   "PixelEvent",
   "PixelIdentity",
+  "PixelIdentityClaim",
   "PixelConnection",
   // AI inputs are segment aggregates and product data, never customer personal data: customers/redact has nothing here.
   "ProductEnrichment",
@@ -156,6 +157,11 @@ export async function redactCustomer(subject: CustomerSubject) {
       })
     ).count;
     rows += (await tx.pixelIdentity.deleteMany({ where: { shop: subject.shop, customerId: gid } })).count;
+    rows += (
+      await tx.pixelIdentityClaim.deleteMany({
+        where: { shop: subject.shop, OR: [{ customerId: gid }, { orderId: { in: orderIds } }] },
+      })
+    ).count;
     rows += (await tx.customerScore.deleteMany({ where: { shop: subject.shop, customerId: gid } })).count;
     rows += (await tx.segmentMember.deleteMany({ where: { shop: subject.shop, customerId: gid } })).count;
     rows += (await tx.segmentTaggedCustomer.deleteMany({ where: { shop: subject.shop, customerId: gid } })).count;

@@ -5,10 +5,12 @@ import { getShopSync } from "../models/segment-syncs.server";
 import { toRunProgress } from "../models/segments.server";
 import { jsonResponse } from "../services/json.server";
 import { authenticateApi } from "../services/api.server";
+import { noQuery, parseQuery } from "../services/request-input.server";
 
 /** GET /api/jobs/<id>: status and progress of a segmentation run or a segment push. */
 export const loader = async ({ request, params }: LoaderFunctionArgs) => {
   const { session } = await authenticateApi(request);
+  parseQuery(request, noQuery, "api");
   const id = z.uuid().safeParse(params.id);
   if (!id.success) return Response.json({ error: "no such job" }, { status: 404 });
   const run = await getShopRun(session.shop, id.data);

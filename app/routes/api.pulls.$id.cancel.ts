@@ -2,10 +2,12 @@ import type { ActionFunctionArgs } from "@remix-run/node";
 import { z } from "zod";
 import { requestCancel } from "../models/pulls.server";
 import { authenticateApi } from "../services/api.server";
+import { noQuery, parseQuery } from "../services/request-input.server";
 
 /** POST /api/pulls/<id>/cancel: the pull stops within seconds and is recorded as cancelled. */
 export const action = async ({ request, params }: ActionFunctionArgs) => {
   const { session } = await authenticateApi(request);
+  parseQuery(request, noQuery, "api");
   const id = z.uuid().safeParse(params.id);
   if (!id.success) return Response.json({ error: "no such pull" }, { status: 404 });
   const cancelled = await requestCancel(session.shop, id.data);

@@ -3,7 +3,8 @@ import { z } from "zod";
 import { getPull } from "../models/pulls.server";
 import { listRecords } from "../models/store-data.server";
 import { RESOURCES } from "../models/store-tables.server";
-import { badRequest, jsonResponse } from "../services/json.server";
+import { jsonResponse } from "../services/json.server";
+import { parseQuery } from "../services/request-input.server";
 import { authenticateApi, pullResultsQuery } from "../services/api.server";
 
 /** GET /api/pulls/<id>/results?resource=orders&cursor=…: the shop's pulled records, a page at a time. */
@@ -12,9 +13,8 @@ export const loader = async ({ request, params }: LoaderFunctionArgs) => {
   const id = z.uuid().safeParse(params.id);
   const pull = id.success ? await getPull(session.shop, id.data) : null;
   if (!pull) return Response.json({ error: "no such pull" }, { status: 404 });
-  const parsed = pullResultsQuery.safeParse(Object.fromEntries(new URL(request.url).searchParams));
-  if (!parsed.success) return badRequest(parsed.error);
-  const resource = parsed.data.resource as (typeof RESOURCES)[number];
-  const page = await listRecords(session.shop, resource, parsed.data.cursor ?? null, parsed.data.limit);
+  const query = parseQuery(request, pullResultsQuery, "api");
+  const resource = query.resource as (typeof RESOURCES)[number];
+  const page = await listRecords(session.shop, resource, query.cursor ?? null, query.limit);
   return jsonResponse({ resource, records: page.records, nextCursor: page.nextCursor });
 };

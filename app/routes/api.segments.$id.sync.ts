@@ -3,6 +3,7 @@ import { z } from "zod";
 import { requestSegmentSync } from "../models/segment-syncs.server";
 import { jsonResponse } from "../services/json.server";
 import { authenticateApi } from "../services/api.server";
+import { noQuery, parseQuery } from "../services/request-input.server";
 
 /**
  * POST /api/segments/<id>/sync: pushes the segment to Shopify (customer tags
@@ -10,6 +11,7 @@ import { authenticateApi } from "../services/api.server";
  */
 export const action = async ({ request, params }: ActionFunctionArgs) => {
   const { session } = await authenticateApi(request);
+  parseQuery(request, noQuery, "api");
   if (request.method !== "POST") return Response.json({ error: "method not allowed" }, { status: 405 });
   const id = z.uuid().safeParse(params.id);
   const sync = id.success ? await requestSegmentSync(session.shop, id.data) : null;

@@ -39,12 +39,14 @@ import { recentPulls } from "../models/pulls.server";
 import { largestMovements } from "../models/segment-movements.server";
 import { getShop } from "../models/shop.server";
 import { authenticate } from "../shopify.server";
+import { parseQuery } from "../services/request-input.server";
+import { z } from "zod";
 
 export const links: LinksFunction = () => [{ rel: "stylesheet", href: polarisVizStyles }];
 
 export const loader = async ({ request }: LoaderFunctionArgs) => {
   const { session } = await authenticate.admin(request);
-  const days = dashboardPeriodParam.parse(new URL(request.url).searchParams.get("period") ?? undefined);
+  const { period: days } = parseQuery(request, z.object({ period: dashboardPeriodParam }));
   const shop = await getShop(session.shop);
   const timeZone = safeTimeZone(shop?.ianaTimezone);
   const [kpis, sales, segments, predicted, hasData, pulls, heartbeat, movements] = await Promise.all([

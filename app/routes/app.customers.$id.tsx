@@ -25,12 +25,14 @@ import {
 } from "../models/customers.server";
 import { rfmSegmentByKey } from "../models/rfm-segments.server";
 import { authenticate } from "../shopify.server";
+import { noQuery, parseQuery } from "../services/request-input.server";
 
 const ORDERS_SHOWN = 25;
 const EVENTS_SHOWN = 20;
 
 export const loader = async ({ request, params }: LoaderFunctionArgs) => {
   const { session } = await authenticate.admin(request);
+  parseQuery(request, noQuery);
   const customerId = customerGidFromParam(params.id);
   if (!customerId) throw new Response("Not found", { status: 404 });
   const [profile, orders, activity] = await Promise.all([

@@ -21,19 +21,18 @@ import { useShopFormat } from "../components/format";
 import { searchCustomers } from "../models/customers.server";
 import { rfmSegmentByKey } from "../models/rfm-segments.server";
 import { authenticate } from "../shopify.server";
+import { parseQuery, wholeNumber } from "../services/request-input.server";
 
 const PAGE_SIZE = 25;
 
-/** A malformed query falls back to its default rather than failing the page. */
 const searchQuery = z.object({
-  q: z.string().trim().max(200).catch(""),
-  page: z.coerce.number().int().min(1).max(10_000).catch(1),
+  q: z.string().trim().max(200).default(""),
+  page: wholeNumber(1, 10_000).default(1),
 });
 
 export const loader = async ({ request }: LoaderFunctionArgs) => {
   const { session } = await authenticate.admin(request);
-  const params = new URL(request.url).searchParams;
-  const { q, page } = searchQuery.parse({ q: params.get("q") ?? "", page: params.get("page") ?? 1 });
+  const { q, page } = parseQuery(request, searchQuery);
   const offset = (page - 1) * PAGE_SIZE;
   const result = await searchCustomers(session.shop, { query: q, offset, limit: PAGE_SIZE });
   return {

@@ -22,9 +22,11 @@ import { useShopFormat, type ShopFormatters } from "../components/format";
 import { createPull, recentPulls, requestCancel } from "../models/pulls.server";
 import { storeCounts } from "../models/store-data.server";
 import { authenticate } from "../shopify.server";
+import { noQuery, parseQuery } from "../services/request-input.server";
 
 export const loader = async ({ request }: LoaderFunctionArgs) => {
   const { session } = await authenticate.admin(request);
+  parseQuery(request, noQuery);
   const [pulls, counts] = await Promise.all([recentPulls(session.shop, 15), storeCounts(session.shop)]);
   return {
     counts,

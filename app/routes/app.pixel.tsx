@@ -22,9 +22,11 @@ import { getPixelConnection, pixelActivity } from "../models/pixel.server";
 import { PermanentShopifyError } from "../services/admin-api.server";
 import { connectWebPixel, disconnectWebPixel, ingestUrl, updateWebPixel } from "../services/web-pixel.server";
 import { authenticate } from "../shopify.server";
+import { noQuery, parseQuery } from "../services/request-input.server";
 
 export const loader = async ({ request }: LoaderFunctionArgs) => {
   const { session } = await authenticate.admin(request);
+  parseQuery(request, noQuery);
   const [connection, activity] = await Promise.all([getPixelConnection(session.shop), pixelActivity(session.shop)]);
   return {
     // The account id stays on the server: the page needs only to know that one exists.

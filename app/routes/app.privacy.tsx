@@ -7,9 +7,11 @@ import { useShopFormat } from "../components/format";
 import { recentDataRequests, redactionCount } from "../models/privacy.server";
 import { failedDeliveries, retryDelivery } from "../models/webhook-deliveries.server";
 import { authenticate } from "../shopify.server";
+import { noQuery, parseQuery } from "../services/request-input.server";
 
 export const loader = async ({ request }: LoaderFunctionArgs) => {
   const { session } = await authenticate.admin(request);
+  parseQuery(request, noQuery);
   const [requests, failed, redactions] = await Promise.all([
     recentDataRequests(session.shop),
     failedDeliveries(session.shop),

@@ -23,14 +23,17 @@ import { enrichmentCounts, productsWithEnrichment } from "../models/product-enri
 import { llmConfigured } from "../services/llm.server";
 import { enqueueProductEnrichment, enrichmentInProgress } from "../services/product-enrichment.server";
 import { authenticate } from "../shopify.server";
+import { parseQuery, wholeNumber } from "../services/request-input.server";
+import { z } from "zod";
 
 const PAGE_SIZE = 25;
 const USAGE_DAYS = 30;
 
+const productsQuery = z.object({ page: wholeNumber(1, 100_000).default(1) });
+
 export const loader = async ({ request }: LoaderFunctionArgs) => {
   const { session } = await authenticate.admin(request);
-  const requested = Number(new URL(request.url).searchParams.get("page"));
-  const page = Number.isInteger(requested) && requested > 0 ? requested : 1;
+  const { page } = parseQuery(request, productsQuery);
   const [list, counts, running, usage] = await Promise.all([
     productsWithEnrichment(session.shop, page, PAGE_SIZE),
     enrichmentCounts(session.shop),

@@ -4,6 +4,7 @@ import { findSegment, segmentMembersForExport } from "../models/segments.server"
 import { getShop } from "../models/shop.server";
 import { csvFileName, SEGMENT_CSV_HEADER, segmentCsvLine } from "../services/segment-csv.server";
 import { authenticate } from "../shopify.server";
+import { noQuery, parseQuery } from "../services/request-input.server";
 
 /**
  * A segment's members as CSV, streamed batch by batch (one batch in memory however large the
@@ -13,6 +14,7 @@ import { authenticate } from "../shopify.server";
 
 export const loader = async ({ request, params }: LoaderFunctionArgs) => {
   const { session } = await authenticate.admin(request);
+  parseQuery(request, noQuery);
   const id = z.uuid().safeParse(params.id);
   const segment = id.success ? await findSegment(session.shop, id.data) : null;
   if (!segment) throw new Response("Not found", { status: 404 });

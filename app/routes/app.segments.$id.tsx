@@ -24,19 +24,19 @@ import { useShopFormat } from "../components/format";
 import { requestSegmentSync, syncsOfSegment } from "../models/segment-syncs.server";
 import { getSegmentDetail } from "../models/segments.server";
 import { authenticate } from "../shopify.server";
+import { parseQuery, wholeNumber } from "../services/request-input.server";
 
 const PAGE_SIZE = 25;
 
 const numericId = (gid: string | null) => gid?.split("/").pop() ?? null;
 
-/** A bad or missing offset falls back to the first page. */
-const memberQuery = z.object({ offset: z.coerce.number().int().min(0).max(10_000_000).catch(0) });
+const memberQuery = z.object({ offset: wholeNumber(0, 10_000_000).default(0) });
 
 export const loader = async ({ request, params }: LoaderFunctionArgs) => {
   const { session } = await authenticate.admin(request);
   const id = z.uuid().safeParse(params.id);
   if (!id.success) throw new Response("Not found", { status: 404 });
-  const { offset } = memberQuery.parse(Object.fromEntries(new URL(request.url).searchParams));
+  const { offset } = parseQuery(request, memberQuery);
   const [detail, syncs] = await Promise.all([
     getSegmentDetail(session.shop, id.data, { offset, limit: PAGE_SIZE }),
     syncsOfSegment(session.shop, id.data, 1),

@@ -41,24 +41,25 @@ import {
 } from "../models/segments.server";
 import { llmConfigured } from "../services/llm.server";
 import { authenticate } from "../shopify.server";
+import { parseQuery, wholeNumber } from "../services/request-input.server";
 
 export const links = () => [{ rel: "stylesheet", href: vizStyles }];
 
 const PAGE_SIZE = 20;
 const FAMILY_KEYS = Object.keys(SEGMENT_FAMILIES) as [SegmentFamily, ...SegmentFamily[]];
 
-/** The table's state lives in the URL; a value that does not parse falls back to its default. */
+/** The table's state lives in the URL; an unknown word falls back to its default, a number out of range is refused. */
 const listQuery = z.object({
   q: z.string().max(100).catch(""),
   kind: z.enum(["all", ...FAMILY_KEYS]).catch("all"),
   sort: z.enum(SEGMENT_SORTS).catch("size"),
   dir: z.enum(["asc", "desc"]).optional().catch(undefined),
-  page: z.coerce.number().int().min(1).max(100_000).catch(1),
+  page: wholeNumber(1, 100_000).default(1),
 });
 
 export const loader = async ({ request }: LoaderFunctionArgs) => {
   const { session } = await authenticate.admin(request);
-  const query = listQuery.parse(Object.fromEntries(new URL(request.url).searchParams));
+  const query = parseQuery(request, listQuery);
   const [catalog, grid, run, predictions, movements] = await Promise.all([
     segmentCatalog(session.shop, {
       search: query.q,

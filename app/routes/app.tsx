@@ -10,11 +10,13 @@ import { DEFAULT_SHOP_FORMAT, type ShopFormat } from "../components/format";
 import { loadConfig } from "../config.server";
 import { getShop } from "../models/shop.server";
 import { authenticate } from "../shopify.server";
+import { noQuery, parseQuery } from "../services/request-input.server";
 
 export const links = () => [{ rel: "stylesheet", href: polarisStyles }];
 
 export const loader = async ({ request }: LoaderFunctionArgs) => {
   const { session } = await authenticate.admin(request);
+  parseQuery(request, noQuery);
   const config = loadConfig();
   const shop = await getShop(session.shop);
   const shopFormat: ShopFormat = {

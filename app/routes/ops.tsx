@@ -19,6 +19,7 @@ import { z } from "zod";
 import { formatCount, formatDateTime, timeZoneNote } from "../components/format";
 import { cancelJobs, listJobs, queueDepths, retryJobs, type JobState } from "../models/job-queue.server";
 import { opsAuthorized, opsEnabled } from "../services/ops-auth.server";
+import { parseQuery } from "../services/request-input.server";
 
 /**
  * The operator page (the role Flower played for the old service): queues,
@@ -49,7 +50,7 @@ const jobFilter = z.object({
 
 export const loader = async ({ request }: LoaderFunctionArgs) => {
   requireOperator(request);
-  const filter = jobFilter.parse(Object.fromEntries(new URL(request.url).searchParams));
+  const filter = parseQuery(request, jobFilter);
   const [depths, jobs] = await Promise.all([queueDepths(), listJobs({ ...filter, limit: 100 })]);
   return {
     depths,

@@ -2,7 +2,7 @@ import { z } from "zod";
 import { loadConfig } from "../config.server";
 import { RESOURCES } from "../models/store-tables.server";
 import { hitRateLimit } from "../models/rate-limits.server";
-import { authenticate } from "../shopify.server";
+import { sessionStorage, sessionTokens } from "../shopify.server";
 import { shopKey } from "../models/jobs.server";
 import { pixelRequest } from "./pixel-ingest.server";
 
@@ -13,20 +13,53 @@ import { pixelRequest } from "./pixel-ingest.server";
  * routes validate with and /api/openapi.json is generated from.
  */
 
-export async function authenticateApi(request: Request) {
-  const context = await authenticate.admin(request);
-  const limit = await hitRateLimit(
-    `api:${shopKey(context.session.shop)}`,
-    loadConfig().API_REQUESTS_PER_MINUTE,
-    60_000,
+const API_REALM = 'Bearer realm="MicroSegment API"';
+
+/** 401 in JSON, never a redirect: a script has no login page to go to. */
+function unauthorized(message: string, tokenError?: "invalid_token") {
+  return Response.json(
+    { error: message },
+    {
+      status: 401,
+      headers: { "www-authenticate": tokenError ? `${API_REALM}, error="${tokenError}"` : API_REALM },
+    },
   );
+}
+
+/**
+ * The shop a request acts for, from its session token alone. Unlike
+ * `authenticate.admin` (made for documents in the Admin iframe) this applies no
+ * bot filter, so curl and python-requests are served, never redirects, and adds
+ * no CORS headers: browsers on other origins stay refused. The token is checked
+ * by the library (`decodeSessionToken`: signature with the app secret, aud,
+ * exp and nbf) and the shop's offline session must exist (the app is installed).
+ */
+export async function authenticateApi(request: Request) {
+  if (request.method === "OPTIONS") {
+    throw Response.json(
+      { error: "cross-origin requests are not allowed" },
+      { status: 405, headers: { allow: "GET, POST" } },
+    );
+  }
+  const match = /^Bearer\s+(\S+)\s*$/i.exec(request.headers.get("authorization") ?? "");
+  if (!match) throw unauthorized("missing session token: send Authorization: Bearer <session token>");
+  let shop: string;
+  try {
+    const payload = await sessionTokens.decodeSessionToken(match[1]!);
+    shop = new URL(payload.dest).hostname;
+  } catch {
+    throw unauthorized("invalid or expired session token", "invalid_token");
+  }
+  const session = await sessionStorage.loadSession(sessionTokens.getOfflineId(shop));
+  if (!session) throw unauthorized("the app is not installed on this shop", "invalid_token");
+  const limit = await hitRateLimit(`api:${shopKey(shop)}`, loadConfig().API_REQUESTS_PER_MINUTE, 60_000);
   if (!limit.allowed) {
     throw Response.json(
       { error: "too many requests for this shop; retry later" },
       { status: 429, headers: { "retry-after": String(limit.retryAfterSeconds) } },
     );
   }
-  return context;
+  return { session };
 }
 
 // ---------------------------------------------------------------------------
@@ -47,7 +80,7 @@ export const pullResultsQuery = z.object({
 });
 
 export const segmentPageQuery = z.object({
-  offset: z.coerce.number().int().min(0).default(0),
+  offset: z.coerce.number().int().min(0).max(10_000_000).default(0),
   limit: z.coerce.number().int().min(1).max(100).default(50),
 });
 

@@ -71,14 +71,70 @@ const KEY = Symbol.for("microsegment.metrics");
 const holder = globalThis as unknown as Record<symbol, ReturnType<typeof createMetrics> | undefined>;
 export const metrics = (holder[KEY] ??= createMetrics());
 
-/** A low-cardinality route label: ids, numbers and tokens become ":id". */
+/** What a Remix build says of a route (`build.routes`): enough to spell its URL pattern. */
+export interface ManifestRoute {
+  path?: string;
+  parentId?: string;
+}
+
+interface KnownRoute {
+  segments: string[];
+  label: string;
+}
+
+/**
+ * Literal segments beat parameters, parameters beat a pattern's end, which beats a splat:
+ * /api/segments/run before /api/segments/:id, /app before /app/*.
+ */
+const segmentRank = (segment: string | undefined) =>
+  segment === undefined ? 1 : segment === "*" ? 0 : segment.startsWith(":") ? 2 : 3;
+
+function bySpecificity(a: KnownRoute, b: KnownRoute) {
+  for (let i = 0; i < Math.max(a.segments.length, b.segments.length); i++) {
+    const rankA = segmentRank(a.segments[i]);
+    const rankB = segmentRank(b.segments[i]);
+    if (rankA !== rankB) return rankB - rankA;
+  }
+  return 0;
+}
+
+let knownRoutes: KnownRoute[] = [];
+
+/**
+ * The labels `routeLabel` may answer: the app's URL patterns from the Remix
+ * route manifest, plus the paths server.ts answers itself. A catch-all at the
+ * root matches anything, so it adds no label: what only it matches is "other".
+ */
+export function setKnownRoutes(manifest: Record<string, ManifestRoute | undefined>, ownPaths: string[] = []) {
+  const fullPath = (id: string | undefined): string[] => {
+    const route = id ? manifest[id] : undefined;
+    if (!route) return [];
+    return [...fullPath(route.parentId), ...(route.path ?? "").split("/").filter(Boolean)];
+  };
+  const patterns = new Map<string, string[]>();
+  for (const id of Object.keys(manifest)) {
+    const segments = fullPath(id);
+    if (segments[0] === "*") continue;
+    patterns.set(`/${segments.join("/")}`, segments);
+  }
+  for (const path of ownPaths) patterns.set(path, path.split("/").filter(Boolean));
+  knownRoutes = [...patterns].map(([label, segments]) => ({ label, segments })).sort(bySpecificity);
+}
+
+function matches(route: KnownRoute, parts: string[]) {
+  const { segments } = route;
+  for (let i = 0; i < segments.length; i++) {
+    if (segments[i] === "*") return true;
+    if (i >= parts.length) return false;
+    if (!segments[i]!.startsWith(":") && segments[i] !== parts[i]) return false;
+  }
+  return segments.length === parts.length;
+}
+
+/** A bounded route label: the URL pattern of the known route that serves the path, else "other". */
 export function routeLabel(pathname: string) {
-  const parts = pathname.split("/").slice(0, 5);
-  return (
-    parts
-      .map((part) => (/^[0-9a-f-]{16,}$/i.test(part) || /\d/.test(part) || part.length > 40 ? ":id" : part))
-      .join("/") || "/"
-  );
+  const parts = pathname.split("/").filter(Boolean);
+  return knownRoutes.find((route) => matches(route, parts))?.label ?? "other";
 }
 
 /** GET /metrics of an app server or a worker: Prometheus text, behind the operator secret (404 without one). */

@@ -8,7 +8,7 @@ import {
   pixelCounterKeys,
   storeEvents,
   type CounterCharge,
-  type IdentityLink,
+  type IdentityClaim,
   type StoredEvent,
 } from "../models/pixel.server";
 import { addToWindow, deleteWindowsBefore, windowOf } from "../models/rate-limits.server";
@@ -177,7 +177,7 @@ function toStored(shop: string, event: PixelEvent): StoredEvent & { shop: string
 interface Admission {
   outcomes: Outcome[];
   events: (StoredEvent & { shop: string })[];
-  links: (IdentityLink & { shop: string })[];
+  claims: (IdentityClaim & { shop: string })[];
   /** Account charges to give back: events charged on the chance they would be stored, then refused. */
   refunds: Map<string, number>;
 }
@@ -201,7 +201,7 @@ async function commitSubmissions(submissions: Submission[]): Promise<Outcome[]> 
           logger.warn({ err: error }, "could not refund refused pixel events to their account's counter"),
         )
       : undefined;
-  await Promise.all([storeEvents(admission.events, admission.links), refunded]);
+  await Promise.all([storeEvents(admission.events, admission.claims), refunded]);
   return admission.outcomes;
 }
 
@@ -222,8 +222,8 @@ async function admit(submissions: Submission[], window: { start: Date; end: numb
   const remaining = new Map<string, number>();
   for (const [key, total] of totals) remaining.set(key, limitOf(key) - (total - charges.get(key)!.n));
 
-  const admission: Admission = { outcomes: [], events: [], links: [], refunds: new Map() };
-  const links = new Map<string, IdentityLink & { shop: string }>();
+  const admission: Admission = { outcomes: [], events: [], claims: [], refunds: new Map() };
+  const claims = new Map<string, IdentityClaim & { shop: string }>();
   submissions.forEach((submission, index) => {
     const connection = connections.get(submission.accountId);
     if (!connection || connection.status !== "connected") {
@@ -244,17 +244,18 @@ async function admit(submissions: Submission[], window: { start: Date; end: numb
     admission.outcomes[index] = { status: "accepted" };
     for (const event of submission.events) {
       admission.events.push(toStored(connection.shop, event));
-      if (event.name === "checkout_completed" && event.data?.customerId) {
-        links.set(`${connection.shop}|${event.clientId}`, {
+      // Only a claim: it links the visitor once the app knows this order of this customer (models/pixel).
+      if (event.name === "checkout_completed" && event.data?.customerId && event.data.orderId) {
+        claims.set(`${connection.shop}|${event.clientId}|${event.data.orderId}`, {
           shop: connection.shop,
           clientId: event.clientId,
           customerId: event.data.customerId,
-          orderId: event.data.orderId ?? null,
+          orderId: event.data.orderId,
         });
       }
     }
   });
-  admission.links = [...links.values()];
+  admission.claims = [...claims.values()];
   return admission;
 }
 
@@ -328,6 +329,35 @@ const eventsCounted = Object.fromEntries(
 
 const UNSTORABLE_ESCAPE = /\\u(?:0000|[dD][89a-fA-F])/;
 
+/**
+ * The window an event's own timestamp must fall in, around its arrival: a storefront's clock may be off and
+ * the pixel retries for a while, but a year 9999 or 0001 event is not one, and would sit in the shop's history.
+ */
+function timestampWindow() {
+  const config = loadConfig();
+  return {
+    maxAgeMs: config.PIXEL_EVENT_MAX_AGE_DAYS * 86_400_000,
+    maxAheadMs: config.PIXEL_EVENT_MAX_AHEAD_HOURS * 3_600_000,
+    explained: `must be at most ${config.PIXEL_EVENT_MAX_AGE_DAYS} days old and at most ${config.PIXEL_EVENT_MAX_AHEAD_HOURS} hours ahead`,
+  };
+}
+
+let eventWindow: ReturnType<typeof timestampWindow> | undefined;
+
+/** Why the request is refused for an event's timestamp, or undefined when every one is inside the window. */
+function timestampOutsideWindow(request: { event?: PixelEvent; events?: PixelEvent[] }, now: number) {
+  eventWindow ??= timestampWindow();
+  const events = request.events ?? [request.event!];
+  for (let index = 0; index < events.length; index++) {
+    const at = Date.parse(events[index]!.timestamp);
+    if (at < now - eventWindow.maxAgeMs || at > now + eventWindow.maxAheadMs) {
+      const field = request.events ? `events.${index}.timestamp` : "event.timestamp";
+      return `${field}: ${eventWindow.explained}`;
+    }
+  }
+  return undefined;
+}
+
 export async function handlePixelEvents(req: IncomingMessage, res: ServerResponse): Promise<void> {
   if (req.method === "OPTIONS") return send(res, 204);
   if (req.method !== "POST") return send(res, 405, { error: "use POST" }, { allow: "POST, OPTIONS" });
@@ -348,12 +378,14 @@ export async function handlePixelEvents(req: IncomingMessage, res: ServerRespons
   if (UNSTORABLE_ESCAPE.test(text)) return send(res, 400, { error: "text must be well-formed Unicode without NUL" });
   const parsed = checkedPixelRequest.parse(json, "body");
   if (!parsed.ok) return send(res, 400, { error: parsed.reason });
+  const now = Date.now();
+  const outside = timestampOutsideWindow(parsed.value, now);
+  if (outside) return send(res, 400, { error: outside });
   const submission: Submission = {
     accountId: parsed.value.accountId,
     events: parsed.value.events ?? [parsed.value.event!],
   };
 
-  const now = Date.now();
   sweepOldWindows(now);
   const outcome = rejections.account(submission.accountId, now) ?? fastLimit(submission, now);
   const final = outcome ?? (await committer.submit(submission).catch((error: unknown) => error));

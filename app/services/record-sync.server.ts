@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { confirmIdentityClaims } from "../models/pixel.server";
 import { StoreWriter } from "../models/store-data.server";
 import type { Resource } from "../models/store-tables.server";
 import { adminGraphql } from "./admin-api.server";
@@ -33,5 +34,7 @@ export async function syncRecords(shop: string, resource: Resource, ids: string[
     await addRecord(shop, resource, record, writer, pacer, signal);
   }
   await writer.commit();
+  // A storefront checkout waiting for this order links its visitor now.
+  if (resource === "orders" && found > 0) await confirmIdentityClaims(shop);
   return { found, written: writer.written };
 }

@@ -9,6 +9,8 @@ import {
 } from "../../app/services/api.server";
 import { simulatedInstall } from "../helpers/installed-shop";
 import { startAppServer, type RunningProcess } from "../helpers/processes";
+import { signSessionToken } from "../../simulator/session-token";
+import { TEST_APP } from "../helpers/app-env";
 import { BROWSER_HEADERS, sessionToken } from "../helpers/shopify-requests";
 
 /**
@@ -33,13 +35,18 @@ afterAll(async () => {
   await install?.close();
 });
 
+const CURL = { "user-agent": "curl/8.5.0" };
+const PYTHON_REQUESTS = { "user-agent": "python-requests/2.32.3" };
+
+/** As a script calls the API: curl's user agent unless told otherwise. */
 const api = (app: { url: string }, path: string, init: RequestInit = {}) =>
   fetch(`${app.url}${path}`, {
+    redirect: "manual",
     ...init,
     headers: {
       authorization: `Bearer ${sessionToken(install.shop)}`,
       "content-type": "application/json",
-      ...BROWSER_HEADERS,
+      ...CURL,
       ...init.headers,
     },
   });
@@ -100,6 +107,71 @@ describe("answers match the document", () => {
     const list = await api(apps[1]!, "/api/segments");
     expect(list.status).toBe(200);
     segmentsResponse.parse(await list.json());
+  });
+});
+
+describe("scripts", () => {
+  it("are served whatever their user agent: curl, python-requests, a browser", async () => {
+    for (const agent of [CURL, PYTHON_REQUESTS, BROWSER_HEADERS]) {
+      const response = await api(apps[0]!, "/api/segments", { headers: agent });
+      expect(response.status, agent["user-agent"]).toBe(200);
+      segmentsResponse.parse(await response.json());
+    }
+  });
+
+  it("get 401 in JSON with WWW-Authenticate for a missing, forged, expired or foreign token, never a redirect", async () => {
+    const token = (options: Partial<Parameters<typeof signSessionToken>[0]>) =>
+      signSessionToken({ shop: install.shop, apiKey: TEST_APP.apiKey, apiSecret: TEST_APP.apiSecret, ...options });
+    const cases: [string, Record<string, string>][] = [
+      ["missing", {}],
+      ["not a JWT", { authorization: "Bearer not-a-token" }],
+      ["another scheme", { authorization: `Basic ${sessionToken(install.shop)}` }],
+      ["signed with another secret", { authorization: `Bearer ${token({ apiSecret: "someone-elses-secret" })}` }],
+      ["for another app", { authorization: `Bearer ${token({ apiKey: "another-app" })}` }],
+      ["expired", { authorization: `Bearer ${token({ lifetimeSeconds: -120 })}` }],
+      ["for a shop without the app", { authorization: `Bearer ${token({ shop: "never-installed.myshopify.com" })}` }],
+    ];
+    for (const [label, headers] of cases) {
+      for (const agent of [CURL, PYTHON_REQUESTS]) {
+        const response = await fetch(`${apps[0]!.url}/api/pulls`, {
+          redirect: "manual",
+          headers: { ...agent, ...headers },
+        });
+        expect(response.status, label).toBe(401);
+        expect(response.headers.get("location"), label).toBeNull();
+        expect(response.headers.get("www-authenticate"), label).toMatch(/^Bearer realm="MicroSegment API"/);
+        expect(response.headers.get("content-type"), label).toContain("application/json");
+        expect((await response.json()).error, label).toEqual(expect.any(String));
+      }
+    }
+    const pulls = () => install.prisma.dataPull.count({ where: { shop: install.shop } });
+    const before = await pulls();
+    const posted = await fetch(`${apps[0]!.url}/api/pulls`, {
+      method: "POST",
+      redirect: "manual",
+      headers: CURL,
+      body: "{}",
+    });
+    expect(posted.status).toBe(401);
+    expect(await pulls()).toBe(before);
+  });
+
+  it("stay closed to other origins: no CORS headers, preflights refused", async () => {
+    const origin = { origin: "https://attacker.example" };
+    const preflight = await fetch(`${apps[0]!.url}/api/pulls`, {
+      method: "OPTIONS",
+      headers: {
+        ...origin,
+        "access-control-request-method": "POST",
+        "access-control-request-headers": "authorization",
+      },
+    });
+    expect(preflight.status).toBe(405);
+    expect(preflight.headers.get("access-control-allow-origin")).toBeNull();
+    expect(preflight.headers.get("access-control-allow-headers")).toBeNull();
+    const read = await api(apps[0]!, "/api/pulls", { headers: origin });
+    expect(read.status).toBe(200);
+    expect(read.headers.get("access-control-allow-origin")).toBeNull();
   });
 });
 

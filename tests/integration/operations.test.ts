@@ -1,3 +1,4 @@
+import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import prisma from "../../app/db.server";
 import { enqueueJob } from "../../app/models/jobs.server";
@@ -82,6 +83,50 @@ describe("/metrics", () => {
     });
     expect(text).toContain("job_duration_seconds_bucket");
     expect((await fetch(`http://127.0.0.1:${port}/metrics`)).status).toBe(401);
+  });
+});
+
+describe("metrics labels", () => {
+  const series = async () => {
+    const text = await (
+      await fetch(`${app.url}/metrics`, { headers: { authorization: `Bearer ${OPS_SECRET}` } })
+    ).text();
+    return new Set(
+      text
+        .split("\n")
+        .filter((line) => line.startsWith("http_request_duration_seconds_count{"))
+        .map((line) => line.replace(/ \d+$/, "")),
+    );
+  };
+
+  it("name known routes by their pattern and everything else 'other': 1,000 random paths add no series", async () => {
+    const segment = () => Math.random().toString(36).slice(2).replace(/\d/g, "x");
+    const prefixes = ["", "api/", "webhooks/", "assets/", "auth/", "app/"];
+    // A first request of each kind makes the few series random paths may share (other, /assets/*, /auth/*, /app/*).
+    for (const prefix of prefixes) await fetch(`${app.url}/${prefix}${segment()}`, { redirect: "manual" });
+    await fetch(`${app.url}/app/segments/${randomUUID()}`, { redirect: "manual" });
+    await fetch(`${app.url}/healthz`);
+    await series(); // the scrape's own series
+    const before = await series();
+    for (let n = 0; n < 1000; n += 50) {
+      await Promise.all(
+        Array.from({ length: 50 }, (_, i) => {
+          const depth = 1 + ((n + i) % 4);
+          const path = Array.from({ length: depth }, segment).join("/");
+          const prefix = prefixes[(n + i) % prefixes.length];
+          return fetch(`${app.url}/${prefix}${path}`, { redirect: "manual" }).then((response) =>
+            response.body?.cancel(),
+          );
+        }),
+      );
+    }
+    const after = await series();
+    expect([...after].filter((line) => !before.has(line))).toEqual([]);
+    const routes = new Set([...after].map((line) => /route="([^"]*)"/.exec(line)![1]));
+    expect(routes).toContain("other");
+    expect(routes).toContain("/app/segments/:id");
+    expect(routes).toContain("/healthz");
+    for (const route of routes) expect(route).toMatch(/^(other|\/[a-z_./:*-]*)$/);
   });
 });
 

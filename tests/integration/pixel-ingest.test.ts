@@ -100,6 +100,65 @@ describe("pixel activation", () => {
     expect(await storedCount(install.shop)).toBe(1);
   });
 
+  it("links a checkout's visitor only once a pull brings that order of that customer", async () => {
+    const { accountId: id } = await install.prisma.pixelConnection.findUniqueOrThrow({ where: { shop: install.shop } });
+    // A new order in the store, not yet pulled: the app knows nothing of it.
+    const order = install.data.addOrder(3);
+    const orderId = `gid://shopify/Order/${order.id}`;
+    const customerId = `gid://shopify/Customer/${install.data.customer(3)!.id}`;
+    const checkout = (clientId: string, data: Record<string, string>) =>
+      event({ name: "checkout_completed", clientId, data: { cartTotal: "10.00", currency: "CAD", ...data } });
+    const claims = [
+      checkout("buyer", { orderId, customerId }),
+      // Forged: the real order with another customer, and an order that does not exist.
+      checkout("forger-customer", { orderId, customerId: "gid://shopify/Customer/999999999" }),
+      checkout("forger-order", { orderId: "gid://shopify/Order/999999999", customerId }),
+    ];
+    expect((await post(apps[0]!.url, { accountId: id, events: claims })).status).toBe(202);
+    const identities = () =>
+      install.prisma.pixelIdentity.findMany({ where: { shop: install.shop }, orderBy: { clientId: "asc" } });
+    expect(await identities()).toEqual([]);
+    expect(await install.prisma.pixelIdentityClaim.count({ where: { shop: install.shop } })).toBe(3);
+
+    const pull = await fetch(`${apps[1]!.url}/api/pulls`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${sessionToken(install.shop)}`, "user-agent": "curl/8.5.0" },
+      body: JSON.stringify({ kind: "full", resources: ["orders"] }),
+    });
+    expect(pull.status).toBe(202);
+    const linked = await waitFor(
+      async () => {
+        const rows = await identities();
+        return rows.length > 0 ? rows : undefined;
+      },
+      60_000,
+      "the pulled order to link its visitor",
+    );
+    expect(linked.map((row) => [row.clientId, row.customerId, row.orderId])).toEqual([["buyer", customerId, orderId]]);
+    // The forged claims stay claims: nothing the pixel says alone links a visitor.
+    const left = await install.prisma.pixelIdentityClaim.findMany({ where: { shop: install.shop } });
+    expect(left.map((claim) => claim.clientId).sort()).toEqual(["forger-customer", "forger-order"]);
+  });
+
+  it("links a checkout's visitor when orders/create brings its order", async () => {
+    const { accountId: id } = await install.prisma.pixelConnection.findUniqueOrThrow({ where: { shop: install.shop } });
+    // The simulated store numbers orders in sequence: the next one's id is known before Shopify creates it.
+    const first = install.data.order(0)!;
+    const orderId = `gid://shopify/Order/${first.id - first.index + install.data.orderCount}`;
+    const customerId = `gid://shopify/Customer/${install.data.customer(5)!.id}`;
+    const checkout = event({ name: "checkout_completed", clientId: "webhook-buyer", data: { orderId, customerId } });
+    expect((await post(apps[0]!.url, { accountId: id, event: checkout })).status).toBe(202);
+    const identity = () =>
+      install.prisma.pixelIdentity.findUnique({
+        where: { shop_clientId: { shop: install.shop, clientId: "webhook-buyer" } },
+      });
+    expect(await identity()).toBeNull();
+    const [report] = await install.simulator.trigger({ event: "orders/create", shop: install.shop, customer: 5 });
+    expect(report!.attempts.at(-1)!.status).toBe(200);
+    const linked = await waitFor(identity, 30_000, "orders/create to link the visitor");
+    expect([linked.customerId, linked.orderId]).toEqual([customerId, orderId]);
+  });
+
   it("stops accepting the shop's events once the app is uninstalled", async () => {
     const { accountId: id } = await install.prisma.pixelConnection.findUniqueOrThrow({ where: { shop: install.shop } });
     await install.simulator.trigger({ event: "app/uninstalled", shop: install.shop });
@@ -204,35 +263,74 @@ describe("POST /api/pixel/events", () => {
     expect(await storedCount(shop)).toBe(20);
   });
 
-  it("links a checkout's client id to the customer, so earlier browsing joins their history", async () => {
+  it("links a checkout's client id to a customer whose order is known, so earlier browsing joins their history", async () => {
     const { shop, accountId: id } = await connectedShop("identity");
+    const orderId = "gid://shopify/Order/5001";
+    const customerId = "gid://shopify/Customer/42";
+    // The order as a pull or orders/create stores it.
+    const now = new Date();
+    await install.prisma.order.create({
+      data: {
+        shop,
+        id: orderId,
+        legacyId: 5001n,
+        name: "#5001",
+        customerId,
+        currencyCode: "CAD",
+        totalPrice: "58.00",
+        totalRefunded: "0",
+        processedAt: now,
+        shopifyCreatedAt: now,
+        shopifyUpdatedAt: now,
+      },
+    });
     // A second apart: events of the same millisecond would have no order to compare.
     const at = (seconds: number) => new Date(Date.now() - 60_000 + seconds * 1000).toISOString();
     const browsing = [
       event({ clientId: "anon-9", timestamp: at(0) }),
       event({ name: "product_added_to_cart", clientId: "anon-9", timestamp: at(1), data: { quantity: 2 } }),
     ];
-    const checkout = event({
-      name: "checkout_completed",
-      clientId: "anon-9",
-      timestamp: at(2),
-      data: {
-        orderId: "gid://shopify/Order/5001",
-        customerId: "gid://shopify/Customer/42",
-        cartTotal: "58.00",
-        currency: "CAD",
-      },
-    });
+    const checkout = (clientId: string, claimedCustomer: string) =>
+      event({
+        name: "checkout_completed",
+        clientId,
+        timestamp: at(2),
+        data: { orderId, customerId: claimedCustomer, cartTotal: "58.00", currency: "CAD" },
+      });
     expect((await post(apps[0]!.url, { accountId: id, events: browsing })).status).toBe(202);
-    expect((await post(apps[1]!.url, { accountId: id, events: [checkout] })).status).toBe(202);
+    expect((await post(apps[1]!.url, { accountId: id, events: [checkout("anon-9", customerId)] })).status).toBe(202);
+    // Someone else claiming the same order for another customer links nobody.
+    const forged = checkout("anon-forger", "gid://shopify/Customer/43");
+    expect((await post(apps[0]!.url, { accountId: id, events: [forged] })).status).toBe(202);
     const history = await install.prisma.$queryRaw<{ name: string }[]>`
       SELECT e.name FROM "PixelEvent" e JOIN "PixelIdentity" i ON i.shop = e.shop AND i."clientId" = e."clientId"
-      WHERE i.shop = ${shop} AND i."customerId" = 'gid://shopify/Customer/42' ORDER BY e."occurredAt"`;
+      WHERE i.shop = ${shop} AND i."customerId" = ${customerId} ORDER BY e."occurredAt"`;
     expect(history.map((row) => row.name)).toEqual(["page_viewed", "product_added_to_cart", "checkout_completed"]);
-    const identity = await install.prisma.pixelIdentity.findUniqueOrThrow({
-      where: { shop_clientId: { shop, clientId: "anon-9" } },
-    });
-    expect(identity.orderId).toBe("gid://shopify/Order/5001");
+    const identities = await install.prisma.pixelIdentity.findMany({ where: { shop } });
+    expect(identities.map((identity) => [identity.clientId, identity.orderId])).toEqual([["anon-9", orderId]]);
+  });
+
+  it("refuses events whose timestamp is outside the window (30 days back, 1 day ahead) and stores none", async () => {
+    const { shop, accountId: id } = await connectedShop("window");
+    const daysFromNow = (days: number) => new Date(Date.now() + days * 86_400_000).toISOString();
+    for (const [timestamp, field] of [
+      ["9999-12-31T23:59:59.000Z", "events.1.timestamp"],
+      ["0001-01-01T00:00:00.000Z", "events.1.timestamp"],
+      [daysFromNow(-31), "events.1.timestamp"],
+      [daysFromNow(2), "events.1.timestamp"],
+    ] as const) {
+      const refused = await post(apps[0]!.url, { accountId: id, events: [event(), event({ timestamp })] });
+      expect(refused.status, timestamp).toBe(400);
+      expect(JSON.parse(refused.body).error).toMatch(
+        new RegExp(`^${field.replaceAll(".", "\\.")}: must be at most 30 days old`),
+      );
+    }
+    const single = await post(apps[0]!.url, { accountId: id, event: event({ timestamp: "9999-01-01T00:00:00Z" }) });
+    expect(JSON.parse(single.body).error).toMatch(/^event\.timestamp:/);
+    expect(await storedCount(shop)).toBe(0);
+    const inside = [event({ timestamp: daysFromNow(-29) }), event({ timestamp: daysFromNow(0.5) })];
+    expect((await post(apps[1]!.url, { accountId: id, events: inside })).status).toBe(202);
+    expect(await storedCount(shop)).toBe(2);
   });
 
   it("limits each visitor and each shop, counted across both app instances, with 429 and Retry-After", async () => {

@@ -123,8 +123,8 @@ test("the Segments list sorts, filters and searches through its URL", async ({ p
   await frame.getByLabel("Search segments").fill("no segment is called this");
   await expect(frame.getByText("No segment matches this search.")).toBeVisible();
 
-  // Bad values in the URL fall back to the defaults instead of failing.
-  await page.goto(adminUrl("/app/segments?sort=bogus&dir=sideways&page=-4&kind=nope"));
+  // Unknown words in the URL fall back to the defaults instead of failing; a page number out of range is refused.
+  await page.goto(adminUrl("/app/segments?sort=bogus&dir=sideways&kind=nope"));
   await expect(frame.getByText("All segments")).toBeVisible({ timeout: 30_000 });
   const fallback = (await columnTexts(frame, 1)).map(count);
   expect(fallback).toEqual([...fallback].sort((x, y) => y - x));
@@ -137,6 +137,9 @@ test("the Segments list sorts, filters and searches through its URL", async ({ p
   await page.waitForTimeout(1000);
   await noSidewaysScroll(page);
   await fullScreenshot(page, testInfo.outputPath("segments-phone.png"));
+
+  await page.goto(adminUrl("/app/segments?page=-4"));
+  await expect(frame.getByRole("heading", { name: "This link is not valid" })).toBeVisible({ timeout: 30_000 });
 });
 
 test("a segment's page: members link to their customer page, sizes agree, CSV export, push with progress", async ({

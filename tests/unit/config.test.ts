@@ -51,4 +51,45 @@ describe("configuration", () => {
     expect(result.stderr.trim()).toBe("Configuration error: SHOPIFY_API_SECRET is required (see .env.example)");
     expect(result.stdout).toBe("");
   });
+
+  it("refuses a simulator that is not on this machine under NODE_ENV=production, and says so in one line", () => {
+    const production = { ...valid, NODE_ENV: "production" as const };
+    expect(() => parseConfig({ ...production, SHOPIFY_SIMULATOR_URL: "https://shopify.attacker.example" })).toThrow(
+      "Configuration error: SHOPIFY_SIMULATOR_URL is invalid: must not be set under NODE_ENV=production (only a simulator on localhost is allowed there) (see .env.example)",
+    );
+    expect(() => parseConfig({ ...production, SHOPIFY_SIMULATOR_URL: "http://10.1.2.3:4001" })).toThrow(
+      /SHOPIFY_SIMULATOR_URL is invalid/,
+    );
+    for (const local of ["http://127.0.0.1:4001", "http://localhost:4001", "http://[::1]:4001"]) {
+      expect(parseConfig({ ...production, SHOPIFY_SIMULATOR_URL: local }).SHOPIFY_SIMULATOR_URL).toBe(local);
+    }
+    expect(parseConfig({ ...valid, SHOPIFY_SIMULATOR_URL: "https://sim.example" }).SHOPIFY_SIMULATOR_URL).toBe(
+      "https://sim.example",
+    );
+    const env: NodeJS.ProcessEnv = { ...process.env, ...production, SHOPIFY_SIMULATOR_URL: "https://sim.example" };
+    const result = spawnSync(process.execPath, [path.resolve("node_modules/tsx/dist/cli.mjs"), "server.ts"], {
+      env,
+      encoding: "utf8",
+      timeout: 30_000,
+    });
+    expect(result.status).toBe(1);
+    expect(result.stderr.trim().split("\n")).toHaveLength(1);
+    expect(result.stderr).toMatch(/^Configuration error: SHOPIFY_SIMULATOR_URL is invalid/);
+  });
+
+  it("reads trusted proxies as addresses or CIDR ranges, loopback by default, none on request", () => {
+    expect(parseConfig(valid).TRUSTED_PROXIES).toEqual(["loopback"]);
+    expect(parseConfig({ ...valid, TRUSTED_PROXIES: "none" }).TRUSTED_PROXIES).toEqual([]);
+    expect(parseConfig({ ...valid, TRUSTED_PROXIES: "10.0.0.0/8, 2001:db8::1" }).TRUSTED_PROXIES).toEqual([
+      "10.0.0.0/8",
+      "2001:db8::1",
+    ]);
+    expect(() => parseConfig({ ...valid, TRUSTED_PROXIES: "proxy.internal" })).toThrow(/TRUSTED_PROXIES is invalid/);
+    expect(() => parseConfig({ ...valid, TRUSTED_PROXIES: "10.0.0.0/33" })).toThrow(/TRUSTED_PROXIES is invalid/);
+  });
+
+  it("has a documented window for pixel event timestamps", () => {
+    const config = parseConfig(valid);
+    expect([config.PIXEL_EVENT_MAX_AGE_DAYS, config.PIXEL_EVENT_MAX_AHEAD_HOURS]).toEqual([30, 24]);
+  });
 });

@@ -2,6 +2,7 @@ import type { Task } from "graphile-worker";
 import { loadConfig } from "../../app/config.server";
 import { logger } from "../../app/logger.server";
 import { isFinalAttempt, parsePayload } from "../../app/models/jobs.server";
+import { confirmIdentityClaims } from "../../app/models/pixel.server";
 import {
   bulkOperationFinished,
   enqueuePullStep,
@@ -45,6 +46,8 @@ export const pullStep: Task = async (rawPayload, helpers) => {
       await enqueuePullStep(step, step.pull.trigger as PullTrigger, new Date(Date.now() + retryInMs));
       return;
     }
+    // Storefront checkouts waiting for these orders link their visitors now.
+    if (step.resource === "orders") await confirmIdentityClaims(step.shop);
     await finishStep(step, outcome.kind === "cancelled" ? "cancelled" : "succeeded");
     logger.info(log, `pull step ${outcome.kind === "cancelled" ? "cancelled" : "finished"}`);
   } catch (error) {

@@ -1,6 +1,8 @@
 import { redirect, type LoaderFunctionArgs } from "@remix-run/node";
+import { noQuery, parseQuery } from "../../services/request-input.server";
 
 export const loader = async ({ request }: LoaderFunctionArgs) => {
+  parseQuery(request, noQuery);
   const url = new URL(request.url);
   if (url.searchParams.get("shop")) throw redirect(`/app?${url.searchParams.toString()}`);
   return null;

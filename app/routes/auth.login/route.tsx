@@ -5,6 +5,7 @@ import polarisTranslations from "@shopify/polaris/locales/en.json";
 import polarisStyles from "@shopify/polaris/build/esm/styles.css?url";
 import { useState } from "react";
 import { login } from "../../shopify.server";
+import { noQuery, parseQuery } from "../../services/request-input.server";
 
 export const links = () => [{ rel: "stylesheet", href: polarisStyles }];
 
@@ -15,13 +16,23 @@ function loginErrorMessage(errors: Awaited<ReturnType<typeof login>> | null) {
   return undefined;
 }
 
-export const loader = async ({ request }: LoaderFunctionArgs) => ({
-  error: loginErrorMessage(await login(request)),
-});
+export const loader = async ({ request }: LoaderFunctionArgs) => {
+  parseQuery(request, noQuery);
+  return { error: loginErrorMessage(await login(request)) };
+};
 
-export const action = async ({ request }: ActionFunctionArgs) => ({
-  error: loginErrorMessage(await login(request)),
-});
+export const action = async ({ request }: ActionFunctionArgs) => {
+  parseQuery(request, noQuery);
+  // A body that is not a form (a script posting JSON) is refused here, not left to fail inside the library.
+  if (
+    !(await request
+      .clone()
+      .formData()
+      .catch(() => undefined))
+  )
+    throw new Response("expected a form", { status: 400 });
+  return { error: loginErrorMessage(await login(request)) };
+};
 
 export default function Login() {
   const loaderData = useLoaderData<typeof loader>();
