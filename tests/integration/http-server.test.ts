@@ -146,10 +146,12 @@ describe("body limits", () => {
     expect(statusOf(outcome.text)).toBe("413");
   });
 
-  it("reads a body within the limits as usual (a webhook without a signature is then refused with 401)", async () => {
+  it("reads a webhook body past the page limit but within its own (unsigned, it is then refused with 401)", async () => {
+    const body = JSON.stringify({ id: 1, admin_graphql_api_id: "gid://shopify/Order/1", note: "n".repeat(3000) });
+    expect(body.length).toBeGreaterThan(2048);
     const response = await fetch(`${capped.url}/webhooks/orders/create`, {
       method: "POST",
-      body: JSON.stringify({ id: 1, admin_graphql_api_id: "gid://shopify/Order/1" }),
+      body,
       headers: { "content-type": "application/json", "x-shopify-topic": "orders/create" },
     });
     expect(response.status).toBe(401);
