@@ -1,6 +1,7 @@
 import "@shopify/shopify-api/adapters/web-api";
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { ApiVersion, LogSeverity, shopifyApi, WebhookValidationErrorReason } from "@shopify/shopify-api";
+import { type ApiVersion, LogSeverity, shopifyApi, WebhookValidationErrorReason } from "@shopify/shopify-api";
+import { API_VERSION } from "../api-version";
 import { z } from "zod";
 import { loadConfig } from "../config.server";
 import { logger } from "../logger.server";
@@ -73,7 +74,7 @@ const config = loadConfig();
 const shopify = shopifyApi({
   apiKey: config.SHOPIFY_API_KEY,
   apiSecretKey: config.SHOPIFY_API_SECRET,
-  apiVersion: ApiVersion.October26,
+  apiVersion: API_VERSION as ApiVersion,
   hostName: new URL(config.SHOPIFY_APP_URL).host,
   isEmbeddedApp: true,
   logger: { level: LogSeverity.Error, log: (_severity, message) => logger.error({ source: "shopify" }, message) },

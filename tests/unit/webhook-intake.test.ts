@@ -3,6 +3,7 @@ import { describe, expect, it } from "vitest";
 import { checkDelivery, WEBHOOK_PATHS, WEBHOOK_TOPICS, webhookTopicOf } from "../../app/services/webhooks.server";
 import { readSubscriptions } from "../../simulator/webhooks";
 import { TEST_APP } from "../helpers/app-env";
+import { webhookFixture } from "../helpers/payload-shape";
 
 /** The intake's checks, on the library's real HMAC validation: what a delivery must be before it is recorded. */
 
@@ -60,6 +61,14 @@ describe("checkDelivery", () => {
         payloadJson: order,
       },
     });
+  });
+
+  it.each(WEBHOOK_TOPICS)("accepts Shopify's own %s payload sent for the shop it names", async (topic) => {
+    const fixture = await webhookFixture(topic);
+    const named = fixture.shop_domain ?? fixture.myshopify_domain;
+    const body = JSON.stringify(fixture);
+    const verdict = await check(topic, body, typeof named === "string" ? { "x-shopify-shop-domain": named } : {});
+    expect(verdict).toMatchObject({ ok: true });
   });
 
   it("answers 401 to a missing or wrong signature", async () => {
