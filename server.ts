@@ -17,14 +17,24 @@ import {
   setKnownRoutes,
 } from "./app/services/metrics.server";
 import { opsAuthorized, opsEnabled } from "./app/services/ops-auth.server";
-import { handlePixelEvents, PIXEL_EVENTS_PATH } from "./app/services/pixel-ingest.server";
+import {
+  applyServerLimits,
+  bodyLimits,
+  declaresMoreThan,
+  readBody,
+  refuseTooLarge,
+  serverOptions,
+} from "./app/services/http-limits.server";
+import { handlePixelEvents, PIXEL_EVENTS_PATH, PIXEL_MAX_BODY_BYTES } from "./app/services/pixel-ingest.server";
 import { malformedTarget } from "./app/services/request-input.server";
 import { requestProtocol, setTransportHeaders } from "./app/services/security-headers.server";
+import { handleWebhook, WEBHOOK_PATHS, webhookTopicOf, type WebhookTopic } from "./app/services/webhooks.server";
 
 /**
  * The HTTP entry point: node:http in front of Remix. It owns what must not
- * depend on React rendering: request ids, access logs, body limits, static
- * files and graceful shutdown.
+ * depend on React rendering: request ids, access logs, body limits, timeouts,
+ * static files and graceful shutdown. Storefront pixel events and webhook
+ * deliveries arrive in bursts and skip Remix altogether (the fast path).
  */
 
 const config = loadConfig();
@@ -51,21 +61,6 @@ const handleRemix = createRequestHandler(productionBuild ?? loadBuild, config.NO
 const OWN_PATHS = ["/metrics", PIXEL_EVENTS_PATH, "/assets/*"];
 if (productionBuild) setKnownRoutes(productionBuild.routes, OWN_PATHS);
 else void loadBuild().then((build) => setKnownRoutes(build.routes, OWN_PATHS));
-
-class PayloadTooLargeError extends Error {}
-
-async function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
-  const declared = Number(req.headers["content-length"] ?? 0);
-  if (declared > limit) throw new PayloadTooLargeError();
-  const chunks: Buffer[] = [];
-  let received = 0;
-  for await (const chunk of req) {
-    received += (chunk as Buffer).length;
-    if (received > limit) throw new PayloadTooLargeError();
-    chunks.push(chunk as Buffer);
-  }
-  return Buffer.concat(chunks);
-}
 
 function toRequest(req: IncomingMessage, res: ServerResponse, body: Buffer | undefined): Request {
   const url = new URL(req.url ?? "/", `${requestProtocol(req)}://${req.headers.host ?? "localhost"}`);
@@ -139,6 +134,12 @@ function operatorAdmitted(req: IncomingMessage, res: ServerResponse) {
   return false;
 }
 
+const bodyLimitOf = bodyLimits(config, {
+  pixelPath: PIXEL_EVENTS_PATH,
+  pixelLimit: PIXEL_MAX_BODY_BYTES,
+  webhookPaths: WEBHOOK_PATHS,
+});
+
 async function handle(req: IncomingMessage, res: ServerResponse, requestId: string, pathname: string) {
   res.setHeader("x-request-id", requestId);
   const malformed = malformedTarget(req.url ?? "/");
@@ -146,6 +147,8 @@ async function handle(req: IncomingMessage, res: ServerResponse, requestId: stri
     res.writeHead(400, { "content-type": "application/json" }).end(JSON.stringify({ error: malformed }));
     return;
   }
+  const bodyLimit = bodyLimitOf(pathname);
+  if (declaresMoreThan(req, bodyLimit)) return refuseTooLarge(res, bodyLimit);
   if (pathname === "/metrics") return serveMetrics(req, res);
   if ((pathname === "/ops" || pathname.startsWith("/ops/")) && !operatorAdmitted(req, res)) return;
   if (await serveStatic(req, res)) return;
@@ -158,14 +161,8 @@ async function handle(req: IncomingMessage, res: ServerResponse, requestId: stri
   }
   let body: Buffer | undefined;
   if (req.method !== "GET" && req.method !== "HEAD") {
-    try {
-      body = await readBody(req, config.MAX_BODY_BYTES);
-    } catch (error) {
-      if (!(error instanceof PayloadTooLargeError)) throw error;
-      res.writeHead(413, { "content-type": "application/json", connection: "close" });
-      res.end(JSON.stringify({ error: `Request body larger than ${config.MAX_BODY_BYTES} bytes` }));
-      return;
-    }
+    body = await readBody(req, bodyLimit);
+    if (!body) return refuseTooLarge(res, bodyLimit);
   }
   const context: AppLoadContext = { requestId, draining: () => draining };
   const response = await handleRemix(toRequest(req, res, body), context);
@@ -183,36 +180,39 @@ function failUnhandled(res: ServerResponse, error: unknown, body: Record<string,
   else res.destroy();
 }
 
-const pixelLatencyByLabels = new Map<string, { observe(seconds: number): void }>();
+const fastPathLatencyByLabels = new Map<string, { observe(seconds: number): void }>();
 
-/** The latency histogram of the pixel route for a method and status class, looked up once. */
-function pixelLatency(method: string, status: string) {
-  const key = `${method} ${status}`;
-  let histogram = pixelLatencyByLabels.get(key);
+/** The latency histogram of a fast-path route for a method and status class, looked up once. */
+function fastPathLatency(route: string, method: string, status: string) {
+  const key = `${route} ${method} ${status}`;
+  let histogram = fastPathLatencyByLabels.get(key);
   if (!histogram) {
-    histogram = metrics.httpDuration.labels({ method, route: PIXEL_EVENTS_PATH, status });
-    pixelLatencyByLabels.set(key, histogram);
+    histogram = metrics.httpDuration.labels({ method, route, status });
+    fastPathLatencyByLabels.set(key, histogram);
   }
   return histogram;
 }
 
 /**
- * Storefront events arrive by the thousand a second, so they skip what every other request gets (a request id,
- * the logging context, an access line): their handler logs its own failures, and latency is still measured.
+ * Storefront events arrive by the thousand a second and webhooks in bursts of thousands, so they skip what
+ * every other request gets (a request id, the logging context, an access line): their handlers log their own
+ * refusals and failures, and latency is still measured.
  */
-function servePixel(req: IncomingMessage, res: ServerResponse) {
+function serveFastPath(req: IncomingMessage, res: ServerResponse, route: string, handler: () => Promise<void>) {
   const started = performance.now();
   res.on("finish", () =>
-    pixelLatency(req.method ?? "", `${Math.floor(res.statusCode / 100)}xx`).observe(
+    fastPathLatency(route, req.method ?? "", `${Math.floor(res.statusCode / 100)}xx`).observe(
       (performance.now() - started) / 1000,
     ),
   );
-  handlePixelEvents(req, res).catch((error: unknown) => failUnhandled(res, error, { error: "Internal server error" }));
+  handler().catch((error: unknown) => failUnhandled(res, error, { error: "Internal server error" }));
 }
 
-const server = createServer((req, res) => {
+const server = createServer(serverOptions, (req, res) => {
   setTransportHeaders(req, res);
-  if (isPixelRequest(req.url)) return servePixel(req, res);
+  if (isPixelRequest(req.url)) return serveFastPath(req, res, PIXEL_EVENTS_PATH, () => handlePixelEvents(req, res));
+  const topic: WebhookTopic | undefined = webhookTopicOf(req.url);
+  if (topic) return serveFastPath(req, res, `/webhooks/${topic}`, () => handleWebhook(req, res, topic));
   const incoming = req.headers["x-request-id"];
   const requestId = typeof incoming === "string" && REQUEST_ID.test(incoming) ? incoming : randomUUID();
   const started = performance.now();
@@ -240,9 +240,7 @@ const server = createServer((req, res) => {
   });
 });
 
-server.keepAliveTimeout = 65_000;
-server.headersTimeout = 66_000;
-server.requestTimeout = 30_000;
+applyServerLimits(server, config);
 
 server.listen(config.PORT, () => {
   const { port } = server.address() as AddressInfo;

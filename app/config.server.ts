@@ -42,7 +42,7 @@ const keyRing = z.string().transform((value, ctx) => {
 const unsetIfEmpty = <Schema extends z.ZodType>(schema: Schema) =>
   z.preprocess((value) => (value === "" ? undefined : value), schema);
 
-const configSchema = z.object({
+const settingsSchema = z.object({
   NODE_ENV: z.enum(["development", "production", "test"]).default("development"),
   SHOPIFY_API_KEY: z.string().min(1),
   SHOPIFY_API_SECRET: z.string().min(1),
@@ -53,11 +53,23 @@ const configSchema = z.object({
   PORT: z.coerce.number().int().min(0).max(65535).default(3000),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
   WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(100).default(5),
+  // HTTP server limits. Bodies: pages and the JSON API read at most MAX_BODY_BYTES, webhooks at most
+  // WEBHOOK_MAX_BODY_BYTES (Shopify's largest orders stay well below), the pixel its own 64 KiB, any other
+  // path none. A client has HTTP_HEADERS_TIMEOUT_MS to send its headers and HTTP_REQUEST_TIMEOUT_MS for the
+  // whole request, body included; at most HTTP_MAX_CONNECTIONS sockets are open at once (more are closed).
   MAX_BODY_BYTES: z.coerce
     .number()
     .int()
     .min(1024)
-    .default(5 * 1024 * 1024),
+    .default(256 * 1024),
+  WEBHOOK_MAX_BODY_BYTES: z.coerce
+    .number()
+    .int()
+    .min(1024)
+    .default(2 * 1024 * 1024),
+  HTTP_HEADERS_TIMEOUT_MS: z.coerce.number().int().min(100).default(10_000),
+  HTTP_REQUEST_TIMEOUT_MS: z.coerce.number().int().min(100).default(30_000),
+  HTTP_MAX_CONNECTIONS: z.coerce.number().int().min(1).default(1000),
   // Data pulls: how often a waiting bulk operation is polled when its webhook has not come, and
   // how long one resource of a pull may run before it fails as timed out.
   BULK_POLL_INTERVAL_MS: z.coerce.number().int().min(100).default(10_000),
@@ -159,6 +171,12 @@ const configSchema = z.object({
     .optional(),
 });
 
+const configSchema = settingsSchema.refine(
+  (config) => config.HTTP_HEADERS_TIMEOUT_MS <= config.HTTP_REQUEST_TIMEOUT_MS,
+  // Node keeps a request open until the larger of the two: headers slower than the whole request must not outlive it.
+  { message: "must not exceed HTTP_REQUEST_TIMEOUT_MS", path: ["HTTP_HEADERS_TIMEOUT_MS"] },
+);
+
 const LOOPBACK_HOSTS = new Set(["localhost", "127.0.0.1", "[::1]"]);
 
 const checkedConfigSchema = configSchema.superRefine((config, ctx) => {
@@ -181,7 +199,8 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
   if (result.success) return result.data;
   const issue = result.error.issues[0]!;
   const name = String(issue.path[0] ?? "environment");
-  const problem = env[name] === undefined || env[name] === "" ? "is required" : `is invalid: ${issue.message}`;
+  const missing = (env[name] === undefined || env[name] === "") && issue.code !== "custom";
+  const problem = missing ? "is required" : `is invalid: ${issue.message}`;
   throw new ConfigError(`Configuration error: ${name} ${problem} (see .env.example)`);
 }
 

@@ -1,4 +1,5 @@
 import { createHmac, randomUUID } from "node:crypto";
+import { readFileSync } from "node:fs";
 import pg from "pg";
 import { API_VERSION } from "../app/api-version";
 import { createDatabaseIfMissing, ensureDatabase, migrate } from "../scripts/database";
@@ -23,8 +24,16 @@ export function benchAppEnv(databaseUrl: string): Record<string, string> {
   };
 }
 
+/** CPU seconds a process has used so far (user + system), at the kernel's 10 ms resolution. */
+export function cpuSeconds(pid: number) {
+  const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ");
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
 /** An embedded PostgreSQL on its own port and folder, so benchmarks never touch the demo's or the tests' data. */
-export async function benchPostgres(dataDir: string, port: number) {
+export async function benchPostgres(dataDir: string, defaultPort: number) {
+  // BENCH_POSTGRES_PORT moves it when several clones benchmark on one machine.
+  const port = Number(process.env.BENCH_POSTGRES_PORT ?? defaultPort);
   const server = await ensureDatabase({ dataDir, port, database: "postgres", log });
   return {
     stop: () => server.stop(),

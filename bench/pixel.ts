@@ -8,10 +8,9 @@
  * throughput whose p99 is within 50 ms).
  */
 import { randomBytes } from "node:crypto";
-import { readFileSync } from "node:fs";
 import pg from "pg";
 import { startAppServer, startProcess } from "../tests/helpers/processes";
-import { benchAppEnv, benchPostgres, log, percentile } from "./bench-env";
+import { benchAppEnv, benchPostgres, cpuSeconds, log, percentile } from "./bench-env";
 import { runLoad, type LoadResult } from "./http-load";
 
 // 20 s a step by default; shorter only for a quick look (the JSON line says which).
@@ -22,13 +21,7 @@ const SHOP = "bench-pixel.myshopify.com";
 const ACCOUNT_ID = randomBytes(24).toString("base64url");
 const VISITORS = 2000;
 
-/** CPU seconds a process has used so far (user + system). */
-function cpuSeconds(pid: number) {
-  const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ");
-  return (Number(fields[11]) + Number(fields[12])) / 100;
-}
-
-const server = await benchPostgres(".data/postgres-bench-pixel", Number(process.env.BENCH_POSTGRES_PORT ?? 54334));
+const server = await benchPostgres(".data/postgres-bench-pixel", 54334);
 try {
   const databaseUrl = await server.freshDatabase("bench_pixel");
   const db = new pg.Client({ connectionString: databaseUrl });

@@ -2,6 +2,7 @@ import { createHash } from "node:crypto";
 import { Prisma } from "@prisma/client";
 import prisma from "../db.server";
 import { deleteWaitingJobsOfShop } from "./jobs.server";
+import { installState } from "./shop.server";
 
 /**
  * The privacy (GDPR) obligations: hand over what the app holds about a
@@ -184,9 +185,15 @@ export async function redactCustomer(subject: CustomerSubject) {
   });
 }
 
-/** shop/redact: delete every row of the shop, its queued jobs included. */
-export async function redactShop(shop: string) {
+/**
+ * shop/redact: delete every row of the shop, its queued jobs included, once the app is uninstalled from it
+ * (Shopify sends shop/redact 48 hours after the uninstall). For a shop that has the app installed nothing
+ * is deleted: the shop row is locked first, so a reinstall cannot slip in between the check and the deletes.
+ */
+export async function redactShop(shop: string): Promise<{ erased: true; rows: number } | { erased: false }> {
   return prisma.$transaction(async (tx) => {
+    await tx.$queryRaw`SELECT 1 FROM "Shop" WHERE domain = ${shop} FOR UPDATE`;
+    if ((await installState(shop, tx)) === "installed") return { erased: false as const };
     let rows = 0;
     for (const table of SHOP_SCOPED_TABLES) {
       rows += await tx.$executeRawUnsafe(`DELETE FROM "${table}" WHERE shop = $1`, shop);
@@ -197,7 +204,7 @@ export async function redactShop(shop: string) {
     await tx.redactionRecord.create({
       data: { shop: null, kind: "shop", subjectHash: hash(shop), rowsRedacted: rows },
     });
-    return { rows };
+    return { erased: true as const, rows };
   });
 }
 

@@ -57,6 +57,21 @@ export function getShop(domain: string) {
   return prisma.shop.findUnique({ where: { domain } });
 }
 
+export type InstallState = "installed" | "uninstalled" | "never-installed";
+
+/**
+ * Whether the app is installed in the shop now. A stored session counts as installed even before the
+ * shop's row exists (the library stores the session before the install is recorded).
+ */
+export async function installState(domain: string, db: Db = prisma): Promise<InstallState> {
+  const [shop, sessions] = await Promise.all([
+    db.shop.findUnique({ where: { domain }, select: { uninstalledAt: true } }),
+    db.session.count({ where: { shop: domain } }),
+  ]);
+  if (sessions > 0 || (shop && shop.uninstalledAt === null)) return "installed";
+  return shop ? "uninstalled" : "never-installed";
+}
+
 /** app/uninstalled: the shop's sessions go, and it is marked uninstalled. */
 export async function markUninstalled(domain: string) {
   await prisma.$transaction([

@@ -40,6 +40,14 @@ export async function markDeliveryProcessed(id: string, attempts: number) {
   });
 }
 
+/** Recorded and deliberately not acted on; the note says why (for the merchant, the operator and the review). */
+export async function markDeliveryIgnored(id: string, attempts: number, note: string) {
+  await prisma.webhookDelivery.updateMany({
+    where: { id },
+    data: { status: "ignored", attempts, processedAt: new Date(), lastError: null, note },
+  });
+}
+
 /** A failed attempt: "failed" once no retry is left, else back to "received" until the next one. */
 export async function recordDeliveryFailure(
   id: string,
@@ -66,7 +74,8 @@ export interface IncomingDelivery {
   webhookId: string;
   apiVersion: string | null;
   triggeredAt: Date | null;
-  payload: unknown;
+  /** The payload as JSON text, stored as it came (its signature was checked on these bytes). */
+  payloadJson: string;
 }
 
 /**
@@ -100,7 +109,7 @@ export async function recordDeliveries(deliveries: IncomingDelivery[]) {
         deliveries.map((d) => d.webhookId),
         deliveries.map((d) => d.apiVersion),
         deliveries.map((d) => d.triggeredAt),
-        deliveries.map((d) => JSON.stringify(d.payload)),
+        deliveries.map((d) => d.payloadJson),
         jobs,
       ],
     ),

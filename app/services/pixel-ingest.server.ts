@@ -14,6 +14,7 @@ import {
 import { addToWindow, deleteWindowsBefore, windowOf } from "../models/rate-limits.server";
 import { FastSchema } from "./compiled-checks.server";
 import { GroupCommitter } from "./group-commit.server";
+import { readBody } from "./http-limits.server";
 import { metrics } from "./metrics.server";
 
 /**
@@ -301,24 +302,6 @@ function send(res: ServerResponse, status: number, body?: unknown, headers: Reco
   res.end(payload);
 }
 
-/** The body, or undefined when it is larger than the limit (the rest is then not read). */
-function readLimited(req: IncomingMessage): Promise<Buffer | undefined> {
-  if (Number(req.headers["content-length"] ?? 0) > PIXEL_MAX_BODY_BYTES) return Promise.resolve(undefined);
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let received = 0;
-    const onData = (chunk: Buffer) => {
-      received += chunk.length;
-      if (received <= PIXEL_MAX_BODY_BYTES) return void chunks.push(chunk);
-      req.off("data", onData);
-      resolve(undefined);
-    };
-    req.on("data", onData);
-    req.on("end", () => resolve(chunks.length === 1 ? chunks[0] : Buffer.concat(chunks, received)));
-    req.on("error", reject);
-  });
-}
-
 // The counter of each outcome, looked up once rather than by label for every request.
 const eventsCounted = Object.fromEntries(
   (["accepted", "unknown-account", "disconnected", "rate-limited"] as const).map((outcome) => [
@@ -361,7 +344,7 @@ function timestampOutsideWindow(request: { event?: PixelEvent; events?: PixelEve
 export async function handlePixelEvents(req: IncomingMessage, res: ServerResponse): Promise<void> {
   if (req.method === "OPTIONS") return send(res, 204);
   if (req.method !== "POST") return send(res, 405, { error: "use POST" }, { allow: "POST, OPTIONS" });
-  const body = await readLimited(req);
+  const body = await readBody(req, PIXEL_MAX_BODY_BYTES);
   if (!body) {
     // The rest of an oversized body is not worth reading: answer and close.
     return send(res, 413, { error: `body larger than ${PIXEL_MAX_BODY_BYTES} bytes` }, { connection: "close" });

@@ -4,9 +4,14 @@ import { enqueueJob, PermanentJobError } from "../models/jobs.server";
 import { disconnectPixel } from "../models/pixel.server";
 import { buildCustomerExport, recordDataRequestExport, redactCustomer, redactShop } from "../models/privacy.server";
 import { cancelActivePulls, continueStepsOfBulkOperation } from "../models/pulls.server";
-import { markUninstalled, recordGrantedScopes } from "../models/shop.server";
+import { installState, markUninstalled, recordGrantedScopes, type InstallState } from "../models/shop.server";
 
-/** What each webhook topic does, run by the webhook-process task. Every handler is idempotent. */
+/**
+ * What each webhook topic does, run by the webhook-process task. Every handler is idempotent. What a
+ * delivery may do depends on the shop's state, read here rather than at intake: a shop that never installed
+ * the app gets nothing done (and nothing retried), an uninstalled shop only what privacy law and the
+ * uninstall itself ask, and shop/redact erases only a shop the app is uninstalled from.
+ */
 
 const customerRef = z.object({ id: z.number(), email: z.string().nullish(), phone: z.string().nullish() });
 const payloads = {
@@ -32,13 +37,40 @@ async function syncLater(shop: string, resource: "customers" | "products" | "ord
   await enqueueJob("sync-records", { shop, resource, ids: [id] });
 }
 
-export async function handleUninstall(shop: string) {
+async function handleUninstall(shop: string) {
   await markUninstalled(shop);
   await disconnectPixel(shop);
   await cancelActivePulls(shop);
 }
 
-export async function processDelivery(delivery: WebhookDelivery) {
+/** Topics still acted on once the shop has uninstalled the app. */
+const AFTER_UNINSTALL = new Set(["app/uninstalled", "customers/data_request", "customers/redact", "shop/redact"]);
+
+const IGNORED_BECAUSE: Record<Exclude<InstallState, "installed">, string> = {
+  "never-installed": "not acted on: the shop never installed the app",
+  uninstalled: "not acted on: the shop has uninstalled the app",
+};
+
+/** Does what the delivery asks; answers why not when it is recorded and deliberately left alone. */
+export async function processDelivery(delivery: WebhookDelivery): Promise<{ ignored: string } | undefined> {
+  const { shop } = delivery;
+  if (delivery.topic === "shop/redact") {
+    const redaction = await redactShop(shop);
+    return redaction.erased
+      ? undefined
+      : {
+          ignored: "not acted on: the shop has the app installed (Shopify sends shop/redact 48 hours after uninstall)",
+        };
+  }
+  const state = await installState(shop);
+  if (state === "never-installed" || (state === "uninstalled" && !AFTER_UNINSTALL.has(delivery.topic))) {
+    return { ignored: IGNORED_BECAUSE[state] };
+  }
+  await act(delivery);
+  return undefined;
+}
+
+async function act(delivery: WebhookDelivery): Promise<void> {
   const { shop } = delivery;
   switch (delivery.topic) {
     case "app/uninstalled":
@@ -73,9 +105,6 @@ export async function processDelivery(delivery: WebhookDelivery) {
       });
       return;
     }
-    case "shop/redact":
-      await redactShop(shop);
-      return;
     case "orders/create":
       return syncLater(shop, "orders", parse(payloads.record, delivery).admin_graphql_api_id);
     case "customers/create":

@@ -1,32 +1,191 @@
+import "@shopify/shopify-api/adapters/web-api";
+import type { IncomingMessage, ServerResponse } from "node:http";
+import { type ApiVersion, LogSeverity, shopifyApi, WebhookValidationErrorReason } from "@shopify/shopify-api";
+import { API_VERSION } from "../api-version";
+import { z } from "zod";
+import { loadConfig } from "../config.server";
+import { logger } from "../logger.server";
 import { recordDeliveries, type IncomingDelivery } from "../models/webhook-deliveries.server";
-import { authenticate } from "../shopify.server";
 import { GroupCommitter } from "./group-commit.server";
+import { readBody, refuseTooLarge } from "./http-limits.server";
 import { metrics } from "./metrics.server";
 
 /**
- * Durable webhook intake, shared by every webhook route: check the HMAC
- * (authenticate.webhook answers 401 on a bad one and nothing is stored),
- * record the delivery once per event and enqueue its processing in the same
- * transaction, then answer 200. Deliveries arriving together share one
- * transaction (group commit), so bursts are answered fast. The worker does
- * the work, in parallel: Shopify promises no order, and every handler is idempotent.
+ * Webhook intake: POST /webhooks/<topic>, served by node:http directly (server.ts), never through Remix.
+ * Shopify's HMAC covers the body alone, so nothing else a delivery says is believed on its own: the
+ * signature is checked by the official library, the X-Shopify-Topic header must be the route's topic, and
+ * where the payload names the shop it must be the X-Shopify-Shop-Domain shop (the privacy and uninstall
+ * topics must name it). A delivery is recorded once per event with its processing job, in a transaction
+ * shared with the deliveries arriving beside it (group commit), then answered 200. No session is loaded
+ * here: the worker (app/services/webhook-processing.server.ts) does the work and decides what a shop's
+ * state allows.
  */
-export async function receiveWebhook(request: Request): Promise<Response> {
-  const eventId = request.headers.get("x-shopify-event-id");
-  const topic = request.headers.get("x-shopify-topic") ?? "";
-  const triggeredAt = request.headers.get("x-shopify-triggered-at");
-  const { shop, payload, webhookId, apiVersion } = await authenticate.webhook(request);
-  await intake.submit({
-    shop,
-    topic,
-    dedupeKey: eventId || webhookId,
-    webhookId,
-    apiVersion: apiVersion ?? null,
-    triggeredAt: triggeredAt && !Number.isNaN(Date.parse(triggeredAt)) ? new Date(triggeredAt) : null,
-    payload,
+
+/** Every topic shopify.app.toml subscribes to; each is answered at /webhooks/<topic>. */
+export const WEBHOOK_TOPICS = [
+  "app/uninstalled",
+  "app/scopes_update",
+  "orders/create",
+  "customers/create",
+  "customers/update",
+  "products/update",
+  "bulk_operations/finish",
+  "customers/data_request",
+  "customers/redact",
+  "shop/redact",
+] as const;
+
+export type WebhookTopic = (typeof WEBHOOK_TOPICS)[number];
+
+/** The library's form of a topic (ORDERS_CREATE), whichever way the X-Shopify-Topic header spells it. */
+const libraryTopic = (topic: string) => topic.toUpperCase().replace(/\/|\./g, "_");
+
+const TOPIC_BY_PATH = new Map<string, WebhookTopic>(WEBHOOK_TOPICS.map((topic) => [`/webhooks/${topic}`, topic]));
+export const WEBHOOK_PATHS = [...TOPIC_BY_PATH.keys()];
+
+/** The topic a request's URL is the route of, if any (a query string is allowed, as Shopify never sends one). */
+export function webhookTopicOf(url = ""): WebhookTopic | undefined {
+  if (!url.startsWith("/webhooks/")) return undefined;
+  const query = url.indexOf("?");
+  return TOPIC_BY_PATH.get(query < 0 ? url : url.slice(0, query));
+}
+
+// The payload field that names the shop, for the topics whose payload always does. A signed body of one of
+// these topics can then only ever act on its own shop.
+const REQUIRED_SHOP_FIELD: Partial<Record<WebhookTopic, "shop_domain" | "myshopify_domain">> = {
+  "shop/redact": "shop_domain",
+  "customers/redact": "shop_domain",
+  "customers/data_request": "shop_domain",
+  "app/uninstalled": "myshopify_domain",
+};
+
+const MYSHOPIFY_DOMAIN = /^[a-z0-9][a-z0-9-]*\.myshopify\.com$/;
+
+/** The fields any payload may name its shop by. `domain` is the shop's primary domain, compared only when it is a myshopify.com one. */
+const shopNaming = z.looseObject({
+  shop_domain: z.string().optional(),
+  myshopify_domain: z.string().optional(),
+  domain: z.unknown().optional(),
+});
+
+const config = loadConfig();
+
+// Only the signature check of the library is used here; the rest of its configuration is never exercised.
+const shopify = shopifyApi({
+  apiKey: config.SHOPIFY_API_KEY,
+  apiSecretKey: config.SHOPIFY_API_SECRET,
+  apiVersion: API_VERSION as ApiVersion,
+  hostName: new URL(config.SHOPIFY_APP_URL).host,
+  isEmbeddedApp: true,
+  logger: { level: LogSeverity.Error, log: (_severity, message) => logger.error({ source: "shopify" }, message) },
+});
+
+// The headers the library requires: it canonicalizes every header it is given for each one it looks up, so it
+// is given only these. The event id and trigger time, which it would only copy through, are read directly.
+const VALIDATED_HEADERS = [
+  "x-shopify-hmac-sha256",
+  "x-shopify-topic",
+  "x-shopify-shop-domain",
+  "x-shopify-api-version",
+  "x-shopify-webhook-id",
+];
+
+function signedDeliveryHeaders(headers: IncomingMessage["headers"]) {
+  const picked = new Headers();
+  for (const name of VALIDATED_HEADERS) {
+    const value = headers[name];
+    if (typeof value === "string") picked.set(name, value);
+  }
+  return picked;
+}
+
+type Verdict = { ok: true; delivery: IncomingDelivery } | { ok: false; status: 400 | 401; reason: string };
+
+const refuse = (status: 400 | 401, reason: string): Verdict => ({ ok: false, status, reason });
+
+/** Everything a delivery must satisfy before it is recorded; answers the delivery or why it is refused. */
+export async function checkDelivery(
+  routeTopic: WebhookTopic,
+  headers: IncomingMessage["headers"],
+  rawBody: string,
+): Promise<Verdict> {
+  const check = await shopify.webhooks.validate({
+    rawBody,
+    // The library reads its request through the Web API adapter (the one @shopify/shopify-app-remix installs).
+    rawRequest: {
+      method: "POST",
+      url: `http://localhost/webhooks/${routeTopic}`,
+      headers: signedDeliveryHeaders(headers),
+    },
   });
-  metrics.webhookDeliveries.inc({ topic });
-  return new Response(null, { status: 200 });
+  if (!check.valid) {
+    if (
+      check.reason === WebhookValidationErrorReason.MissingHmac ||
+      check.reason === WebhookValidationErrorReason.InvalidHmac
+    ) {
+      return refuse(401, "missing or invalid HMAC signature");
+    }
+    if (check.reason === WebhookValidationErrorReason.MissingBody) return refuse(400, "empty body");
+    return refuse(
+      400,
+      `missing headers: ${"missingHeaders" in check ? check.missingHeaders.join(", ") : check.reason}`,
+    );
+  }
+  if (check.topic !== libraryTopic(routeTopic)) {
+    return refuse(400, `X-Shopify-Topic is not this route's topic, ${routeTopic}`);
+  }
+  const shop = check.domain.toLowerCase();
+  if (!MYSHOPIFY_DOMAIN.test(shop)) return refuse(400, "X-Shopify-Shop-Domain is not a myshopify.com domain");
+  let payload: unknown;
+  try {
+    payload = JSON.parse(rawBody);
+  } catch {
+    return refuse(400, "body is not valid JSON");
+  }
+  const naming = shopNaming.safeParse(payload);
+  if (!naming.success) return refuse(400, "body is not a JSON object");
+  const named = naming.data;
+  const required = REQUIRED_SHOP_FIELD[routeTopic];
+  if (required && named[required] === undefined)
+    return refuse(400, `${routeTopic} body does not name its shop (${required})`);
+  const primaryDomain =
+    typeof named.domain === "string" && MYSHOPIFY_DOMAIN.test(named.domain) ? named.domain : undefined;
+  for (const [field, value] of [
+    ["shop_domain", named.shop_domain],
+    ["myshopify_domain", named.myshopify_domain],
+    ["domain", primaryDomain],
+  ] as const) {
+    if (value !== undefined && value.toLowerCase() !== shop) {
+      return refuse(400, `body's ${field} is not the X-Shopify-Shop-Domain shop`);
+    }
+  }
+  const eventId = headers["x-shopify-event-id"];
+  const triggeredAtHeader = headers["x-shopify-triggered-at"];
+  const triggeredAt = typeof triggeredAtHeader === "string" ? new Date(triggeredAtHeader) : null;
+  return {
+    ok: true,
+    delivery: {
+      shop,
+      topic: routeTopic,
+      dedupeKey: (typeof eventId === "string" && eventId) || check.webhookId,
+      webhookId: check.webhookId,
+      apiVersion: check.apiVersion,
+      triggeredAt: triggeredAt && !Number.isNaN(triggeredAt.getTime()) ? triggeredAt : null,
+      payloadJson: storableJson(rawBody, payload),
+    },
+  };
+}
+
+// PostgreSQL's jsonb refuses NUL and unpaired surrogates, and one such delivery would fail every delivery
+// committed with it: the payload is stored with them replaced (Shopify sends it again on a refusal, forever).
+const UNSTORABLE_ESCAPE = /\\u(?:0000|[dD][89a-fA-F])/;
+const UNSTORABLE_TEXT = /\u0000|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
+
+function storableJson(rawBody: string, payload: unknown) {
+  if (!UNSTORABLE_ESCAPE.test(rawBody)) return rawBody;
+  return JSON.stringify(payload, (_key, value: unknown) =>
+    typeof value === "string" ? value.replace(UNSTORABLE_TEXT, "\uFFFD") : value,
+  );
 }
 
 const intake = new GroupCommitter<IncomingDelivery, void>(
@@ -36,3 +195,31 @@ const intake = new GroupCommitter<IncomingDelivery, void>(
   },
   { maxBatch: 200, maxConcurrent: 2 },
 );
+
+// The counter of each topic, looked up once rather than by label for every delivery.
+const deliveriesCounted = new Map(WEBHOOK_TOPICS.map((topic) => [topic, metrics.webhookDeliveries.labels({ topic })]));
+
+function answer(res: ServerResponse, status: number, error?: string, headers: Record<string, string> = {}) {
+  if (error === undefined) return void res.writeHead(status, headers).end();
+  res.writeHead(status, { ...headers, "content-type": "application/json" }).end(JSON.stringify({ error }));
+}
+
+/** Answers one delivery to /webhooks/<topic>: 200 once it is durable, 4xx (nothing stored) when it is refused. */
+export async function handleWebhook(req: IncomingMessage, res: ServerResponse, topic: WebhookTopic): Promise<void> {
+  if (req.method !== "POST") return answer(res, 405, "use POST", { allow: "POST" });
+  const body = await readBody(req, config.WEBHOOK_MAX_BODY_BYTES);
+  if (!body) return refuseTooLarge(res, config.WEBHOOK_MAX_BODY_BYTES);
+  const verdict = await checkDelivery(topic, req.headers, body.toString("utf8"));
+  if (!verdict.ok) {
+    logger.warn({ topic, status: verdict.status, reason: verdict.reason }, "webhook refused");
+    return answer(res, verdict.status, verdict.reason);
+  }
+  try {
+    await intake.submit(verdict.delivery);
+  } catch (error) {
+    logger.error({ err: error, topic }, "webhook delivery could not be recorded");
+    return answer(res, 503, "temporarily unavailable; Shopify retries", { "retry-after": "1" });
+  }
+  deliveriesCounted.get(topic)!.inc();
+  answer(res, 200);
+}

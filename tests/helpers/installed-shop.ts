@@ -18,21 +18,26 @@ export async function simulatedInstall(options: Partial<SimulatorOptions> & { si
     webhookBaseDelayMs: 200,
     ...simulatorOptions,
   });
-  const shop = `pull-${Date.now()}-${Math.random().toString(36).slice(2, 6)}.myshopify.com`;
-  simulator.store.addShop({ domain: shop, size: size ?? "tiny", storeEnd: "2026-11-01T00:00:00.000Z" });
+  /** Adds a shop to the simulated Shopify and installs the app in it: its offline session stored, the shop recorded. */
+  async function installShop(prefix: string, shopSize: string) {
+    const domain = `${prefix}-${Date.now()}-${Math.random().toString(36).slice(2, 6)}.myshopify.com`;
+    simulator.store.addShop({ domain, size: shopSize, storeEnd: "2026-11-01T00:00:00.000Z" });
+    const token = simulator.store.issueToken("offline", domain, TEST_APP.scopes, null);
+    await new EncryptedSessionStorage(prisma, loadConfig().TOKEN_ENCRYPTION_KEYS).storeSession(
+      new Session({
+        id: `offline_${domain}`,
+        shop: domain,
+        state: "",
+        isOnline: false,
+        scope: TEST_APP.scopes,
+        accessToken: token.token,
+      }),
+    );
+    await prisma.shop.create({ data: { domain, grantedScopes: TEST_APP.scopes } });
+    return domain;
+  }
+  const shop = await installShop("pull", size ?? "tiny");
   const url = await simulator.listen();
-  const token = simulator.store.issueToken("offline", shop, TEST_APP.scopes, null);
-  await new EncryptedSessionStorage(prisma, loadConfig().TOKEN_ENCRYPTION_KEYS).storeSession(
-    new Session({
-      id: `offline_${shop}`,
-      shop,
-      state: "",
-      isOnline: false,
-      scope: TEST_APP.scopes,
-      accessToken: token.token,
-    }),
-  );
-  await prisma.shop.create({ data: { domain: shop, grantedScopes: TEST_APP.scopes } });
   const data = simulator.runtime(shop)!.data;
   return {
     simulator,
@@ -40,6 +45,8 @@ export async function simulatedInstall(options: Partial<SimulatorOptions> & { si
     shop,
     prisma,
     data,
+    /** A second shop with the app installed, in the same simulated Shopify (answers its domain). */
+    installAnotherShop: (prefix = "other", shopSize = "tiny") => installShop(prefix, shopSize),
     env: {
       ...TEST_APP.env,
       DATABASE_URL: process.env.DATABASE_URL!,

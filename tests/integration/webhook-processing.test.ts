@@ -85,6 +85,8 @@ describe("webhook handlers on Shopify's payloads", () => {
 
   it("shop/redact: every row of the shop is deleted", async () => {
     const { shop } = await shopWithCustomer("shop-redact");
+    // Shopify sends shop/redact 48 hours after the uninstall; for an installed shop it is not acted on.
+    await prisma.shop.update({ where: { domain: shop }, data: { uninstalledAt: new Date() } });
     await deliver(shop, "shop/redact", { ...(await webhookFixture("shop/redact")), shop_domain: shop });
     expect(await prisma.customer.count({ where: { shop } })).toBe(0);
     expect(await prisma.order.count({ where: { shop } })).toBe(0);
@@ -123,6 +125,7 @@ describe("webhook handlers on Shopify's payloads", () => {
     ["products/update", "products", "gid://shopify/Product/788032119"],
   ])("%s: the record is fetched again by its GraphQL id", async (topic, resource, id) => {
     const shop = newShop(topic.replace("/", "-"));
+    await prisma.shop.create({ data: { domain: shop } });
     await deliver(shop, topic, await webhookFixture(topic));
     const jobs = await jobsOf(shop, "sync-records");
     expect(jobs.map((job) => job.payload)).toEqual([{ shop, resource, ids: [id] }]);
@@ -130,6 +133,7 @@ describe("webhook handlers on Shopify's payloads", () => {
 
   it("bulk_operations/finish: the pull step waiting for that operation runs now", async () => {
     const shop = newShop("bulk-finish");
+    await prisma.shop.create({ data: { domain: shop } });
     const fixture = await webhookFixture("bulk_operations/finish");
     const pull = await createPull({ shop, kind: "full", trigger: "merchant", resources: ["orders"] });
     const step = await prisma.dataPullStep.findFirstOrThrow({ where: { pullId: pull.id } });

@@ -1,3 +1,4 @@
+import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createPull } from "../../app/models/pulls.server";
 import { simulatedInstall } from "../helpers/installed-shop";
@@ -89,9 +90,43 @@ describe("webhook intake", () => {
         ...BROWSER_HEADERS,
       },
     });
-    expect([400, 401]).toContain(unsigned.status);
+    expect(unsigned.status).toBe(401);
     expect(await install.prisma.webhookDelivery.count()).toBe(before);
     expect(await install.prisma.shop.count({ where: { domain: install.shop } })).toBe(1);
+  });
+
+  it("answers 400 to malformed JSON under a good signature and stores nothing", async () => {
+    const before = await install.prisma.webhookDelivery.count();
+    for (const rawBody of ['{"admin_graphql_api_id": "gid://shopify/Customer/1"', "[1, 2]", "null"]) {
+      const answer = await signedWebhook(app.url, "customers/update", install.shop, undefined, { rawBody });
+      expect(answer.status, rawBody).toBe(400);
+    }
+    expect(await install.prisma.webhookDelivery.count()).toBe(before);
+  });
+
+  it("records a delivery for a shop that never installed the app once, answers 200 and does not retry it", async () => {
+    const stranger = `never-installed-${Date.now()}.myshopify.com`;
+    const eventId = randomUUID();
+    const order = { id: 1, admin_graphql_api_id: "gid://shopify/Order/1" };
+    const answers = await Promise.all([
+      signedWebhook(app.url, "orders/create", stranger, order, { eventId }),
+      signedWebhook(app.url, "orders/create", stranger, order, { eventId }),
+    ]);
+    expect(answers.map((answer) => answer.status)).toEqual([200, 200]);
+    const delivery = await waitFor(
+      async () =>
+        (await install.prisma.webhookDelivery.findFirst({ where: { shop: stranger, status: "ignored" } })) ?? undefined,
+      20_000,
+      "delivery ignored",
+    );
+    expect(delivery).toMatchObject({ topic: "orders/create", attempts: 1, lastError: null });
+    expect(delivery.note).toMatch(/never installed/);
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    expect(await install.prisma.webhookDelivery.findMany({ where: { shop: stranger } })).toEqual([delivery]);
+    const jobs = await install.prisma.$queryRaw<{ n: bigint }[]>`
+      SELECT count(*) AS n FROM graphile_worker._private_jobs WHERE payload::text LIKE ${`%${stranger}%`}
+        OR payload->>'deliveryId' = ${delivery.id}`;
+    expect(jobs[0]!.n).toBe(0n);
   });
 
   it("processes the same event delivered three times exactly once", async () => {
@@ -115,6 +150,151 @@ describe("webhook intake", () => {
     const jobs = await install.prisma.$queryRaw<{ n: bigint }[]>`
       SELECT count(*) AS n FROM graphile_worker._private_jobs j JOIN graphile_worker._private_tasks t ON t.id = j.task_id WHERE t.identifier = 'webhook-process'`;
     expect(jobs[0]!.n).toBe(0n);
+  });
+});
+
+/** What the app holds of a shop, table by table: what a forged erasure would take away. */
+async function holdings(shop: string) {
+  const where = { shop };
+  const [customers, orders, sessions, pulls, deliveries, installed] = await Promise.all([
+    install.prisma.customer.count({ where }),
+    install.prisma.order.count({ where }),
+    install.prisma.session.count({ where }),
+    install.prisma.dataPull.count({ where }),
+    install.prisma.webhookDelivery.count({ where }),
+    install.prisma.shop.count({ where: { domain: shop, uninstalledAt: null } }),
+  ]);
+  return { customers, orders, sessions, pulls, deliveries, installed };
+}
+
+describe("webhooks trust only what is signed", () => {
+  // Shop B: a second shop with the app installed and its data pulled, the target of the forgeries.
+  let victim: string;
+  let victimBefore: Awaited<ReturnType<typeof holdings>>;
+
+  beforeAll(async () => {
+    victim = await install.installAnotherShop("victim");
+    const pull = await createPull({ shop: victim, kind: "full", trigger: "merchant" });
+    await waitFor(
+      async () =>
+        (await install.prisma.dataPull.findFirst({ where: { id: pull.id, status: "succeeded" } })) ?? undefined,
+      60_000,
+      "victim's pull",
+    );
+    victimBefore = await holdings(victim);
+    expect(victimBefore.customers).toBeGreaterThan(0);
+    expect(victimBefore.orders).toBeGreaterThan(0);
+  });
+
+  /** Gives the worker time to act on anything that was wrongly accepted, then checks B lost nothing. */
+  async function expectVictimUntouched() {
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    expect(await holdings(victim)).toEqual(victimBefore);
+    expect(await install.prisma.redactionRecord.count({ where: { kind: "shop" } })).toBe(0);
+  }
+
+  // Shop A's own signed orders/create body, as Shopify sent it to A.
+  const ordersCreateOfA = () => ({
+    id: 820982911946154500,
+    admin_graphql_api_id: `gid://shopify/Order/${install.data.order(0)!.id}`,
+  });
+
+  it("refuses shop A's signed orders/create body replayed as shop/redact of shop B (the topic swap)", async () => {
+    const before = await install.prisma.webhookDelivery.count();
+    const swapped = await signedWebhook(app.url, "orders/create", victim, ordersCreateOfA(), {
+      topicHeader: "shop/redact",
+    });
+    expect(swapped.status).toBe(400);
+    // The same body on the shop/redact route: its payload does not name the shop it would erase.
+    const onRedactRoute = await signedWebhook(app.url, "shop/redact", victim, ordersCreateOfA());
+    expect(onRedactRoute.status).toBe(400);
+    expect(await install.prisma.webhookDelivery.count()).toBe(before);
+    await expectVictimUntouched();
+  });
+
+  it("refuses shop A's signed privacy bodies sent in the name of shop B (the shop swap)", async () => {
+    const before = await install.prisma.webhookDelivery.count();
+    const customer = install.data.customer(1)!;
+    const forgeries = [
+      signedWebhook(app.url, "shop/redact", victim, { shop_id: 1, shop_domain: install.shop }),
+      signedWebhook(app.url, "customers/redact", victim, {
+        shop_id: 1,
+        shop_domain: install.shop,
+        customer: { id: customer.id, email: customer.email },
+        orders_to_redact: [],
+      }),
+      signedWebhook(app.url, "customers/data_request", victim, {
+        shop_id: 1,
+        shop_domain: install.shop,
+        customer: { id: customer.id, email: customer.email },
+        orders_requested: [],
+      }),
+      signedWebhook(app.url, "app/uninstalled", victim, {
+        id: 1,
+        domain: install.shop,
+        myshopify_domain: install.shop,
+      }),
+    ];
+    expect((await Promise.all(forgeries)).map((response) => response.status)).toEqual([400, 400, 400, 400]);
+    expect(await install.prisma.webhookDelivery.count()).toBe(before);
+    await expectVictimUntouched();
+  });
+
+  it("records a genuine shop/redact for a shop that is still installed and erases nothing", async () => {
+    const eventId = randomUUID();
+    const answer = await signedWebhook(
+      app.url,
+      "shop/redact",
+      victim,
+      { shop_id: 2, shop_domain: victim },
+      { eventId },
+    );
+    expect(answer.status).toBe(200);
+    const delivery = await waitFor(
+      async () =>
+        (await install.prisma.webhookDelivery.findFirst({
+          where: { shop: victim, dedupeKey: eventId, status: { not: "received" } },
+        })) ?? undefined,
+      20_000,
+      "shop/redact recorded",
+    );
+    expect(delivery).toMatchObject({ topic: "shop/redact", status: "ignored", attempts: 1 });
+    expect(delivery.note).toMatch(/installed/);
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    const after = await holdings(victim);
+    expect(after).toEqual({ ...victimBefore, deliveries: victimBefore.deliveries + 1 });
+    expect(await install.prisma.redactionRecord.count({ where: { kind: "shop" } })).toBe(0);
+  });
+
+  // Last: the privacy tests below scan every table for shop A's customers, whose ids shop B shares.
+  it("erases shop B once it has uninstalled the app (the genuine shop/redact)", async () => {
+    const uninstall = await signedWebhook(app.url, "app/uninstalled", victim, {
+      id: 2,
+      domain: victim,
+      myshopify_domain: victim,
+    });
+    expect(uninstall.status).toBe(200);
+    await waitFor(
+      async () =>
+        (await install.prisma.shop.findFirst({ where: { domain: victim, uninstalledAt: { not: null } } })) ?? undefined,
+      20_000,
+      "victim uninstalled",
+    );
+    const redact = await signedWebhook(app.url, "shop/redact", victim, { shop_id: 2, shop_domain: victim });
+    expect(redact.status).toBe(200);
+    await waitFor(
+      async () => (await install.prisma.redactionRecord.count({ where: { kind: "shop" } })) === 1,
+      20_000,
+      "victim erased",
+    );
+    expect(await holdings(victim)).toEqual({
+      customers: 0,
+      orders: 0,
+      sessions: 0,
+      pulls: 0,
+      deliveries: 0,
+      installed: 0,
+    });
   });
 });
 
@@ -209,9 +389,10 @@ describe("privacy", () => {
     await waitFor(settled, 30_000, "pulls and deliveries settled");
     await new Promise((resolve) => setTimeout(resolve, 1500)); // a bulk_operations/finish may still be on its way
     await waitFor(settled, 30_000, "pulls and deliveries settled");
+    const shopRedactions = await install.prisma.redactionRecord.count({ where: { kind: "shop" } });
     await install.simulator.trigger({ event: "shop/redact", shop: install.shop });
     await waitFor(
-      async () => (await install.prisma.redactionRecord.count({ where: { kind: "shop" } })) > 0,
+      async () => (await install.prisma.redactionRecord.count({ where: { kind: "shop" } })) > shopRedactions,
       20_000,
       "shop redaction",
     );

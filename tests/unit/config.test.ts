@@ -28,6 +28,14 @@ describe("configuration", () => {
     );
   });
 
+  it("refuses a headers timeout longer than the request timeout, naming it even when left at its default", () => {
+    expect(() => parseConfig({ ...valid, HTTP_REQUEST_TIMEOUT_MS: "5000" })).toThrow(
+      "Configuration error: HTTP_HEADERS_TIMEOUT_MS is invalid: must not exceed HTTP_REQUEST_TIMEOUT_MS",
+    );
+    const config = parseConfig({ ...valid, HTTP_HEADERS_TIMEOUT_MS: "5000", HTTP_REQUEST_TIMEOUT_MS: "5000" });
+    expect(config.HTTP_HEADERS_TIMEOUT_MS).toBe(5000);
+  });
+
   it("names a malformed setting", () => {
     expect(() => parseConfig({ ...valid, PORT: "eighty" })).toThrow(/^Configuration error: PORT is invalid/);
     expect(() => parseConfig({ ...valid, TOKEN_ENCRYPTION_KEYS: "k1:c2hvcnQ=" })).toThrow(
