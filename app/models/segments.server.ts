@@ -140,6 +140,7 @@ function withMemberCount(item: SegmentListItem, figures: MemberFigures | undefin
 /** The kinds of groups a merchant filters by, from a segment's kind and the trait it is built on. */
 export const SEGMENT_FAMILIES = {
   rfm: "RFM",
+  timing: "Predicted timing",
   affinity: "Product or vendor affinity",
   cadence: "Order cadence",
   "value-band": "Order value band",
@@ -163,6 +164,7 @@ const FAMILY_OF_DIMENSION: Record<string, SegmentFamily> = {
 
 export function segmentFamily(segment: Pick<SegmentListItem, "kind" | "key" | "definition">): SegmentFamily {
   if (segment.kind === "rfm") return "rfm";
+  if (segment.kind === "timing") return "timing";
   const definition = segment.definition as { dimension?: unknown } | null;
   const dimension =
     typeof definition?.dimension === "string"
@@ -447,9 +449,8 @@ export async function getSegmentDetail(
 
 /** Whether predictions are shown, and why (or why not), from the last run that stored segments. */
 export async function predictionStatus(shop: string): Promise<{ shown: boolean; reason: string | null }> {
-  const run = await latestCompletedRun(shop);
-  if (!run) return { shown: false, reason: "No segmentation has run yet." };
-  return { shown: run.predictionsShown, reason: run.predictionGate };
+  const { shown, reason } = predictionVerdict(await latestCompletedRun(shop));
+  return { shown, reason };
 }
 
 export interface RunProgress {
