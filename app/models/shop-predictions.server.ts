@@ -24,7 +24,8 @@ type RunVerdictFields = Pick<SegmentationRun, "predictionsShown" | "predictionGa
 export function predictionVerdict(run: RunVerdictFields | null): PredictionVerdict {
   if (!run) return { shown: false, reason: NO_RUN_YET, report: null };
   const report = parsePredictionReport(run.predictionReport);
-  const gateReason = run.predictionGate ?? (run.predictionsShown ? "Predictions are shown." : "Predictions are not shown.");
+  const gateReason =
+    run.predictionGate ?? (run.predictionsShown ? "Predictions are shown." : "Predictions are not shown.");
   if (!run.predictionsShown) return { shown: false, reason: gateReason, report };
   if (report && !report.shown) {
     return {

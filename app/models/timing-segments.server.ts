@@ -62,7 +62,8 @@ export const TIMING_SEGMENTS: readonly TimingSegment[] = [
       "Ask what would bring them back, and listen",
     ],
     rule: `probability of being active was at least ${SLIPPING_THRESHOLD * 100}% at the last run and is below ${SLIPPING_THRESHOLD * 100}% now`,
-    condition: () => `s."previousProbabilityAlive" >= ${SLIPPING_THRESHOLD} AND s."probabilityAlive" < ${SLIPPING_THRESHOLD}`,
+    condition: () =>
+      `s."previousProbabilityAlive" >= ${SLIPPING_THRESHOLD} AND s."probabilityAlive" < ${SLIPPING_THRESHOLD}`,
   },
 ];
 

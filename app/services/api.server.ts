@@ -158,7 +158,9 @@ export const jobStatusResponse = z.looseObject({
 });
 
 const purchaseModel = PurchaseModelName.describe("bg-nbd, mbg-nbd or pareto-nbd");
-const modelParameters = ModelParameters.describe("r, alpha, a, b for the BG family; r, alpha, s, beta for Pareto/NBD; time in weeks");
+const modelParameters = ModelParameters.describe(
+  "r, alpha, a, b for the BG family; r, alpha, s, beta for Pareto/NBD; time in weeks",
+);
 
 export const predictionsResponse = z.object({
   model: purchaseModel.nullable().describe("the purchase model chosen by the backtest; null before a run stored one"),
@@ -344,14 +346,21 @@ export const API_OPERATIONS: Operation[] = [
   {
     method: "get",
     path: "/api/predictions",
-    summary: "The purchase model chosen by the holdout backtest, its parameters and accuracy, and whether predictions are shown",
-    responses: { 200: { description: "The latest run's backtest (fields null before one)", schema: predictionsResponse } },
+    summary:
+      "The purchase model chosen by the holdout backtest, its parameters and accuracy, and whether predictions are shown",
+    responses: {
+      200: { description: "The latest run's backtest (fields null before one)", schema: predictionsResponse },
+    },
   },
   {
     method: "get",
     path: "/api/customers/{id}",
     summary: "One customer: RFM values and scores, segments, and their predictions when shown",
-    id: { type: "string", pattern: "^(\\d{1,19}|gid://shopify/Customer/\\d{1,19})$", description: "numeric id, or the customer GID URL-encoded" },
+    id: {
+      type: "string",
+      pattern: "^(\\d{1,19}|gid://shopify/Customer/\\d{1,19})$",
+      description: "numeric id, or the customer GID URL-encoded",
+    },
     responses: {
       200: { description: "The customer", schema: customerResponse },
       400: { description: "The id is neither a numeric customer id nor a customer GID", schema: errorResponse },

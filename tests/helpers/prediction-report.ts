@@ -32,9 +32,27 @@ export function samplePredictionReport(overrides: Record<string, unknown> = {}) 
     chosenBecause:
       "BG/NBD predicted the holdout's repeat orders most closely: 4.5% off, against 6.1% for MBG/NBD and 8.3% for Pareto/NBD.",
     candidates: [
-      { model: "bg-nbd", parameters: { r: 0.25, alpha: 4.5, a: 0.8, b: 2.4 }, logLikelihood: -8120.5, holdoutPredicted: 1240, holdoutError: 0.0447 },
-      { model: "mbg-nbd", parameters: { r: 0.52, alpha: 6.2, a: 0.9, b: 1.6 }, logLikelihood: -8119.9, holdoutPredicted: 1259, holdoutError: 0.0607 },
-      { model: "pareto-nbd", parameters: { r: 0.55, alpha: 10.6, s: 0.61, beta: 11.7 }, logLikelihood: -8131.2, holdoutPredicted: 1286, holdoutError: 0.0834 },
+      {
+        model: "bg-nbd",
+        parameters: { r: 0.25, alpha: 4.5, a: 0.8, b: 2.4 },
+        logLikelihood: -8120.5,
+        holdoutPredicted: 1240,
+        holdoutError: 0.0447,
+      },
+      {
+        model: "mbg-nbd",
+        parameters: { r: 0.52, alpha: 6.2, a: 0.9, b: 1.6 },
+        logLikelihood: -8119.9,
+        holdoutPredicted: 1259,
+        holdoutError: 0.0607,
+      },
+      {
+        model: "pareto-nbd",
+        parameters: { r: 0.55, alpha: 10.6, s: 0.61, beta: 11.7 },
+        logLikelihood: -8131.2,
+        holdoutPredicted: 1286,
+        holdoutError: 0.0834,
+      },
     ],
     holdout: {
       start: "2026-08-03",

@@ -127,7 +127,14 @@ describe("GET /api/customers/<id>", () => {
     const prisma = install.prisma;
     await prisma.customer.createMany({
       data: [
-        { shop: install.shop, id: CUSTOMER, legacyId: 501, firstName: "Ada", lastName: "Quill", email: "ada@example.com" },
+        {
+          shop: install.shop,
+          id: CUSTOMER,
+          legacyId: 501,
+          firstName: "Ada",
+          lastName: "Quill",
+          email: "ada@example.com",
+        },
         { shop: `other-${install.shop}`, id: OTHER_SHOP_CUSTOMER, legacyId: 777, firstName: "Not", lastName: "Yours" },
       ].map((customer) => ({ ...customer, tags: ["vip"], shopifyCreatedAt: AS_OF, shopifyUpdatedAt: AS_OF })),
     });
@@ -176,11 +183,16 @@ describe("GET /api/customers/<id>", () => {
         },
       });
     rfmSegmentId = (await segment("rfm:loyal", "rfm", "Loyal", "R 3-5, F+M 7-8")).id;
-    timingSegmentId = (await segment("timing:due-to-reorder", "timing", "Due to reorder", "expected within 14 days")).id;
+    timingSegmentId = (await segment("timing:due-to-reorder", "timing", "Due to reorder", "expected within 14 days"))
+      .id;
   });
 
   it("by numeric id and by GID alike: the customer, RFM, segments and the prediction", async () => {
-    await storeRun({ predictionsShown: true, predictionGate: "Predicted.", predictionReport: samplePredictionReport() });
+    await storeRun({
+      predictionsShown: true,
+      predictionGate: "Predicted.",
+      predictionReport: samplePredictionReport(),
+    });
     const byId = await api("/api/customers/501");
     expect(byId.status).toBe(200);
     const body = customerResponse.parse(await byId.json());

@@ -47,7 +47,14 @@ const SCORES: (HandScore & { due?: true; slipping?: true })[] = [
   { n: 11, previousProbabilityAlive: 0.49, probabilityAlive: 0.2 }, // was below already
   { n: 12, previousProbabilityAlive: 0.8, probabilityAlive: 0.5 }, // still at one half
   { n: 13, previousProbabilityAlive: null, probabilityAlive: 0.1 }, // not scored in the run before
-  { n: 14, previousProbabilityAlive: 0.9, probabilityAlive: 0.3, expectedNextOrderAt: at(DAY), slipping: true, due: true },
+  {
+    n: 14,
+    previousProbabilityAlive: 0.9,
+    probabilityAlive: 0.3,
+    expectedNextOrderAt: at(DAY),
+    slipping: true,
+    due: true,
+  },
   { n: 15, previousProbabilityAlive: 0.9, probabilityAlive: 0.95, expectedNextOrderAt: at(40 * DAY) },
 ];
 
@@ -262,7 +269,9 @@ describe("timing segments in a segmentation run", () => {
       .map((score) => score.customerId)
       .sort();
     const slippingByRule = scores
-      .filter((s) => s.previousProbabilityAlive !== null && s.previousProbabilityAlive >= 0.5 && s.probabilityAlive! < 0.5)
+      .filter(
+        (s) => s.previousProbabilityAlive !== null && s.previousProbabilityAlive >= 0.5 && s.probabilityAlive! < 0.5,
+      )
       .map((score) => score.customerId)
       .sort();
     for (const segment of segments) {
