@@ -15,6 +15,8 @@ import {
   Text,
 } from "@shopify/polaris";
 import type { ReactNode } from "react";
+import { Figure } from "../components/figure";
+import { Section } from "../components/section";
 import { type ShopFormatters, useShopFormat } from "../components/format";
 import {
   customerActivity,
@@ -154,23 +156,6 @@ function pathOf(url: string | null) {
 
 type Loaded = ReturnType<typeof useLoaderData<typeof loader>>;
 
-function Figure({ label, value }: { label: string; value: ReactNode }) {
-  return (
-    <BlockStack gap="050">
-      <Text as="h3" variant="bodySm" tone="subdued">
-        {label}
-      </Text>
-      {typeof value === "string" ? (
-        <Text as="p" variant="headingMd">
-          {value}
-        </Text>
-      ) : (
-        <div>{value}</div>
-      )}
-    </BlockStack>
-  );
-}
-
 const CHURN_RISK_BADGES = {
   low: <Badge tone="success">Low</Badge>,
   medium: <Badge tone="warning">Medium</Badge>,
@@ -228,22 +213,6 @@ function Measure<T>(props: {
         })}
       </ul>
     </BlockStack>
-  );
-}
-
-function Section({ title, children, aside }: { title: string; children: ReactNode; aside?: ReactNode }) {
-  return (
-    <Card>
-      <BlockStack gap="300">
-        <InlineStack align="space-between" blockAlign="center" gap="200">
-          <Text as="h2" variant="headingMd">
-            {title}
-          </Text>
-          {aside}
-        </InlineStack>
-        {children}
-      </BlockStack>
-    </Card>
   );
 }
 

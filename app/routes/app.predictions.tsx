@@ -16,8 +16,9 @@ import {
 } from "@shopify/polaris";
 import { BarChart, LineChart, PolarisVizProvider } from "@shopify/polaris-viz";
 import polarisVizStyles from "@shopify/polaris-viz/build/esm/styles.css?url";
-import type { ReactNode } from "react";
 import { ChartBox } from "../components/chart-box";
+import { Figure } from "../components/figure";
+import { Section } from "../components/section";
 import { useShopFormat, type ShopFormatters } from "../components/format";
 import type { PredictionReport, PurchaseModelName } from "../models/prediction-report.server";
 import { shopPredictions } from "../models/shop-predictions.server";
@@ -72,32 +73,6 @@ function backtestSentence(holdout: Holdout, format: ShopFormatters): string {
   const difference = Math.abs(holdout.actualOrders - holdout.predictedOrders) / holdout.predictedOrders;
   const direction = holdout.actualOrders < holdout.predictedOrders ? "fewer" : "more";
   return `We predicted ${format.count(predicted)} repeat ${plural(predicted, "order", "orders")} ${period}; ${happened}, ${share(difference, format)} ${direction}.`;
-}
-
-function Figure({ label, value }: { label: string; value: string }) {
-  return (
-    <BlockStack gap="050">
-      <Text as="h3" variant="bodySm" tone="subdued">
-        {label}
-      </Text>
-      <Text as="p" variant="headingMd">
-        {value}
-      </Text>
-    </BlockStack>
-  );
-}
-
-function Section({ title, children }: { title: string; children: ReactNode }) {
-  return (
-    <Card>
-      <BlockStack gap="300">
-        <Text as="h2" variant="headingMd">
-          {title}
-        </Text>
-        {children}
-      </BlockStack>
-    </Card>
-  );
 }
 
 function Verdict({ data, format }: { data: Loaded; format: ShopFormatters }) {
