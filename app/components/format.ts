@@ -121,6 +121,15 @@ export function formatDate(value: DateInput, timeZone: string) {
   );
 }
 
+/**
+ * A calendar day stored as YYYY-MM-DD (already in the shop's calendar): formatted as it is, never shifted
+ * by a time zone.
+ */
+export function formatCalendarDay(value: string | null | undefined) {
+  if (!value || !/^\d{4}-\d{2}-\d{2}$/.test(value)) return "—";
+  return formatDate(`${value}T12:00:00Z`, "UTC");
+}
+
 /** The zone named once per page: "Times in America/New_York (EST)". */
 export function timeZoneNote(timeZone: string, at: Date = new Date()) {
   const short = cached(
@@ -145,6 +154,7 @@ export function shopFormatters(shop: ShopFormat) {
     change: formatChange,
     dateTime: (value: DateInput) => formatDateTime(value, shop.timeZone),
     date: (value: DateInput) => formatDate(value, shop.timeZone),
+    day: formatCalendarDay,
     timeZoneNote: () => timeZoneNote(shop.timeZone),
   };
 }

@@ -1,7 +1,10 @@
 import { Prisma } from "@prisma/client";
 import { z } from "zod";
 import prisma from "../db.server";
+import type { SegmentKind } from "./segments.server";
 import { latestCompletedRun } from "./segmentation-runs.server";
+import { ChurnRisk } from "./prediction-report.server";
+import { predictionVerdict } from "./shop-predictions.server";
 
 /**
  * One customer as the customer page shows them, and customer search. Every
@@ -106,7 +109,7 @@ export interface CustomerScoreView {
   averageOrderValue: string;
   firstOrderAt: Date;
   lastOrderAt: Date;
-  /** Mean days between consecutive orders; null with a single order. */
+  /** Mean days between order days: the run's figure, else from first and last order; null with a single order. */
   averageDaysBetweenOrders: number | null;
   rScore: number;
   fScore: number;
@@ -117,6 +120,8 @@ export interface CustomerScoreView {
   expectedOrders365: number | null;
   expectedSpend90: string | null;
   expectedSpend365: string | null;
+  churnRisk: ChurnRisk | null;
+  expectedNextOrderAt: Date | null;
   computedAt: Date;
   /** The run that stored the shop's scores. */
   runId: string;
@@ -125,7 +130,7 @@ export interface CustomerScoreView {
 export interface CustomerSegmentMembership {
   id: string;
   key: string;
-  kind: "rfm" | "micro";
+  kind: SegmentKind;
   parentKey: string | null;
   name: string;
   /** Who is in the segment, in the words segment-traits.server.ts gave its definition. */
@@ -164,21 +169,24 @@ export async function getCustomerProfile(shop: string, customerId: string): Prom
     prisma.$queryRaw<CustomerScoreView[]>`
       SELECT "recencyDays", frequency, monetary::text AS monetary, "averageOrderValue"::text AS "averageOrderValue",
              "firstOrderAt", "lastOrderAt",
-             CASE WHEN frequency > 1
-                  THEN extract(epoch FROM "lastOrderAt" - "firstOrderAt")::float8 / 86400 / (frequency - 1) END
+             coalesce("averageDaysBetweenOrders", CASE WHEN frequency > 1
+                  THEN extract(epoch FROM "lastOrderAt" - "firstOrderAt")::float8 / 86400 / (frequency - 1) END)
                AS "averageDaysBetweenOrders",
              "rScore", "fScore", "mScore", "rfmSegment", "probabilityAlive", "expectedOrders90", "expectedOrders365",
-             "expectedSpend90"::text AS "expectedSpend90", "expectedSpend365"::text AS "expectedSpend365", "computedAt",
+             "expectedSpend90"::text AS "expectedSpend90", "expectedSpend365"::text AS "expectedSpend365",
+             "churnRisk", "expectedNextOrderAt", "computedAt",
              "runId"::text AS "runId"
       FROM "CustomerScore" WHERE shop = ${shop} AND "customerId" = ${customerId}`,
     prisma.$queryRaw<(Omit<CustomerSegmentMembership, "rule"> & { definition: unknown })[]>`
       SELECT s.id, s.key, s.kind, s."parentKey", s.name, s.definition
       FROM "SegmentMember" m JOIN "Segment" s ON s.id = m."segmentId" AND s.shop = m.shop
       WHERE m.shop = ${shop} AND m."customerId" = ${customerId} AND s.active
-      ORDER BY s.kind = 'micro', s."parentKey" NULLS FIRST, s.size DESC, s.key`,
+      ORDER BY s.kind = 'micro', s.kind = 'timing', s."parentKey" NULLS FIRST, s.size DESC, s.key`,
     latestCompletedRun(shop),
   ]);
-  const score = scores[0] ?? null;
+  const verdict = predictionVerdict(run);
+  const row = scores[0];
+  const score = row ? { ...row, churnRisk: ChurnRisk.safeParse(row.churnRisk).data ?? null } : null;
   return {
     customer: {
       id: customer.id,
@@ -197,8 +205,8 @@ export async function getCustomerProfile(shop: string, customerId: string): Prom
     run: run && {
       asOf: run.asOf,
       finishedAt: run.finishedAt,
-      predictionsShown: run.predictionsShown,
-      predictionGate: run.predictionGate,
+      predictionsShown: verdict.shown,
+      predictionGate: verdict.reason,
     },
     thresholds: score ? await rfmThresholds(shop, score.runId) : null,
     segments: memberships.map(({ definition, ...segment }) => ({

@@ -1,6 +1,7 @@
 import type pg from "pg";
 import { pgPool } from "../db.server";
 import { rfmSegmentTable } from "./rfm-segments.server";
+import { publishTimingSegments } from "./timing-segments.server";
 import {
   aovBoundSql,
   cadenceSql,
@@ -492,13 +493,15 @@ export interface SegmentToPublish {
  * Swaps the run's results in, in one transaction: scores and predictions,
  * segments (upserted by their stable key; those not found this time stay,
  * inactive and empty, so their tag and Shopify segment can still be cleaned
- * up) and memberships.
+ * up), memberships, and the timing segments built on the new scores (only
+ * when `timing.shown`, the run showing predictions).
  */
 export async function publishSegmentation(
   client: pg.PoolClient,
   shop: string,
   runId: string,
   segments: SegmentToPublish[],
+  timing: { asOf: Date; shown: boolean },
 ) {
   await client.query("BEGIN");
   try {
@@ -580,6 +583,7 @@ export async function publishSegmentation(
        SELECT s.id, $1, m.customer_id FROM seg_members m JOIN "Segment" s ON s.shop = $1 AND s.key = m.key`,
       [shop],
     );
+    await publishTimingSegments(client, shop, runId, timing);
     await client.query("COMMIT");
   } catch (error) {
     await client.query("ROLLBACK").catch(() => {});

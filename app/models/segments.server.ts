@@ -2,6 +2,8 @@ import type { Prisma } from "@prisma/client";
 import prisma from "../db.server";
 import { RFM_SEGMENTS } from "./rfm-segments.server";
 import { latestCompletedRun, latestRun } from "./segmentation-runs.server";
+import { predictionVerdict } from "./shop-predictions.server";
+import { TIMING_SEGMENTS } from "./timing-segments.server";
 
 /**
  * What the Segments page and the API read: segments with their size, revenue
@@ -9,10 +11,12 @@ import { latestCompletedRun, latestRun } from "./segmentation-runs.server";
  * and their predictions, and the progress of the latest run.
  */
 
+export type SegmentKind = "rfm" | "timing" | "micro";
+
 export interface SegmentListItem {
   id: string;
   key: string;
-  kind: "rfm" | "micro";
+  kind: SegmentKind;
   parentKey: string | null;
   name: string;
   description: string;
@@ -41,6 +45,8 @@ export interface SegmentListItem {
 }
 
 const RFM_ORDER = new Map(RFM_SEGMENTS.map((segment, index) => [`rfm:${segment.key}`, index]));
+const TIMING_ORDER = new Map(TIMING_SEGMENTS.map((segment, index) => [segment.key, index]));
+const KIND_ORDER: Record<SegmentKind, number> = { rfm: 0, timing: 1, micro: 2 };
 
 function toListItem(row: Prisma.SegmentGetPayload<object>): SegmentListItem {
   return {
@@ -71,10 +77,13 @@ function toListItem(row: Prisma.SegmentGetPayload<object>): SegmentListItem {
   };
 }
 
-/** RFM segments in their standard order, then micro-segments largest first. Inactive (emptied) ones only on request. */
+/**
+ * RFM segments in their standard order, then timing segments, then micro-segments largest first. Inactive
+ * (emptied) ones only on request.
+ */
 export async function listSegments(
   shop: string,
-  options: { kind?: "rfm" | "micro"; includeInactive?: boolean } = {},
+  options: { kind?: SegmentKind; includeInactive?: boolean } = {},
 ): Promise<SegmentListItem[]> {
   const [rows, members] = await Promise.all([
     prisma.segment.findMany({
@@ -89,8 +98,9 @@ export async function listSegments(
   return rows
     .map((row) => withMemberCount(toListItem(row), members.get(row.id)))
     .sort((x, y) => {
-      if (x.kind !== y.kind) return x.kind === "rfm" ? -1 : 1;
+      if (x.kind !== y.kind) return KIND_ORDER[x.kind] - KIND_ORDER[y.kind];
       if (x.kind === "rfm") return (RFM_ORDER.get(x.key) ?? 99) - (RFM_ORDER.get(y.key) ?? 99);
+      if (x.kind === "timing") return (TIMING_ORDER.get(x.key) ?? 99) - (TIMING_ORDER.get(y.key) ?? 99);
       return y.size - x.size || x.key.localeCompare(y.key);
     });
 }
@@ -130,6 +140,7 @@ function withMemberCount(item: SegmentListItem, figures: MemberFigures | undefin
 /** The kinds of groups a merchant filters by, from a segment's kind and the trait it is built on. */
 export const SEGMENT_FAMILIES = {
   rfm: "RFM",
+  timing: "Predicted timing",
   affinity: "Product or vendor affinity",
   cadence: "Order cadence",
   "value-band": "Order value band",
@@ -153,6 +164,7 @@ const FAMILY_OF_DIMENSION: Record<string, SegmentFamily> = {
 
 export function segmentFamily(segment: Pick<SegmentListItem, "kind" | "key" | "definition">): SegmentFamily {
   if (segment.kind === "rfm") return "rfm";
+  if (segment.kind === "timing") return "timing";
   const definition = segment.definition as { dimension?: unknown } | null;
   const dimension =
     typeof definition?.dimension === "string"
@@ -437,9 +449,8 @@ export async function getSegmentDetail(
 
 /** Whether predictions are shown, and why (or why not), from the last run that stored segments. */
 export async function predictionStatus(shop: string): Promise<{ shown: boolean; reason: string | null }> {
-  const run = await latestCompletedRun(shop);
-  if (!run) return { shown: false, reason: "No segmentation has run yet." };
-  return { shown: run.predictionsShown, reason: run.predictionGate };
+  const { shown, reason } = predictionVerdict(await latestCompletedRun(shop));
+  return { shown, reason };
 }
 
 export interface RunProgress {

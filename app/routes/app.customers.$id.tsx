@@ -15,6 +15,8 @@ import {
   Text,
 } from "@shopify/polaris";
 import type { ReactNode } from "react";
+import { Figure } from "../components/figure";
+import { Section } from "../components/section";
 import { type ShopFormatters, useShopFormat } from "../components/format";
 import {
   customerActivity,
@@ -72,6 +74,8 @@ export const loader = async ({ request, params }: LoaderFunctionArgs) => {
       expectedOrders365: score.expectedOrders365,
       expectedSpend90: score.expectedSpend90,
       expectedSpend365: score.expectedSpend365,
+      churnRisk: score.churnRisk,
+      expectedNextOrderAt: score.expectedNextOrderAt?.toISOString() ?? null,
     },
     thresholds,
     run: run && {
@@ -81,6 +85,7 @@ export const loader = async ({ request, params }: LoaderFunctionArgs) => {
     },
     rfmSegment: segments.find((segment) => segment.kind === "rfm") ?? null,
     microSegments: segments.filter((segment) => segment.kind === "micro"),
+    timingSegments: segments.filter((segment) => segment.kind === "timing"),
     orders: {
       total: orders.total,
       list: orders.orders.map((order) => ({
@@ -153,18 +158,11 @@ function pathOf(url: string | null) {
 
 type Loaded = ReturnType<typeof useLoaderData<typeof loader>>;
 
-function Figure({ label, value }: { label: string; value: string }) {
-  return (
-    <BlockStack gap="050">
-      <Text as="h3" variant="bodySm" tone="subdued">
-        {label}
-      </Text>
-      <Text as="p" variant="headingMd">
-        {value}
-      </Text>
-    </BlockStack>
-  );
-}
+const CHURN_RISK_BADGES = {
+  low: <Badge tone="success">Low</Badge>,
+  medium: <Badge tone="warning">Medium</Badge>,
+  high: <Badge tone="critical">High</Badge>,
+} as const;
 
 function range<T>(band: ScoreBand<T>, show: (value: T) => string) {
   return band.min === band.max ? show(band.min) : `${show(band.min)}–${show(band.max)}`;
@@ -220,24 +218,26 @@ function Measure<T>(props: {
   );
 }
 
-function Section({ title, children, aside }: { title: string; children: ReactNode; aside?: ReactNode }) {
+/** Segments as links to their pages, each with the rule that put the customer in it. */
+function SegmentLinks({ label, segments }: { label: string; segments: Loaded["microSegments"] }) {
   return (
-    <Card>
-      <BlockStack gap="300">
-        <InlineStack align="space-between" blockAlign="center" gap="200">
-          <Text as="h2" variant="headingMd">
-            {title}
-          </Text>
-          {aside}
-        </InlineStack>
-        {children}
-      </BlockStack>
-    </Card>
+    <ul aria-label={label} style={{ margin: 0, paddingInlineStart: 20 }}>
+      {segments.map((segment) => (
+        <li key={segment.id} style={{ marginBlockEnd: 6, overflowWrap: "anywhere" }}>
+          <Link to={`/app/segments/${segment.id}`}>{segment.name}</Link>
+          {segment.rule ? (
+            <Text as="span" tone="subdued">
+              {` — ${segment.rule}`}
+            </Text>
+          ) : null}
+        </li>
+      ))}
+    </ul>
   );
 }
 
 function WhySegments({ data, format }: { data: Loaded; format: ShopFormatters }) {
-  const { score, thresholds, run, rfmSegment, microSegments } = data;
+  const { score, thresholds, run, rfmSegment, microSegments, timingSegments } = data;
   if (!score || !thresholds) {
     return (
       <Section title="Segments">
@@ -307,6 +307,14 @@ function WhySegments({ data, format }: { data: Loaded; format: ShopFormatters })
           format={format}
         />
       </InlineGrid>
+      {timingSegments.length > 0 ? (
+        <BlockStack gap="200">
+          <Text as="h3" variant="headingSm">
+            Timing
+          </Text>
+          <SegmentLinks label="Timing segments" segments={timingSegments} />
+        </BlockStack>
+      ) : null}
       <BlockStack gap="200">
         <Text as="h3" variant="headingSm">
           Micro-segments
@@ -317,18 +325,7 @@ function WhySegments({ data, format }: { data: Loaded; format: ShopFormatters })
             like them.
           </Text>
         ) : (
-          <ul aria-label="Micro-segments" style={{ margin: 0, paddingInlineStart: 20 }}>
-            {microSegments.map((segment) => (
-              <li key={segment.id} style={{ marginBlockEnd: 6, overflowWrap: "anywhere" }}>
-                <Link to={`/app/segments/${segment.id}`}>{segment.name}</Link>
-                {segment.rule ? (
-                  <Text as="span" tone="subdued">
-                    {` — ${segment.rule}`}
-                  </Text>
-                ) : null}
-              </li>
-            ))}
-          </ul>
+          <SegmentLinks label="Micro-segments" segments={microSegments} />
         )}
       </BlockStack>
     </Section>
@@ -340,12 +337,12 @@ function Value({ data, format }: { data: Loaded; format: ShopFormatters }) {
   if (!score) return null;
   const predicted = Boolean(run?.predictionsShown) && score.probabilityAlive !== null;
   return (
-    <Section title="Value">
+    <Section title="Value" aside={predicted ? <Link to="/app/predictions">How accurate predictions are</Link> : null}>
       <InlineGrid columns={{ xs: 2, md: 4 }} gap="400">
         <Figure label="Historic value" value={format.money(score.monetary)} />
         <Figure label="Average order" value={format.money(score.averageOrderValue)} />
         <Figure
-          label="Days between orders"
+          label="Average days between orders"
           value={score.averageDaysBetweenOrders === null ? "One order" : format.number(score.averageDaysBetweenOrders)}
         />
         <Figure label="First order" value={format.date(score.firstOrderAt)} />
@@ -355,12 +352,17 @@ function Value({ data, format }: { data: Loaded; format: ShopFormatters }) {
           <Text as="h3" variant="headingSm">
             Predicted
           </Text>
-          <InlineGrid columns={{ xs: 2, md: 5 }} gap="400">
-            <Figure label="Still active" value={format.percent(score.probabilityAlive)} />
-            <Figure label="Orders, 90 days" value={format.number(score.expectedOrders90, 2)} />
-            <Figure label="Orders, 1 year" value={format.number(score.expectedOrders365, 2)} />
-            <Figure label="Spend, 90 days" value={format.money(score.expectedSpend90)} />
-            <Figure label="Spend, 1 year" value={format.money(score.expectedSpend365)} />
+          <InlineGrid columns={{ xs: 2, md: 4 }} gap="400">
+            <Figure label="Predicted value, next 365 days" value={format.money(score.expectedSpend365)} />
+            <Figure label="Probability active" value={format.percent(score.probabilityAlive)} />
+            <Figure label="Churn risk" value={score.churnRisk ? CHURN_RISK_BADGES[score.churnRisk] : "—"} />
+            <Figure
+              label="Expected next order"
+              value={score.expectedNextOrderAt ? format.date(score.expectedNextOrderAt) : "—"}
+            />
+            <Figure label="Expected orders, 90 days" value={format.number(score.expectedOrders90, 2)} />
+            <Figure label="Expected orders, 365 days" value={format.number(score.expectedOrders365, 2)} />
+            <Figure label="Predicted value, next 90 days" value={format.money(score.expectedSpend90)} />
           </InlineGrid>
         </BlockStack>
       ) : (

@@ -26,6 +26,8 @@ import { getSegmentDetail } from "../models/segments.server";
 import { authenticate } from "../shopify.server";
 import { parseQuery, wholeNumber } from "../services/request-input.server";
 
+const SEGMENT_KIND_LABELS = { rfm: "RFM segment", timing: "Timing segment", micro: "Micro-segment" } as const;
+
 const PAGE_SIZE = 25;
 
 const numericId = (gid: string | null) => gid?.split("/").pop() ?? null;
@@ -183,12 +185,18 @@ export default function SegmentPage() {
           <Card>
             <BlockStack gap="300">
               <InlineStack gap="200">
-                <Badge>{segment.kind === "rfm" ? "RFM segment" : "Micro-segment"}</Badge>
+                <Badge>{SEGMENT_KIND_LABELS[segment.kind]}</Badge>
                 <Badge tone={segment.namedBy === "llm" ? "info" : undefined}>
                   {segment.namedBy === "llm" ? "Named by AI" : "Standard name"}
                 </Badge>
               </InlineStack>
               <Text as="p">{segment.description}</Text>
+              {segment.kind === "timing" ? (
+                <Text as="p" tone="subdued">
+                  Built on the predicted timing of each customer's next order, recomputed by every segmentation run;
+                  see how accurate predictions are on the <Link to="/app/predictions">Predictions</Link> page.
+                </Text>
+              ) : null}
               {segment.kind === "micro" ? (
                 <Text as="p" tone="subdued">
                   A customer can be in several micro-segments; their shares add to more than 100%.

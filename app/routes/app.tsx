@@ -51,6 +51,7 @@ function AppFrame({ children }: { children: ReactNode }) {
           Dashboard
         </Link>
         <Link to="/app/segments">Segments</Link>
+        <Link to="/app/predictions">Predictions</Link>
         <Link to="/app/customers">Customers</Link>
         <Link to="/app/data">Data</Link>
         <Link to="/app/products">Products</Link>

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { loadConfig } from "../config.server";
+import { ChurnRisk, ModelParameters, PurchaseModelName } from "../models/prediction-report.server";
 import { RESOURCES } from "../models/store-tables.server";
 import { hitRateLimit } from "../models/rate-limits.server";
 import { sessionStorage, sessionTokens } from "../shopify.server";
@@ -146,7 +147,7 @@ export const jobAccepted = z.object({
 const segment = z.looseObject({
   id: z.uuid(),
   key: z.string(),
-  kind: z.enum(["rfm", "micro"]),
+  kind: z.enum(["rfm", "timing", "micro"]),
   name: z.string(),
   description: z.string(),
   actions: z.array(z.string()),
@@ -189,6 +190,109 @@ export const jobStatusResponse = z.looseObject({
   error: z.string().nullable(),
 });
 
+const purchaseModel = PurchaseModelName.describe("bg-nbd, mbg-nbd or pareto-nbd");
+const modelParameters = ModelParameters.describe(
+  "r, alpha, a, b for the BG family; r, alpha, s, beta for Pareto/NBD; time in weeks",
+);
+
+export const predictionsResponse = z.object({
+  model: purchaseModel.nullable().describe("the purchase model chosen by the backtest; null before a run stored one"),
+  parameters: modelParameters.nullable().describe("the chosen model refitted on all history"),
+  logLikelihood: z.number().nullable(),
+  spend: z.object({ p: z.number(), q: z.number(), gamma: z.number() }).nullable().describe("Gamma-Gamma spend model"),
+  holdout: z
+    .object({
+      start: z.string().describe("first day of the holdout, YYYY-MM-DD in the shop's calendar"),
+      end: z.string().describe("last day of the holdout (inclusive)"),
+      days: z.number().int(),
+      customers: z.number().int().describe("customers with a first order before the holdout"),
+      predictedOrders: z.number().describe("repeat orders the chosen model predicted for the holdout"),
+      actualOrders: z.number().describe("repeat orders in the holdout, same-day orders counted once"),
+      byFrequency: z.array(
+        z.object({
+          frequency: z.number().int().describe("repeat orders before the holdout"),
+          orMore: z.boolean(),
+          customers: z.number().int(),
+          predicted: z.number(),
+          actual: z.number(),
+        }),
+      ),
+      weekly: z.array(z.object({ weekStart: z.string(), predicted: z.number(), actual: z.number() })),
+    })
+    .nullable()
+    .describe("the backtest; null when the history is too short for one"),
+  relativeError: z.number().nullable().describe("(predicted − actual) / actual over the holdout"),
+  errorBound: z.number().nullable().describe("the largest |relativeError| at which predictions are shown"),
+  shown: z.boolean().describe("whether the app shows predictions"),
+  failedCondition: z.string().nullable().describe("when not shown: which condition failed"),
+  chosenBecause: z.string().nullable(),
+  candidates: z.array(
+    z.object({
+      model: purchaseModel,
+      parameters: modelParameters,
+      logLikelihood: z.number(),
+      holdoutPredicted: z.number(),
+      holdoutError: z.number(),
+    }),
+  ),
+  run: z.object({ id: z.uuid(), asOf: timestamp.nullable(), finishedAt: timestamp.nullable() }).nullable(),
+});
+
+export const customerPrediction = z.object({
+  probabilityActive: z.number().min(0).max(1),
+  expectedNextOrderAt: timestamp.nullable(),
+  churnRisk: ChurnRisk.nullable(),
+  predictedValue365: decimal.nullable().describe("predicted spend over the next 365 days"),
+  expectedOrders90: z.number().nullable(),
+  expectedOrders365: z.number().nullable(),
+  averageDaysBetweenOrders: z.number().nullable().describe("null with a single order day"),
+  historicValue: decimal.describe("net spend so far"),
+});
+
+export const customerResponse = z.object({
+  customer: z.object({
+    id: z.string().describe("the customer's GID"),
+    legacyId: z.string(),
+    firstName: z.string().nullable(),
+    lastName: z.string().nullable(),
+    email: z.string().nullable(),
+    phone: z.string().nullable(),
+    city: z.string().nullable(),
+    province: z.string().nullable(),
+    countryCode: z.string().nullable(),
+    tags: z.array(z.string()),
+    createdAt: timestamp,
+  }),
+  rfm: z
+    .object({
+      recencyDays: z.number().int(),
+      frequency: z.number().int(),
+      monetary: decimal,
+      averageOrderValue: decimal,
+      firstOrderAt: timestamp,
+      lastOrderAt: timestamp,
+      rScore: z.number().int().min(1).max(5),
+      fScore: z.number().int().min(1).max(5),
+      mScore: z.number().int().min(1).max(5),
+      segment: z.string().describe("the RFM segment's key"),
+      segmentName: z.string(),
+    })
+    .nullable()
+    .describe("null when the last run found no countable order for them"),
+  segments: z.array(
+    z.object({
+      id: z.uuid(),
+      key: z.string(),
+      kind: z.enum(["rfm", "timing", "micro"]),
+      name: z.string(),
+      rule: z.string().nullable(),
+    }),
+  ),
+  prediction: customerPrediction.nullable().describe("null when predictions are not shown or they were not scored"),
+  predictions: z.object({ shown: z.boolean(), reason: z.string().nullable() }),
+  asOf: timestamp.nullable().describe("the moment the scores and predictions are as of"),
+});
+
 export const enrichAccepted = z.object({ jobId: z.string() });
 
 export const pixelAccepted = z.object({ accepted: z.number().int() });
@@ -200,6 +304,8 @@ interface Operation {
   method: "get" | "post";
   path: string;
   summary: string;
+  /** The {id} path parameter's schema; a UUID unless told. */
+  id?: Record<string, unknown>;
   public?: boolean;
   body?: z.ZodType;
   query?: z.ZodObject;
@@ -272,6 +378,30 @@ export const API_OPERATIONS: Operation[] = [
   },
   {
     method: "get",
+    path: "/api/predictions",
+    summary:
+      "The purchase model chosen by the holdout backtest, its parameters and accuracy, and whether predictions are shown",
+    responses: {
+      200: { description: "The latest run's backtest (fields null before one)", schema: predictionsResponse },
+    },
+  },
+  {
+    method: "get",
+    path: "/api/customers/{id}",
+    summary: "One customer: RFM values and scores, segments, and their predictions when shown",
+    id: {
+      type: "string",
+      pattern: "^(\\d{1,19}|gid://shopify/Customer/\\d{1,19})$",
+      description: "numeric id, or the customer GID URL-encoded",
+    },
+    responses: {
+      200: { description: "The customer", schema: customerResponse },
+      400: { description: "The id is neither a numeric customer id nor a customer GID", schema: errorResponse },
+      404: notFound,
+    },
+  },
+  {
+    method: "get",
     path: "/api/jobs/{id}",
     summary: "Status and progress of a segmentation run or a segment push",
     responses: { 200: { description: "The job", schema: jobStatusResponse }, 404: notFound },
@@ -319,7 +449,7 @@ export function openApiDocument(serverUrl: string) {
   for (const operation of API_OPERATIONS) {
     const parameters = [
       ...(operation.path.includes("{id}")
-        ? [{ name: "id", in: "path", required: true, schema: { type: "string", format: "uuid" } }]
+        ? [{ name: "id", in: "path", required: true, schema: operation.id ?? { type: "string", format: "uuid" } }]
         : []),
       ...Object.entries(operation.query?.shape ?? {}).map(([name, schema]) => ({
         name,

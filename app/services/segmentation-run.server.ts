@@ -194,6 +194,7 @@ export async function executeSegmentationRun(runId: string, options: RunOptions 
         shop,
         runId,
         segments.map((stats) => toPublish(stats, totals)),
+        { asOf, shown: prediction.gate.open },
       );
       stored = true;
       guard.attach(undefined);

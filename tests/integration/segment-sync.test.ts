@@ -1,6 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { pgPool } from "../../app/db.server";
 import { createPull } from "../../app/models/pulls.server";
 import { requestSegmentSync } from "../../app/models/segment-syncs.server";
+import { publishTimingSegments } from "../../app/models/timing-segments.server";
 import { bulkTagMutation, tagForSegmentKey } from "../../app/services/segment-sync.server";
 import { RUN_BULK_MUTATION, stageVariables, type AdminRequest } from "../../simulator/bulk-mutation-client";
 import { simulatedInstall } from "../helpers/installed-shop";
@@ -94,6 +96,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await worker?.stop();
   await install?.close();
+  await pgPool.end();
 });
 
 describe("pushing a segment to Shopify", () => {
@@ -292,5 +295,47 @@ describe("pushing a segment above SEGMENT_BULK_TAG_THRESHOLD", () => {
     expect(await install.prisma.segmentTaggedCustomer.count({ where: { segmentId } })).toBe(
       before.length - leavers.length,
     );
+  });
+});
+
+describe("pushing a timing segment", () => {
+  it("tags its members and creates its Shopify segment like any other segment", async () => {
+    const shop = install.shop;
+    // Five customers whose next order is due in three days, as a run's predictions would say.
+    const due = (
+      await install.prisma.customerScore.findMany({ where: { shop }, orderBy: { customerId: "asc" }, take: 5 })
+    ).map((score) => score.customerId);
+    await install.prisma.customerScore.updateMany({
+      where: { shop, customerId: { in: due } },
+      data: { expectedNextOrderAt: new Date(Date.now() + 3 * 86_400_000) },
+    });
+    const run = await install.prisma.segmentationRun.findFirstOrThrow({
+      where: { shop, status: "succeeded" },
+      orderBy: { requestedAt: "desc" },
+    });
+    const client = await pgPool.connect();
+    try {
+      await client.query("BEGIN");
+      await publishTimingSegments(client, shop, run.id, { asOf: new Date(), shown: true });
+      await client.query("COMMIT");
+    } finally {
+      client.release();
+    }
+    const segment = await install.prisma.segment.findUniqueOrThrow({
+      where: { shop_key: { shop, key: "timing:due-to-reorder" } },
+    });
+    const expected = await members(segment.id);
+    expect(expected).toEqual(expect.arrayContaining(due));
+
+    const sync = await push(segment.id);
+    expect(sync).toMatchObject({ status: "succeeded", tagged: expected.length, untagged: 0 });
+    const tag = tagForSegmentKey(segment.key);
+    expect(tag).toBe("microsegment-timing-due-to-reorder");
+    expect(taggedInShopify(tag)).toEqual(expected);
+    const after = await install.prisma.segment.findUniqueOrThrow({ where: { id: segment.id } });
+    const inShopify = [...install.simulator.runtime(shop)!.segments.values()].find(
+      (candidate) => candidate.id === after.shopifySegmentId,
+    );
+    expect(inShopify).toMatchObject({ name: "MicroSegment: Due to reorder", query: `customer_tags CONTAINS '${tag}'` });
   });
 });

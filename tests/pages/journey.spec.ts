@@ -128,7 +128,7 @@ test("the merchant's journey through the sidebar", async ({ page }, testInfo) =>
   await expect(page.locator("#toasts")).toContainText(/disconnected/i);
 
   // Every other page of the menu opens without an error.
-  for (const label of ["Customers", "Data", "Products", "Privacy requests"]) {
+  for (const label of ["Predictions", "Customers", "Data", "Products", "Privacy requests"]) {
     await sidebarLink(page, label).click();
     await expect(page.locator("#title")).toHaveText(new RegExp(label.split(" ")[0]!, "i"));
     await expect(app.locator(".Polaris-Page").first()).toBeVisible();
