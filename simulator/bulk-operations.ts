@@ -72,7 +72,7 @@ export interface BulkEnvironment {
 
 export const MAX_CONCURRENT_BULK_QUERIES = 5;
 /** The mutations the simulator runs in bulk; Shopify accepts more. */
-export const BULK_MUTATIONS = ["tagsAdd", "tagsRemove"];
+export const BULK_MUTATIONS = ["tagsAdd", "tagsRemove", "metafieldsSet", "metafieldsDelete"];
 const PAGE_SIZE = 250;
 const MAX_CONNECTIONS = 5;
 const MAX_CONNECTION_DEPTH = 2;

@@ -17,8 +17,10 @@ import {
   type BulkFailurePlan,
   type BulkOperationState,
 } from "./bulk-operations";
-import { storeSpec, type StoreSizeName } from "./generator";
+import { storeSpec, type GeneratedCustomer, type StoreSizeName } from "./generator";
+import { MetafieldStore, type DefinitionInput, type SetInput } from "./metafields";
 import { LeakyBucket, MAX_QUERY_COST, queryCost } from "./query-cost";
+import { compileSegmentQuery, dayIn, SegmentQueryError, type SegmentQueryContext } from "./segment-query";
 import { gid, parseGid, ShopData } from "./shop-data";
 import type { SimulatedShop } from "./store";
 
@@ -37,6 +39,8 @@ export interface RuntimeOptions {
   bulkPageDelayMs: number;
   /** Settings fields the web pixel extension declares; webPixelCreate checks them. */
   pixelSettingsFields: string[];
+  /** The app's numeric API client id: its reserved metafield namespace is `app--<id>`. */
+  apiClientId: string;
   notify(topic: string, shop: string, payload: unknown): void;
 }
 
@@ -72,9 +76,6 @@ interface WebPixelView {
   settings: string;
 }
 
-const SEGMENT_QUERY =
-  /^(customer_tags\s+CONTAINS\s+'[^']+'|number_of_orders\s*[<>=]+\s*\d+|email_subscription_status\s*=\s*'\w+'|amount_spent\s*[<>=]+\s*\d+(\.\d+)?)(\s+(AND|OR)\s+.+)?$/i;
-
 let segmentCounter = 0;
 let pixelCounter = 0;
 
@@ -87,6 +88,7 @@ export class ShopRuntime {
   private readonly stagedUploads = new Map<string, StagedUpload>();
   private readonly uploadSecret = randomBytes(32);
   readonly views: AdminViews;
+  readonly metafields: MetafieldStore;
   private readonly bulkEnv: BulkEnvironment;
   /** Counts for tests and benchmarks. */
   readonly counters = { requests: 0, throttled: 0, pointsSpent: 0 };
@@ -103,6 +105,7 @@ export class ShopRuntime {
       }),
     );
     this.bucket = new LeakyBucket(options.bucketSize, options.restoreRate);
+    this.metafields = new MetafieldStore(`app--${options.apiClientId}`);
     this.views = new AdminViews(this);
     this.bulkEnv = {
       rootValue: this.rootValue(),
@@ -172,6 +175,58 @@ export class ShopRuntime {
     };
   }
 
+  /** How segment queries see the shop: its customer metafield definitions and today in `timezone`. */
+  private segmentContext(timezone = "UTC"): SegmentQueryContext {
+    return {
+      metafieldType: (namespace, key) => this.metafields.definition("CUSTOMER", namespace, key)?.type,
+      today: dayIn(timezone, new Date()),
+      timezone,
+    };
+  }
+
+  /** The customers a segment query selects, as a test of one generated customer. */
+  segmentMatcher(query: string, timezone?: string): (record: GeneratedCustomer) => boolean {
+    const predicate = compileSegmentQuery(query, this.segmentContext(timezone));
+    return (record) => {
+      const stats = this.data.customerStats(record.index);
+      const ownerId = gid("Customer", record.id);
+      return predicate({
+        tags: record.tags,
+        numberOfOrders: stats.orders,
+        amountSpent: stats.spentCents / 100,
+        emailSubscriptionStatus: record.emailMarketingState,
+        metafield: (namespace, key) => this.metafields.valueOf(ownerId, namespace, key),
+      });
+    };
+  }
+
+  /** Why a segment query is invalid, or null. */
+  private segmentQueryProblem(query: string): string | null {
+    try {
+      compileSegmentQuery(query, this.segmentContext());
+      return null;
+    } catch (error) {
+      if (error instanceof SegmentQueryError) return error.message;
+      throw error;
+    }
+  }
+
+  /** The metafield owner type of an existing resource, by GID. */
+  private ownerTypeOf(ownerId: string): string | undefined {
+    const parsed = parseGid(ownerId);
+    if (!parsed) return undefined;
+    switch (parsed.type) {
+      case "Customer":
+        return this.data.customer(this.data.customerIndexOf(parsed.id)) ? "CUSTOMER" : undefined;
+      case "Product":
+        return this.data.product(this.data.productIndexOf(parsed.id)) ? "PRODUCT" : undefined;
+      case "Order":
+        return this.data.order(this.data.orderIndexOf(parsed.id)) ? "ORDER" : undefined;
+      default:
+        return undefined;
+    }
+  }
+
   private inProgress(type: BulkOperationState["type"]) {
     return [...this.bulkOperations.values()].filter(
       (op) => op.type === type && ["CREATED", "RUNNING", "CANCELING"].includes(op.status),
@@ -220,6 +275,40 @@ export class ShopRuntime {
         return views.listOf(list, args, context);
       },
       segment: ({ id }: { id: string }) => this.segments.get(id) ?? null,
+      metafieldDefinitions: (
+        args: { ownerType: string; namespace?: string | null; key?: string | null },
+        context: ResolverContext,
+      ) =>
+        views.listOf(
+          this.metafields
+            .definitionsOf(args.ownerType, args.namespace, args.key)
+            .map((definition) => views.metafieldDefinition(definition)),
+          { ...args, query: null } as object,
+          context,
+        ),
+      customerSegmentMembers: (
+        args: { segmentId?: string | null; query?: string | null; queryId?: string | null; timezone?: string | null },
+        context: ResolverContext,
+      ) => {
+        let query = args.query;
+        if (args.segmentId) {
+          const segment = this.segments.get(args.segmentId);
+          if (!segment) throw new GraphQLError("Segment does not exist.", { extensions: { code: "NOT_FOUND" } });
+          query = segment.query;
+        }
+        if (!query)
+          throw new GraphQLError("Provide one of segmentId, queryId or query.", {
+            extensions: { code: "BAD_REQUEST" },
+          });
+        let matches: (record: GeneratedCustomer) => boolean;
+        try {
+          matches = this.segmentMatcher(query, args.timezone ?? "UTC");
+        } catch (error) {
+          if (!(error instanceof SegmentQueryError)) throw error;
+          throw new GraphQLError(`Query is invalid: ${error.message}`, { extensions: { code: "BAD_REQUEST" } });
+        }
+        return views.segmentMembers(args, matches, context);
+      },
       webPixel: ({ id }: { id?: string }) => {
         if (!this.webPixel || (id && id !== this.webPixel.id)) {
           throw new GraphQLError("No web pixel was found for this app.", { extensions: { code: "NOT_FOUND" } });
@@ -331,8 +420,8 @@ export class ShopRuntime {
         if ([...this.segments.values()].some((segment) => segment.name === name)) {
           return { segment: null, userErrors: userError("name", "Name has already been taken") };
         }
-        if (!SEGMENT_QUERY.test(query.trim()))
-          return { segment: null, userErrors: userError("query", `Query is invalid: ${query}`) };
+        const problem = this.segmentQueryProblem(query);
+        if (problem) return { segment: null, userErrors: userError("query", `Query is invalid: ${problem}`) };
         const now = new Date().toISOString();
         const segment: SegmentView = {
           __typename: "Segment",
@@ -351,9 +440,8 @@ export class ShopRuntime {
         if (name && [...this.segments.values()].some((other) => other.name === name && other.id !== id)) {
           return { segment: null, userErrors: userError("name", "Name has already been taken") };
         }
-        if (query !== undefined && query !== null && !SEGMENT_QUERY.test(query.trim())) {
-          return { segment: null, userErrors: userError("query", `Query is invalid: ${query}`) };
-        }
+        const problem = query !== undefined && query !== null ? this.segmentQueryProblem(query) : null;
+        if (problem) return { segment: null, userErrors: userError("query", `Query is invalid: ${problem}`) };
         Object.assign(segment, {
           ...(name ? { name } : {}),
           ...(query ? { query } : {}),
@@ -361,6 +449,16 @@ export class ShopRuntime {
         });
         return { segment, userErrors: [] };
       },
+      metafieldDefinitionCreate: ({ definition }: { definition: DefinitionInput }) => {
+        const { created, userErrors } = this.metafields.createDefinition(definition);
+        return { createdDefinition: created ? views.metafieldDefinition(created) : null, userErrors };
+      },
+      metafieldsSet: ({ metafields }: { metafields: SetInput[] }) => {
+        const { metafields: written, userErrors } = this.metafields.set(metafields, (id) => this.ownerTypeOf(id));
+        return { metafields: written?.map((metafield) => views.metafield(metafield)) ?? null, userErrors };
+      },
+      metafieldsDelete: ({ metafields }: { metafields: { ownerId: string; namespace: string; key: string }[] }) =>
+        this.metafields.delete(metafields),
       webPixelCreate: ({ webPixel }: { webPixel: { settings: unknown } }) => {
         if (this.webPixel)
           return {
