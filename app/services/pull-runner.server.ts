@@ -149,6 +149,33 @@ export class ThrottlePacer {
   }
 }
 
+/**
+ * Sends one request once the bucket holds what the last one cost; a
+ * THROTTLED answer waits for the points (or a second) and sends it again.
+ */
+export async function sendPaced<Schema extends z.ZodType>(
+  shop: string,
+  query: string,
+  schema: Schema,
+  variables: Record<string, unknown>,
+  pacing: { pacer: ThrottlePacer; onThrottled: () => void; signal?: AbortSignal },
+): Promise<z.infer<Schema>> {
+  const { pacer, onThrottled } = pacing;
+  const signal = pacing.signal ?? new AbortController().signal;
+  for (;;) {
+    signal.throwIfAborted();
+    await pacer.waitFor(pacer.lastRequested, signal);
+    try {
+      return await adminGraphql(shop, query, schema, { variables, signal, onCost: (cost) => pacer.update(cost) });
+    } catch (error) {
+      if (!(error instanceof ThrottledError)) throw error;
+      onThrottled();
+      if (error.cost) pacer.update(error.cost);
+      else await sleep(1000, signal);
+    }
+  }
+}
+
 function sleep(ms: number, signal: AbortSignal) {
   return new Promise<void>((resolve) => {
     const timer = setTimeout(resolve, ms);
@@ -357,21 +384,23 @@ const cancelBulkResponse = z.object({
   }),
 });
 
-/** Asks Shopify to stop the step's bulk operation; one that has already ended answers a user error, which is fine. */
-async function cancelBulkOperation(step: DataPullStep) {
-  if (!step.bulkOperationId || step.bulkStatus === "COMPLETED") return;
+/** Asks Shopify to stop a bulk operation; one that has already ended answers a user error, which is fine. */
+export async function askBulkCancel(shop: string, id: string, log: Record<string, unknown> = {}) {
   try {
-    const answer = await adminGraphql(step.shop, CANCEL_BULK, cancelBulkResponse, {
-      variables: { id: step.bulkOperationId },
-    });
+    const answer = await adminGraphql(shop, CANCEL_BULK, cancelBulkResponse, { variables: { id } });
     const { bulkOperation, userErrors } = answer.bulkOperationCancel;
     logger.info(
-      { shop: step.shop, resource: step.resource, status: bulkOperation?.status, userErrors },
+      { shop, ...log, status: bulkOperation?.status, userErrors },
       "asked Shopify to cancel the bulk operation",
     );
   } catch (error) {
-    logger.warn({ shop: step.shop, resource: step.resource, error: String(error) }, "bulk operation cancel failed");
+    logger.warn({ shop, ...log, error: String(error) }, "bulk operation cancel failed");
   }
+}
+
+async function cancelBulkOperation(step: DataPullStep) {
+  if (!step.bulkOperationId || step.bulkStatus === "COMPLETED") return;
+  await askBulkCancel(step.shop, step.bulkOperationId, { resource: step.resource });
 }
 
 const MAX_BULK_RESTARTS = 3;

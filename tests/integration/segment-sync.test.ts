@@ -89,6 +89,15 @@ beforeAll(async () => {
     90_000,
     "the segmentation after the pull",
   );
+  // The run's customer metafields go out in the same queue as pushes; the pushes below start on a full bucket.
+  await waitFor(
+    () =>
+      install.prisma.metafieldSync.findFirst({ where: { shop: install.shop, status: { in: ["succeeded", "failed"] } } }),
+    90_000,
+    "the metafield sync after the segmentation",
+  );
+  // 150 points restore at 50 a second: in 3 s the bucket is full again.
+  await new Promise((resolve) => setTimeout(resolve, 3000));
 });
 
 afterAll(async () => {
