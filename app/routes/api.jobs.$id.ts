@@ -7,6 +7,12 @@ import { toRunProgress } from "../models/segments.server";
 import { jsonResponse } from "../services/json.server";
 import { authenticateApi } from "../services/api.server";
 
+/** A job's percent done from its count of items done; 100 only once it succeeded. */
+function percentDone(status: string, done: number, total: number | null) {
+  if (status === "succeeded") return 100;
+  return total ? Math.min(99, Math.floor((100 * done) / total)) : 0;
+}
+
 /** GET /api/jobs/<id>: status and progress of a segmentation run, a segment push or a customer metafield sync. */
 export const loader = async ({ request, params }: LoaderFunctionArgs) => {
   const { session } = await authenticateApi(request);
@@ -24,12 +30,7 @@ export const loader = async ({ request, params }: LoaderFunctionArgs) => {
       status: metafields.status,
       stage: metafields.stage,
       mode: metafields.mode,
-      progress:
-        metafields.status === "succeeded"
-          ? 100
-          : metafields.total
-            ? Math.min(99, Math.floor((100 * done) / metafields.total))
-            : 0,
+      progress: percentDone(metafields.status, done, metafields.total),
       total: metafields.total,
       written: metafields.written,
       cleared: metafields.cleared,
@@ -49,10 +50,11 @@ export const loader = async ({ request, params }: LoaderFunctionArgs) => {
     segmentId: sync.segmentId,
     status: sync.status,
     stage: sync.stage,
-    progress: sync.status === "succeeded" ? 100 : sync.total ? Math.min(99, Math.floor((100 * done) / sync.total)) : 0,
+    progress: percentDone(sync.status, done, sync.total),
     total: sync.total,
     tagged: sync.tagged,
     untagged: sync.untagged,
+    skipped: sync.skipped,
     throttled: sync.throttled,
     error: sync.error,
     requestedAt: sync.requestedAt,

@@ -293,13 +293,14 @@ export async function executeSegmentSync(syncId: string, signal?: AbortSignal): 
   const shop = sync.shop;
   const tag = segment.tag ?? tagForSegmentKey(segment.key);
   await markSegmentPushing(segment.id, tag);
-  const changes = await tagChanges(shop, segment.id, tag);
+  const changes = await tagChanges(shop, segment.id, tag, `${TAG_PREFIX}-`);
   const total = changes.toAdd.length + changes.toRemove.length;
   await updateSync(syncId, {
     status: "running",
     startedAt: sync.startedAt ?? new Date(),
     stage: "tagging",
     total,
+    skipped: changes.skipped.length,
     error: null,
   });
   const inBulk = total > loadConfig().SEGMENT_BULK_TAG_THRESHOLD;
@@ -311,7 +312,14 @@ export async function executeSegmentSync(syncId: string, signal?: AbortSignal): 
   await markSegmentPushed(segment.id, shopifySegmentId, finishedAt);
   await updateSync(syncId, { status: "succeeded", finishedAt });
   logger.info(
-    { shop, segmentId: segment.id, tagged: changes.toAdd.length, untagged: changes.toRemove.length, inBulk },
+    {
+      shop,
+      segmentId: segment.id,
+      tagged: changes.toAdd.length,
+      untagged: changes.toRemove.length,
+      skipped: changes.skipped.length,
+      inBulk,
+    },
     "segment pushed to Shopify",
   );
 }
