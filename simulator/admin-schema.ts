@@ -5,6 +5,19 @@ import { buildSchema } from "graphql";
  * with Shopify's names and shapes. graphql-js validates every request against
  * it, so an unknown field or operation is an error, as on Shopify.
  */
+/** The fields of HasMetafields, which every type implementing it repeats. */
+const HAS_METAFIELDS_FIELDS = `
+    metafield(namespace: String, key: String!): Metafield
+    metafields(
+      first: Int
+      after: String
+      last: Int
+      before: String
+      reverse: Boolean = false
+      namespace: String
+      keys: [String!]
+    ): MetafieldConnection!`;
+
 export const adminSchema = buildSchema(/* GraphQL */ `
   scalar DateTime
   scalar Decimal
@@ -17,16 +30,7 @@ export const adminSchema = buildSchema(/* GraphQL */ `
   }
 
   interface HasMetafields {
-    metafield(namespace: String, key: String!): Metafield
-    metafields(
-      first: Int
-      after: String
-      last: Int
-      before: String
-      reverse: Boolean = false
-      namespace: String
-      keys: [String!]
-    ): MetafieldConnection!
+    ${HAS_METAFIELDS_FIELDS}
   }
 
   type PageInfo {
@@ -110,16 +114,7 @@ export const adminSchema = buildSchema(/* GraphQL */ `
     amountSpent: MoneyV2!
     createdAt: DateTime!
     updatedAt: DateTime!
-    metafield(namespace: String, key: String!): Metafield
-    metafields(
-      first: Int
-      after: String
-      last: Int
-      before: String
-      reverse: Boolean = false
-      namespace: String
-      keys: [String!]
-    ): MetafieldConnection!
+    ${HAS_METAFIELDS_FIELDS}
   }
 
   type CustomerEdge {
@@ -749,16 +744,7 @@ export const adminSchema = buildSchema(/* GraphQL */ `
     defaultEmailAddress: CustomerEmailAddress
     numberOfOrders: UnsignedInt64
     amountSpent: MoneyV2
-    metafield(namespace: String, key: String!): Metafield
-    metafields(
-      first: Int
-      after: String
-      last: Int
-      before: String
-      reverse: Boolean = false
-      namespace: String
-      keys: [String!]
-    ): MetafieldConnection!
+    ${HAS_METAFIELDS_FIELDS}
   }
 
   type CustomerSegmentMemberEdge {
