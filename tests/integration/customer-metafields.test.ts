@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createPull } from "../../app/models/pulls.server";
-import { requestMetafieldSync } from "../../app/models/customer-metafields.server";
+import { requestMetafieldSync, requestMetafieldSyncCancel } from "../../app/models/customer-metafields.server";
 import { METAFIELD_DEFINITIONS, METAFIELD_NAMESPACE } from "../../app/services/customer-metafields.server";
 import { apiClientIdOf } from "../../simulator/server";
 import { TEST_APP } from "../helpers/app-env";
@@ -257,5 +257,20 @@ describe("customer metafields", () => {
     expect(await segmentMembers(`${field("churn_risk")} = 'high' AND ${field("predicted_value")} > 100`)).toEqual(
       highRisk.filter((id) => valuable.includes(id)),
     );
+  });
+
+  it("cancels a queued sync at once: it never runs", async () => {
+    await worker.stop();
+    const queued = (await requestMetafieldSync(install.shop, null))!;
+    expect(await requestMetafieldSyncCancel(install.shop, queued.id)).toBe(true);
+    expect(await requestMetafieldSyncCancel(install.shop, queued.id)).toBe(false);
+    const requestsBefore = writeOperations();
+    worker = await startWorker({ ...install.env, METAFIELD_BULK_THRESHOLD: "1000" });
+    await new Promise((resolve) => setTimeout(resolve, 2000));
+    expect(await install.prisma.metafieldSync.findUniqueOrThrow({ where: { id: queued.id } })).toMatchObject({
+      status: "cancelled",
+      startedAt: null,
+    });
+    expect(writeOperations()).toBe(requestsBefore);
   });
 });
