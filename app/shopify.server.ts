@@ -1,5 +1,6 @@
 import "@shopify/shopify-app-remix/adapters/node";
 import { ApiVersion, AppDistribution, LogSeverity, shopifyApp } from "@shopify/shopify-app-remix/server";
+import { API_VERSION } from "./api-version";
 import { loadConfig } from "./config.server";
 import prisma from "./db.server";
 import { logger } from "./logger.server";
@@ -18,7 +19,7 @@ const simulator = config.SHOPIFY_SIMULATOR_URL
     )
   : undefined;
 
-export const API_VERSION = ApiVersion.October26;
+export { API_VERSION };
 
 const severityToLevel = {
   [LogSeverity.Error]: "error",
@@ -32,7 +33,7 @@ export const sessionStorage = new EncryptedSessionStorage(prisma, config.TOKEN_E
 const shopify = shopifyApp({
   apiKey: config.SHOPIFY_API_KEY,
   apiSecretKey: config.SHOPIFY_API_SECRET,
-  apiVersion: API_VERSION,
+  apiVersion: API_VERSION as ApiVersion,
   scopes: config.SCOPES.split(","),
   appUrl: config.SHOPIFY_APP_URL,
   authPathPrefix: "/auth",

@@ -1,5 +1,6 @@
 import { createHmac, randomUUID } from "node:crypto";
 import pg from "pg";
+import { API_VERSION } from "../app/api-version";
 import { createDatabaseIfMissing, ensureDatabase, migrate } from "../scripts/database";
 
 /** What every benchmark shares: progress on stderr, an embedded PostgreSQL of its own, app settings. */
@@ -56,7 +57,7 @@ export function signedWebhookHeaders(topic: string, shop: string, body: string, 
     "user-agent": "Shopify-Captain-Hook",
     "x-shopify-topic": topic,
     "x-shopify-shop-domain": shop,
-    "x-shopify-api-version": "2026-10",
+    "x-shopify-api-version": API_VERSION,
     "x-shopify-webhook-id": randomUUID(),
     "x-shopify-event-id": eventId,
     "x-shopify-triggered-at": new Date().toISOString(),

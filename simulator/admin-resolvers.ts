@@ -14,7 +14,7 @@ export const MAX_PAGE_SIZE = 250;
 /** customerSegmentMembers pages hold up to 1,000 members. */
 export const MAX_SEGMENT_MEMBERS_PAGE_SIZE = 1000;
 
-interface ConnectionArgs {
+export interface ConnectionArgs {
   first?: number | null;
   after?: string | null;
   last?: number | null;
@@ -211,7 +211,17 @@ export class AdminViews {
       email: record.email,
       phone: record.phone,
       defaultEmailAddress: { emailAddress: record.email, marketingState: record.emailMarketingState },
-      defaultPhoneNumber: record.phone ? { phoneNumber: record.phone, marketingState: record.smsMarketingState } : null,
+      defaultPhoneNumber: record.phone
+        ? {
+            phoneNumber: record.phone,
+            marketingState: record.smsMarketingState,
+            // The consent record names a state that was never set NEVER_SUBSCRIBED, unlike the deprecated field.
+            smsMarketingConsent: {
+              state: record.smsMarketingState === "NOT_SUBSCRIBED" ? "NEVER_SUBSCRIBED" : record.smsMarketingState,
+              updatedAt: record.createdAt.toISOString(),
+            },
+          }
+        : null,
       defaultAddress: { ...record.defaultAddress, countryCodeV2: record.defaultAddress.countryCode },
       locale: record.locale,
       state: "ENABLED",
@@ -253,6 +263,12 @@ export class AdminViews {
       status: record.status,
       options: record.options.map((option, i) => ({ id: gid("ProductOption", record.id * 10 + i), ...option })),
       featuredImage: { url: record.imageUrl, altText: record.title },
+      featuredMedia: {
+        __typename: "MediaImage",
+        id: gid("MediaImage", record.id),
+        preview: { image: { url: record.imageUrl, altText: record.title }, status: "READY" },
+        image: { url: record.imageUrl, altText: record.title },
+      },
       variants: (args: ConnectionArgs, context: ResolverContext) =>
         listConnection(
           record.variants.map((_, i) => this.variant(record, i)),

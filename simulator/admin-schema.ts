@@ -1,10 +1,44 @@
 import { buildSchema } from "graphql";
+import { API_VERSION } from "../app/api-version";
 
-/**
- * The part of Shopify's Admin GraphQL API (2026-10) that MicroSegment uses,
- * with Shopify's names and shapes. graphql-js validates every request against
- * it, so an unknown field or operation is an error, as on Shopify.
- */
+/** The Admin API version the simulator plays: the app's. */
+export const SIMULATED_API_VERSION = API_VERSION;
+
+/** Every currency and country code Shopify has: a shop or an address may use any of them. */
+const ISO_CODE_ENUMS = `
+  enum CurrencyCode {
+    AED AFN ALL AMD ANG AOA ARS AUD AWG AZN BAM BBD BDT BGN BHD BIF BMD BND BOB BRL
+    BSD BTN BWP BYN
+    BYR @deprecated(reason: "Shopify deprecates it.")
+    BZD CAD CDF CHF CLP CNY COP CRC CVE CZK DJF DKK DOP DZD EGP ERN ETB EUR FJD FKP
+    GBP GEL GHS GIP GMD GNF GTQ GYD HKD HNL HRK HTG HUF IDR ILS INR IQD IRR ISK JEP
+    JMD JOD JPY KES KGS KHR KID KMF KRW KWD KYD KZT LAK LBP LKR LRD LSL LTL LVL LYD
+    MAD MDL MGA MKD MMK MNT MOP MRU MUR MVR MWK MXN MYR MZN NAD NGN NIO NOK NPR NZD
+    OMR PAB PEN PGK PHP PKR PLN PYG QAR RON RSD RUB RWF SAR SBD SCR SDG SEK SGD SHP
+    SLL SOS SRD SSP
+    STD @deprecated(reason: "Shopify deprecates it.")
+    STN SYP SZL THB TJS TMT TND TOP TRY TTD TWD TZS UAH UGX USD USDC UYU UZS VED
+    VEF @deprecated(reason: "Shopify deprecates it.")
+    VES VND VUV WST XAF XCD XOF XPF XXX YER ZAR ZMW
+  }
+
+  enum CountryCode {
+    AC AD AE AF AG AI AL AM AN AO AR AT AU AW AX AZ BA BB BD BE
+    BF BG BH BI BJ BL BM BN BO BQ BR BS BT BV BW BY BZ CA CC CD
+    CF CG CH CI CK CL CM CN CO CR CU CV CW CX CY CZ DE DJ DK DM
+    DO DZ EC EE EG EH ER ES ET FI FJ FK FO FR GA GB GD GE GF GG
+    GH GI GL GM GN GP GQ GR GS GT GW GY HK HM HN HR HT HU ID IE
+    IL IM IN IO IQ IR IS IT JE JM JO JP KE KG KH KI KM KN KP KR
+    KW KY KZ LA LB LC LI LK LR LS LT LU LV LY MA MC MD ME MF MG
+    MK ML MM MN MO MQ MR MS MT MU MV MW MX MY MZ NA NC NE NF NG
+    NI NL NO NP NR NU NZ OM PA PE PF PG PH PK PL PM PN PS PT PY
+    QA RE RO RS RU RW SA SB SC SD SE SG SH SI SJ SK SL SM SN SO
+    SR SS ST SV SX SY SZ TA TC TD TF TG TH TJ TK TL TM TN TO TR
+    TT TV TW TZ UA UG UM US UY UZ VA VC VE VG VN VU WF WS XK YE
+    YT ZA ZM ZW ZZ
+  }
+`;
+
 /** The fields of HasMetafields, which every type implementing it repeats. */
 const HAS_METAFIELDS_FIELDS = `
     metafield(namespace: String, key: String!): Metafield
@@ -18,9 +52,11 @@ const HAS_METAFIELDS_FIELDS = `
       keys: [String!]
     ): MetafieldConnection!`;
 
-export const adminSchema = buildSchema(/* GraphQL */ `
+const ADMIN_SDL = /* GraphQL */ `
   scalar DateTime
   scalar Decimal
+  scalar Money
+  scalar HTML
   scalar URL
   scalar JSON
   scalar UnsignedInt64
@@ -42,7 +78,7 @@ export const adminSchema = buildSchema(/* GraphQL */ `
 
   type MoneyV2 {
     amount: Decimal!
-    currencyCode: String!
+    currencyCode: CurrencyCode!
   }
 
   type MoneyBag {
@@ -50,13 +86,19 @@ export const adminSchema = buildSchema(/* GraphQL */ `
     presentmentMoney: MoneyV2!
   }
 
+  enum CountPrecision {
+    AT_LEAST
+    EXACT
+  }
+
   type Count {
     count: Int!
-    precision: String!
+    precision: CountPrecision!
   }
 
   type ShopPlan {
-    displayName: String!
+    displayName: String! @deprecated(reason: "Use \`publicDisplayName\` instead.")
+    publicDisplayName: String!
     shopifyPlus: Boolean!
     partnerDevelopment: Boolean!
   }
@@ -66,7 +108,7 @@ export const adminSchema = buildSchema(/* GraphQL */ `
     name: String!
     email: String!
     myshopifyDomain: String!
-    currencyCode: String!
+    currencyCode: CurrencyCode!
     ianaTimezone: String!
     plan: ShopPlan!
     createdAt: DateTime!
@@ -80,19 +122,56 @@ export const adminSchema = buildSchema(/* GraphQL */ `
     province: String
     provinceCode: String
     country: String
-    countryCodeV2: String
+    countryCodeV2: CountryCode
     zip: String
     phone: String
   }
 
+  enum CustomerEmailAddressMarketingState {
+    INVALID
+    NOT_SUBSCRIBED
+    PENDING
+    SUBSCRIBED
+    UNSUBSCRIBED
+  }
+
   type CustomerEmailAddress {
     emailAddress: String!
-    marketingState: String!
+    marketingState: CustomerEmailAddressMarketingState!
+  }
+
+  enum CustomerSmsMarketingState {
+    NOT_SUBSCRIBED
+    PENDING
+    REDACTED
+    SUBSCRIBED
+    UNSUBSCRIBED
+  }
+
+  enum CustomerMarketingConsentState {
+    NEVER_SUBSCRIBED
+    PENDING
+    REDACTED
+    SUBSCRIBED
+    UNSUBSCRIBED
+  }
+
+  type CustomerSmsMarketingConsent {
+    state: CustomerMarketingConsentState!
+    updatedAt: DateTime
   }
 
   type CustomerPhoneNumber {
     phoneNumber: String!
-    marketingState: String!
+    marketingState: CustomerSmsMarketingState! @deprecated(reason: "Use \`smsMarketingConsent.state\` instead.")
+    smsMarketingConsent: CustomerSmsMarketingConsent!
+  }
+
+  enum CustomerState {
+    DECLINED
+    DISABLED
+    ENABLED
+    INVITED
   }
 
   type Customer implements Node & HasMetafields {
@@ -107,7 +186,7 @@ export const adminSchema = buildSchema(/* GraphQL */ `
     defaultPhoneNumber: CustomerPhoneNumber
     defaultAddress: MailingAddress
     locale: String!
-    state: String!
+    state: CustomerState!
     verifiedEmail: Boolean!
     tags: [String!]!
     numberOfOrders: UnsignedInt64!
@@ -133,6 +212,36 @@ export const adminSchema = buildSchema(/* GraphQL */ `
     altText: String
   }
 
+  enum MediaPreviewImageStatus {
+    FAILED
+    PROCESSING
+    READY
+    UPLOADED
+  }
+
+  type MediaPreviewImage {
+    image: Image
+    status: MediaPreviewImageStatus!
+  }
+
+  interface Media {
+    id: ID!
+    preview: MediaPreviewImage
+  }
+
+  type MediaImage implements Media & Node {
+    id: ID!
+    preview: MediaPreviewImage
+    image: Image
+  }
+
+  enum ProductStatus {
+    ACTIVE
+    ARCHIVED
+    DRAFT
+    UNLISTED
+  }
+
   type ProductOption {
     id: ID!
     name: String!
@@ -148,8 +257,8 @@ export const adminSchema = buildSchema(/* GraphQL */ `
     id: ID!
     title: String!
     sku: String
-    price: Decimal!
-    compareAtPrice: Decimal
+    price: Money!
+    compareAtPrice: Money
     selectedOptions: [SelectedOption!]!
     product: Product!
   }
@@ -171,13 +280,14 @@ export const adminSchema = buildSchema(/* GraphQL */ `
     title: String!
     handle: String!
     description: String!
-    descriptionHtml: String!
+    descriptionHtml: HTML!
     productType: String!
     vendor: String!
     tags: [String!]!
-    status: String!
+    status: ProductStatus!
     options: [ProductOption!]!
-    featuredImage: Image
+    featuredImage: Image @deprecated(reason: "Use \`featuredMedia\` instead.")
+    featuredMedia: Media
     variants(first: Int, after: String, last: Int, before: String): ProductVariantConnection!
     createdAt: DateTime!
     updatedAt: DateTime!
@@ -219,10 +329,41 @@ export const adminSchema = buildSchema(/* GraphQL */ `
     pageInfo: PageInfo!
   }
 
+  enum OrderTransactionKind {
+    AUTHORIZATION
+    CAPTURE
+    CHANGE
+    EMV_AUTHORIZATION
+    REFUND
+    SALE
+    SUGGESTED_REFUND
+    VOID
+  }
+
+  enum OrderTransactionStatus {
+    AWAITING_RESPONSE
+    ERROR
+    FAILURE
+    PENDING
+    SUCCESS
+    UNKNOWN
+  }
+
+  enum OrderDisplayFinancialStatus {
+    AUTHORIZED
+    EXPIRED
+    PAID
+    PARTIALLY_PAID
+    PARTIALLY_REFUNDED
+    PENDING
+    REFUNDED
+    VOIDED
+  }
+
   type OrderTransaction implements Node {
     id: ID!
-    kind: String!
-    status: String!
+    kind: OrderTransactionKind!
+    status: OrderTransactionStatus!
     gateway: String
     amountSet: MoneyBag!
     processedAt: DateTime
@@ -239,9 +380,9 @@ export const adminSchema = buildSchema(/* GraphQL */ `
     processedAt: DateTime!
     updatedAt: DateTime!
     cancelledAt: DateTime
-    currencyCode: String!
+    currencyCode: CurrencyCode!
     customer: Customer
-    displayFinancialStatus: String
+    displayFinancialStatus: OrderDisplayFinancialStatus
     discountCodes: [String!]!
     tags: [String!]!
     subtotalPriceSet: MoneyBag
@@ -302,10 +443,32 @@ export const adminSchema = buildSchema(/* GraphQL */ `
     completedAt: DateTime
   }
 
+  enum BulkOperationUserErrorCode {
+    INVALID
+    LIMIT_REACHED
+    OPERATION_IN_PROGRESS
+  }
+
   type BulkOperationUserError {
     field: [String!]
     message: String!
-    code: String
+    code: BulkOperationUserErrorCode
+  }
+
+  type BulkOperationEdge {
+    cursor: String!
+    node: BulkOperation!
+  }
+
+  type BulkOperationConnection {
+    edges: [BulkOperationEdge!]!
+    nodes: [BulkOperation!]!
+    pageInfo: PageInfo!
+  }
+
+  enum BulkOperationsSortKeys {
+    COMPLETED_AT
+    CREATED_AT
   }
 
   type BulkOperationRunQueryPayload {
@@ -340,7 +503,7 @@ export const adminSchema = buildSchema(/* GraphQL */ `
     FILE
     IMAGE
     MODEL_3D
-    PRODUCT_IMAGE
+    PRODUCT_IMAGE @deprecated(reason: "Use IMAGE instead. This resource type will be removed in a future version.")
     RETURN_LABEL
     SHOP_IMAGE
     URL_REDIRECT_IMPORT
@@ -434,10 +597,22 @@ export const adminSchema = buildSchema(/* GraphQL */ `
     settings: JSON!
   }
 
+  enum ErrorsWebPixelUserErrorCode {
+    BLANK
+    INVALID_CONFIGURATION_JSON
+    INVALID_RUNTIME_CONTEXT
+    INVALID_SETTINGS
+    INVALID_SETTINGS_DEFINITION
+    NOT_FOUND
+    NO_EXTENSION
+    TAKEN
+    UNEXPECTED_ERROR
+  }
+
   type ErrorsWebPixelUserError {
     field: [String!]
     message: String!
-    code: String
+    code: ErrorsWebPixelUserErrorCode
   }
 
   type WebPixelCreatePayload {
@@ -636,7 +811,6 @@ export const adminSchema = buildSchema(/* GraphQL */ `
     validations: [MetafieldDefinitionValidationInput!]
     access: MetafieldAccessInput
     pin: Boolean = false
-    useAsCollectionCondition: Boolean = false
   }
 
   enum MetafieldDefinitionCreateUserErrorCode {
@@ -770,15 +944,39 @@ export const adminSchema = buildSchema(/* GraphQL */ `
       last: Int
       before: String
       query: String
-      reverse: Boolean
+      reverse: Boolean = false
     ): CustomerConnection!
-    products(first: Int, after: String, last: Int, before: String, query: String, reverse: Boolean): ProductConnection!
-    orders(first: Int, after: String, last: Int, before: String, query: String, reverse: Boolean): OrderConnection!
+    products(
+      first: Int
+      after: String
+      last: Int
+      before: String
+      query: String
+      reverse: Boolean = false
+    ): ProductConnection!
+    orders(
+      first: Int
+      after: String
+      last: Int
+      before: String
+      query: String
+      reverse: Boolean = false
+    ): OrderConnection!
     customersCount(query: String): Count
     productsCount(query: String): Count
     ordersCount(query: String): Count
     currentBulkOperation(type: BulkOperationType = QUERY): BulkOperation
+      @deprecated(reason: "Use \`bulkOperations\` with status filter instead.")
     bulkOperation(id: ID!): BulkOperation
+    bulkOperations(
+      first: Int
+      after: String
+      last: Int
+      before: String
+      query: String
+      reverse: Boolean = false
+      sortKey: BulkOperationsSortKeys = CREATED_AT
+    ): BulkOperationConnection!
     segments(first: Int, after: String, last: Int, before: String): SegmentConnection!
     segment(id: ID!): Segment
     webPixel(id: ID): WebPixel
@@ -810,7 +1008,7 @@ export const adminSchema = buildSchema(/* GraphQL */ `
   }
 
   type Mutation {
-    bulkOperationRunQuery(query: String!, groupObjects: Boolean = false): BulkOperationRunQueryPayload
+    bulkOperationRunQuery(query: String!, groupObjects: Boolean! = false): BulkOperationRunQueryPayload
     bulkOperationRunMutation(
       mutation: String!
       stagedUploadPath: String!
@@ -830,4 +1028,13 @@ export const adminSchema = buildSchema(/* GraphQL */ `
     metafieldsSet(metafields: [MetafieldsSetInput!]!): MetafieldsSetPayload
     metafieldsDelete(metafields: [MetafieldIdentifierInput!]!): MetafieldsDeletePayload
   }
-`);
+`;
+
+/**
+ * The part of Shopify's Admin GraphQL API that MicroSegment uses, with
+ * Shopify's names, types (enums and scalars included) and deprecations;
+ * simulator/admin-schema.test.ts holds it to Shopify's published schema of
+ * SIMULATED_API_VERSION. graphql-js validates every request against it, so
+ * an unknown field or operation is an error, as on Shopify.
+ */
+export const adminSchema = buildSchema(ISO_CODE_ENUMS + ADMIN_SDL);

@@ -314,4 +314,27 @@ describe("bulk mutation operations", () => {
       body: expect.objectContaining({ admin_graphql_api_id: id, status: "completed", type: "mutation" }),
     });
   });
+
+  it("lists the app's operations with bulkOperations(query:), newest first, by type and status", async () => {
+    const { key } = await stageVariables(sim, [{ id: customerGid(sim, 1), tags: ["listed"] }]);
+    const started = await sim.graphql(RUN_BULK_MUTATION, { mutation: TAGS_ADD, path: key });
+    const mutationId = started.body.data.bulkOperationRunMutation.bulkOperation.id;
+    await waitForOperation(mutationId);
+    const list = async (query: string) =>
+      (
+        await sim.graphql(
+          "query($query: String) { bulkOperations(first: 50, query: $query) { nodes { id type status } } }",
+          {
+            query,
+          },
+        )
+      ).body.data.bulkOperations.nodes as { id: string; type: string; status: string }[];
+    const mutations = await list("operation_type:mutation");
+    expect(mutations[0]!.id).toBe(mutationId);
+    expect(mutations.every((operation) => operation.type === "MUTATION")).toBe(true);
+    const queries = await list("operation_type:query AND status:completed");
+    expect(queries.length).toBeGreaterThan(0);
+    expect(queries.every((operation) => operation.type === "QUERY" && operation.status === "COMPLETED")).toBe(true);
+    expect(queries.some((operation) => operation.id === mutationId)).toBe(false);
+  });
 });

@@ -20,6 +20,7 @@ import {
 } from "graphql";
 import { adminSchema } from "./admin-schema";
 import type { ResolverContext } from "./admin-resolvers";
+import { compareDates, parseSearchQuery } from "./search-query";
 import { gid } from "./shop-data";
 
 /**
@@ -103,6 +104,26 @@ function parseBulkDocument(text: string, what: string, fail: (message: string) =
 }
 
 /** Validates a bulk query the way Shopify does and returns its parsed document. */
+/** The `bulkOperations(query:)` filter: operation_type, status, created_at, as Shopify documents them. */
+export function bulkOperationFilter(query: string | null | undefined) {
+  const terms = parseSearchQuery(query);
+  return (operation: BulkOperationState) =>
+    terms.every((term) => {
+      switch (term.field) {
+        case "operation_type":
+          return operation.type === term.value.toUpperCase();
+        case "status":
+          return operation.status === term.value.toUpperCase();
+        case "created_at":
+          return compareDates(new Date(operation.createdAt), term.comparison, term.value);
+        case "id":
+          return operation.id.endsWith(`/${term.value}`);
+        default:
+          return true;
+      }
+    });
+}
+
 export function checkBulkQuery(query: string): DocumentNode {
   const { document, operations } = parseBulkDocument(query, "bulk query", (message) => new BulkQueryError(message));
   const operation = operations[0];

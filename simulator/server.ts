@@ -10,7 +10,16 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { parse as parseToml } from "smol-toml";
 import { z } from "zod";
 import { hostParam, localAdminPage } from "./local-admin";
-import { customerPayload, orderPayload, productPayload, shopPayload } from "./rest-payloads";
+import {
+  customerPayload,
+  customerRedactPayload,
+  dataRequestPayload,
+  orderPayload,
+  productPayload,
+  scopesUpdatePayload,
+  shopPayload,
+  shopRedactPayload,
+} from "./rest-payloads";
 import { InvalidSessionTokenError, signSessionToken, verifySessionToken } from "./session-token";
 import { ShopRuntime, STAGED_UPLOADS_PATH } from "./shop-runtime";
 import { SimulatorStore } from "./store";
@@ -108,6 +117,7 @@ const graphqlRequest = z.object({
 
 export const SIMULATED_EVENTS = [
   "app/uninstalled",
+  "app/scopes_update",
   "customers/data_request",
   "customers/redact",
   "shop/redact",
@@ -444,42 +454,40 @@ export function createSimulator(options: SimulatorOptions) {
         shopRuntime.webPixel = undefined;
         payload = shopPayload(shopRuntime.shop, shopId);
         break;
-      case "customers/data_request": {
-        const subject = customer();
-        payload = {
-          shop_id: shopId,
-          shop_domain: request.shop,
-          orders_requested: ordersOf(customerIndex),
-          customer: { id: subject.id, email: subject.email, phone: subject.phone },
-          data_request: { id: Math.floor(Math.random() * 1e9) },
-        };
+      case "app/scopes_update": {
+        // The merchant granted what the app asks for (managed install); before, one scope fewer.
+        const current = options.scopes.split(",");
+        payload = scopesUpdatePayload(shopId, current.slice(0, -1), current);
         break;
       }
-      case "customers/redact": {
-        const subject = customer();
-        payload = {
-          shop_id: shopId,
-          shop_domain: request.shop,
-          customer: { id: subject.id, email: subject.email, phone: subject.phone },
-          orders_to_redact: ordersOf(customerIndex),
-        };
+      case "customers/data_request":
+        payload = dataRequestPayload(
+          shopId,
+          request.shop,
+          customer(),
+          ordersOf(customerIndex),
+          Math.floor(Math.random() * 1e9),
+        );
         break;
-      }
+      case "customers/redact":
+        payload = customerRedactPayload(shopId, request.shop, customer(), ordersOf(customerIndex));
+        break;
       case "shop/redact":
-        payload = { shop_id: shopId, shop_domain: request.shop };
+        payload = shopRedactPayload(shopId, request.shop);
         break;
       case "orders/create": {
         const order = data.addOrder(request.customer ?? null);
-        payload = orderPayload(order, order.customerIndex === null ? undefined : data.customer(order.customerIndex));
+        const buyer = order.customerIndex === null ? undefined : data.customer(order.customerIndex);
+        payload = orderPayload(order, buyer, (item) => data.product(item.productIndex)?.vendor ?? null);
         break;
       }
       case "customers/create":
-        payload = customerPayload(data.addCustomer());
+        payload = customerPayload(data.addCustomer(), shopRuntime.shop.currencyCode);
         break;
       case "customers/update": {
         const subject = customer();
         data.setCustomerTags(customerIndex, [...subject.tags, "updated"]);
-        payload = customerPayload(data.customer(customerIndex)!);
+        payload = customerPayload(data.customer(customerIndex)!, shopRuntime.shop.currencyCode);
         break;
       }
       case "products/update": {

@@ -3,8 +3,9 @@ import { existsSync } from "node:fs";
 import path from "node:path";
 import { execute, GraphQLError, parse, validate, type DocumentNode, type ExecutionResult } from "graphql";
 import { adminSchema } from "./admin-schema";
-import { AdminViews, countOf, type ResolverContext } from "./admin-resolvers";
+import { AdminViews, countOf, type ConnectionArgs, type ResolverContext } from "./admin-resolvers";
 import {
+  bulkOperationFilter,
   BulkMutationError,
   BulkQueryError,
   checkBulkMutation,
@@ -20,7 +21,15 @@ import {
 import { storeSpec, type GeneratedCustomer, type StoreSizeName } from "./generator";
 import { MetafieldStore, type DefinitionInput, type SetInput } from "./metafields";
 import { LeakyBucket, MAX_QUERY_COST, queryCost } from "./query-cost";
-import { compileSegmentQuery, dayIn, SegmentQueryError, type SegmentQueryContext } from "./segment-query";
+import { bulkFinishPayload } from "./rest-payloads";
+import {
+  compileSegmentQuery,
+  dayIn,
+  SegmentQueryError,
+  segmentQueryProblem,
+  UnevaluatedSegmentQueryError,
+  type SegmentQueryContext,
+} from "./segment-query";
 import { gid, parseGid, ShopData } from "./shop-data";
 import type { SimulatedShop } from "./store";
 
@@ -73,7 +82,8 @@ export const STAGED_UPLOADS_PATH = "/staged-uploads";
 interface WebPixelView {
   __typename: "WebPixel";
   id: string;
-  settings: string;
+  /** A JSON scalar, as Shopify types it: the settings object itself. */
+  settings: Record<string, string>;
 }
 
 let segmentCounter = 0;
@@ -112,15 +122,7 @@ export class ShopRuntime {
       resultsDir: options.resultsDir,
       publicUrl: "",
       pageDelayMs: options.bulkPageDelayMs,
-      onFinish: (operation) =>
-        options.notify("bulk_operations/finish", shop.domain, {
-          admin_graphql_api_id: operation.id,
-          completed_at: operation.completedAt,
-          created_at: operation.createdAt,
-          error_code: operation.errorCode?.toLowerCase() ?? null,
-          status: operation.status.toLowerCase(),
-          type: operation.type.toLowerCase(),
-        }),
+      onFinish: (operation) => options.notify("bulk_operations/finish", shop.domain, bulkFinishPayload(operation)),
     };
   }
 
@@ -200,17 +202,6 @@ export class ShopRuntime {
     };
   }
 
-  /** Why a segment query is invalid, or null. */
-  private segmentQueryProblem(query: string): string | null {
-    try {
-      compileSegmentQuery(query, this.segmentContext());
-      return null;
-    } catch (error) {
-      if (error instanceof SegmentQueryError) return error.message;
-      throw error;
-    }
-  }
-
   /** The metafield owner type of an existing resource, by GID. */
   private ownerTypeOf(ownerId: string): string | undefined {
     const parsed = parseGid(ownerId);
@@ -252,7 +243,12 @@ export class ShopRuntime {
         myshopifyDomain: shop.domain,
         currencyCode: shop.currencyCode,
         ianaTimezone: shop.ianaTimezone,
-        plan: { displayName: shop.planDisplayName, shopifyPlus: shop.shopifyPlus, partnerDevelopment: false },
+        plan: {
+          displayName: shop.planDisplayName,
+          publicDisplayName: shop.planDisplayName,
+          shopifyPlus: shop.shopifyPlus,
+          partnerDevelopment: false,
+        },
         createdAt: shop.createdAt,
       }),
       node: ({ id }: { id: string }) => views.node(id) ?? null,
@@ -270,6 +266,16 @@ export class ShopRuntime {
         return latest ? this.bulkOperationView(latest.id) : null;
       },
       bulkOperation: ({ id }: { id: string }) => this.bulkOperationView(id) ?? null,
+      bulkOperations: (args: ConnectionArgs, context: ResolverContext) => {
+        const matching = [...this.bulkOperations.values()].filter(bulkOperationFilter(args.query));
+        // Shopify lists the newest first unless reversed (the sort key's natural order is oldest first).
+        const newestFirst = args.reverse ? matching : matching.reverse();
+        return views.listOf(
+          newestFirst.map((operation) => this.bulkOperationView(operation.id)),
+          { first: args.first, after: args.after, last: args.last, before: args.before },
+          context,
+        );
+      },
       segments: (args: { first?: number; after?: string }, context: ResolverContext) => {
         const list = [...this.segments.values()];
         return views.listOf(list, args, context);
@@ -304,6 +310,8 @@ export class ShopRuntime {
         try {
           matches = this.segmentMatcher(query, args.timezone ?? "UTC");
         } catch (error) {
+          if (error instanceof UnevaluatedSegmentQueryError)
+            throw new GraphQLError(error.message, { extensions: { code: "BAD_REQUEST" } });
           if (!(error instanceof SegmentQueryError)) throw error;
           throw new GraphQLError(`Query is invalid: ${error.message}`, { extensions: { code: "BAD_REQUEST" } });
         }
@@ -420,7 +428,7 @@ export class ShopRuntime {
         if ([...this.segments.values()].some((segment) => segment.name === name)) {
           return { segment: null, userErrors: userError("name", "Name has already been taken") };
         }
-        const problem = this.segmentQueryProblem(query);
+        const problem = segmentQueryProblem(query, this.segmentContext());
         if (problem) return { segment: null, userErrors: userError("query", `Query is invalid: ${problem}`) };
         const now = new Date().toISOString();
         const segment: SegmentView = {
@@ -440,7 +448,8 @@ export class ShopRuntime {
         if (name && [...this.segments.values()].some((other) => other.name === name && other.id !== id)) {
           return { segment: null, userErrors: userError("name", "Name has already been taken") };
         }
-        const problem = query !== undefined && query !== null ? this.segmentQueryProblem(query) : null;
+        const problem =
+          query === undefined || query === null ? undefined : segmentQueryProblem(query, this.segmentContext());
         if (problem) return { segment: null, userErrors: userError("query", `Query is invalid: ${problem}`) };
         Object.assign(segment, {
           ...(name ? { name } : {}),
@@ -474,7 +483,7 @@ export class ShopRuntime {
         this.webPixel = {
           __typename: "WebPixel",
           id: gid("WebPixel", 880_000 + ++pixelCounter),
-          settings: settings.json,
+          settings: settings.value,
         };
         return { webPixel: this.webPixel, userErrors: [] };
       },
@@ -490,7 +499,7 @@ export class ShopRuntime {
             webPixel: null,
             userErrors: [{ field: ["webPixel", "settings"], message: settings.error, code: "INVALID_SETTINGS" }],
           };
-        this.webPixel.settings = settings.json;
+        this.webPixel.settings = settings.value;
         return { webPixel: this.webPixel, userErrors: [] };
       },
       webPixelDelete: ({ id }: { id: string }) => {
@@ -505,7 +514,8 @@ export class ShopRuntime {
     };
   }
 
-  private checkPixelSettings(raw: unknown): { json: string } | { error: string } {
+  /** Settings arrive as a JSON object or, as Shopify also accepts, a string holding one. */
+  private checkPixelSettings(raw: unknown): { value: Record<string, string> } | { error: string } {
     let settings: unknown = raw;
     if (typeof raw === "string") {
       try {
@@ -523,7 +533,7 @@ export class ShopRuntime {
     }
     const unknown = Object.keys(settings).filter((key) => !this.options.pixelSettingsFields.includes(key));
     if (unknown.length > 0) return { error: `Setting "${unknown[0]}" is not defined by the extension.` };
-    return { json: JSON.stringify(settings) };
+    return { value: { ...(settings as Record<string, string>) } };
   }
 
   private changeTags(id: string, tags: string[], change: "add" | "remove") {

@@ -1,5 +1,6 @@
 import "@shopify/shopify-api/adapters/node";
 import { ApiVersion, shopifyApi } from "@shopify/shopify-api";
+import { SIMULATED_API_VERSION } from "./admin-schema";
 import { createSimulator, type SimulatorOptions } from "./server";
 
 /** Shopify's own library, configured as an app of the test simulator, to check what the simulator produces. */
@@ -9,7 +10,7 @@ export const shopifyLibrary = () =>
     apiSecretKey: "sim-secret",
     scopes: ["read_customers"],
     hostName: "app.example.test",
-    apiVersion: ApiVersion.October26,
+    apiVersion: SIMULATED_API_VERSION as ApiVersion,
     isEmbeddedApp: true,
     logger: { level: 0 },
   });
@@ -28,7 +29,7 @@ export async function startTestSimulator(overrides: Partial<SimulatorOptions> & 
   const url = await simulator.listen();
   const token = simulator.store.issueToken("offline", shop, "read_customers,write_customers", null).token;
   async function graphql(query: string, variables?: Record<string, unknown>, accessToken = token) {
-    const response = await fetch(`${url}/admin/api/2026-10/graphql.json`, {
+    const response = await fetch(`${url}/admin/api/${SIMULATED_API_VERSION}/graphql.json`, {
       method: "POST",
       headers: { "content-type": "application/json", "x-simulated-shop": shop, "x-shopify-access-token": accessToken },
       body: JSON.stringify({ query, variables }),

@@ -2,6 +2,7 @@ import { createHmac, randomUUID } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { setTimeout as sleep } from "node:timers/promises";
 import { parse as parseToml } from "smol-toml";
+import { SIMULATED_API_VERSION } from "./admin-schema";
 
 /**
  * Shopify's webhook delivery, as an app sees it: subscriptions from the
@@ -28,7 +29,7 @@ export function readSubscriptions(tomlPath: string): { apiVersion: string; subsc
     for (const topic of block.topics ?? []) subscriptions.push({ topic, uri: block.uri, compliance: false });
     for (const topic of block.compliance_topics ?? []) subscriptions.push({ topic, uri: block.uri, compliance: true });
   }
-  return { apiVersion: config.webhooks?.api_version ?? "2026-10", subscriptions };
+  return { apiVersion: config.webhooks?.api_version ?? SIMULATED_API_VERSION, subscriptions };
 }
 
 export interface DeliveryAttempt {

@@ -1,6 +1,7 @@
+import type { AdminOperations, ApiClientRequestOptions, ReturnData } from "@shopify/admin-api-client";
 import { GraphqlQueryError, HttpResponseError } from "@shopify/shopify-api";
 import { SessionNotFoundError } from "@shopify/shopify-app-remix/server";
-import type { z } from "zod";
+import { z } from "zod";
 import { PermanentJobError } from "../models/jobs.server";
 import { markNeedsReauth } from "../models/shop.server";
 import { unauthenticated } from "../shopify.server";
@@ -50,12 +51,38 @@ export interface AdminGraphqlOptions {
   onCost?: (cost: QueryCost) => void;
 }
 
+/** The variables of a generated operation (app/types/admin.generated.d.ts), typed from the schema. */
+export type TypedOptions<Operation extends keyof AdminOperations> = Omit<AdminGraphqlOptions, "variables"> & {
+  variables?: ApiClientRequestOptions<Operation, AdminOperations>["variables"];
+};
+
+/** What a generated operation answers, typed from the schema. */
+export type AdminResult<Operation extends keyof AdminOperations> = ReturnData<Operation, AdminOperations>;
+
+/**
+ * A `#graphql` document is typed by codegen (its result and variables come
+ * from Shopify's schema); a document assembled at run time (the pull's
+ * pages and bulk lines) brings a zod schema that checks the answer.
+ */
+export async function adminGraphql<Operation extends keyof AdminOperations>(
+  shop: string,
+  query: Operation,
+  options?: TypedOptions<Operation>,
+): Promise<AdminResult<Operation>>;
 export async function adminGraphql<Schema extends z.ZodType>(
   shop: string,
   query: string,
   schema: Schema,
-  options: AdminGraphqlOptions = {},
-): Promise<z.infer<Schema>> {
+  options?: AdminGraphqlOptions,
+): Promise<z.infer<Schema>>;
+export async function adminGraphql(
+  shop: string,
+  query: string,
+  schemaOrOptions?: z.ZodType | AdminGraphqlOptions,
+  maybeOptions?: AdminGraphqlOptions,
+): Promise<unknown> {
+  const schema = schemaOrOptions instanceof z.ZodType ? schemaOrOptions : undefined;
+  const options = (schema ? maybeOptions : (schemaOrOptions as AdminGraphqlOptions | undefined)) ?? {};
   let body: { data?: unknown; extensions?: { cost?: QueryCost } };
   try {
     const { admin } = await unauthenticated.admin(shop);
@@ -65,6 +92,10 @@ export async function adminGraphql<Schema extends z.ZodType>(
     throw await classify(shop, error);
   }
   if (body.extensions?.cost) options.onCost?.(body.extensions.cost);
+  if (!schema) {
+    if (body.data === undefined || body.data === null) throw new PermanentShopifyError("Admin API answered no data");
+    return body.data;
+  }
   const parsed = schema.safeParse(body.data);
   if (!parsed.success) {
     throw new PermanentShopifyError(`unexpected Admin API response shape: ${parsed.error.issues[0]?.message}`);

@@ -1,10 +1,9 @@
 import { createInterface } from "node:readline";
 import { Readable } from "node:stream";
 import { setTimeout as delay } from "node:timers/promises";
-import { z } from "zod";
 import { loadConfig } from "../config.server";
-import { adminGraphql, PermanentShopifyError, TransientShopifyError } from "./admin-api.server";
-import { BULK_STATUS, bulkOperationFields, bulkStatusResponse } from "./pull-runner.server";
+import { adminGraphql, PermanentShopifyError, TransientShopifyError, type AdminResult } from "./admin-api.server";
+import { BULK_STATUS } from "./pull-runner.server";
 
 /**
  * Bulk mutations: the variables go to Shopify as a JSONL file (one JSON
@@ -13,47 +12,69 @@ import { BULK_STATUS, bulkOperationFields, bulkStatusResponse } from "./pull-run
  * line: the mutation's response and the zero-based `__lineNumber`.
  */
 
-export type BulkOperation = z.infer<typeof bulkOperationFields>;
+export type BulkOperation = NonNullable<AdminResult<typeof BULK_STATUS>["bulkOperation"]>;
 
 const VARIABLES_FILENAME = "bulk_op_vars.jsonl";
 const FINISHED: BulkOperation["status"][] = ["COMPLETED", "CANCELED", "FAILED", "EXPIRED"];
+/** How far back a restarted push looks for the operation it had started: its own are among the newest. */
+const RECENT_MUTATIONS = 25;
 
-const STAGE_VARIABLES = `mutation StageBulkVariables($input: [StagedUploadInput!]!) {
-  stagedUploadsCreate(input: $input) { stagedTargets { url parameters { name value } } userErrors { field message } }
-}`;
-const stageVariablesResponse = z.object({
-  stagedUploadsCreate: z.object({
-    stagedTargets: z
-      .array(z.object({ url: z.string(), parameters: z.array(z.object({ name: z.string(), value: z.string() })) }))
-      .nullable(),
-    userErrors: z.array(z.object({ message: z.string() })),
-  }),
-});
-
-const RUN_BULK_MUTATION = `mutation RunBulkMutation($mutation: String!, $stagedUploadPath: String!) {
-  bulkOperationRunMutation(mutation: $mutation, stagedUploadPath: $stagedUploadPath) {
-    bulkOperation { id status } userErrors { field message code }
+const STAGE_VARIABLES = `#graphql
+  mutation StageBulkVariables($input: [StagedUploadInput!]!) {
+    stagedUploadsCreate(input: $input) {
+      stagedTargets {
+        url
+        parameters {
+          name
+          value
+        }
+      }
+      userErrors {
+        field
+        message
+      }
+    }
   }
-}`;
-const runBulkMutationResponse = z.object({
-  bulkOperationRunMutation: z.object({
-    bulkOperation: z.object({ id: z.string(), status: z.string() }).nullable(),
-    userErrors: z.array(z.object({ message: z.string(), code: z.string().nullable().optional() })),
-  }),
-});
+`;
+
+const RUN_BULK_MUTATION = `#graphql
+  mutation RunBulkMutation($mutation: String!, $stagedUploadPath: String!) {
+    bulkOperationRunMutation(mutation: $mutation, stagedUploadPath: $stagedUploadPath) {
+      bulkOperation {
+        id
+        status
+      }
+      userErrors {
+        field
+        message
+        code
+      }
+    }
+  }
+`;
 /** Shopify may answer these later with a different outcome. */
 const RETRYABLE_RUN_ERRORS = ["OPERATION_IN_PROGRESS", "LIMIT_REACHED", "INTERNAL_FILE_SERVER_ERROR"];
 
-const CURRENT_BULK_MUTATION = `query CurrentBulkMutation {
-  currentBulkOperation(type: MUTATION) { id status errorCode objectCount url partialDataUrl query }
-}`;
-const currentBulkMutationResponse = z.object({
-  currentBulkOperation: bulkOperationFields.extend({ query: z.string() }).nullable(),
-});
+/** Several bulk operations may run at once, so "the current one" may be another's: the app's recent mutations, newest first. */
+const RECENT_BULK_MUTATIONS = `#graphql
+  query RecentBulkMutations($first: Int!) {
+    bulkOperations(first: $first, query: "operation_type:mutation", sortKey: CREATED_AT, reverse: true) {
+      nodes {
+        id
+        status
+        errorCode
+        objectCount
+        url
+        partialDataUrl
+        query
+      }
+    }
+  }
+`;
 
 /** Uploads the variables file to the target Shopify stages and returns the path bulkOperationRunMutation takes. */
 export async function stageBulkVariables(shop: string, jsonl: string, signal?: AbortSignal): Promise<string> {
-  const { stagedUploadsCreate } = await adminGraphql(shop, STAGE_VARIABLES, stageVariablesResponse, {
+  const { stagedUploadsCreate } = await adminGraphql(shop, STAGE_VARIABLES, {
     variables: {
       input: [
         {
@@ -66,10 +87,10 @@ export async function stageBulkVariables(shop: string, jsonl: string, signal?: A
     },
     signal,
   });
-  const target = stagedUploadsCreate.stagedTargets?.[0];
+  const target = stagedUploadsCreate?.stagedTargets?.[0];
   const key = target?.parameters.find((parameter) => parameter.name === "key")?.value;
-  if (!target || !key) {
-    const problem = stagedUploadsCreate.userErrors.map((error) => error.message).join("; ") || "no target with a key";
+  if (!target?.url || !key) {
+    const problem = stagedUploadsCreate?.userErrors.map((error) => error.message).join("; ") || "no target with a key";
     throw new PermanentShopifyError(`stagedUploadsCreate refused: ${problem}`);
   }
   // The storage service checks the file against the signed parameters before it, so the file goes last.
@@ -100,11 +121,12 @@ export async function startBulkMutation(
   stagedUploadPath: string,
   signal?: AbortSignal,
 ): Promise<string> {
-  const { bulkOperationRunMutation } = await adminGraphql(shop, RUN_BULK_MUTATION, runBulkMutationResponse, {
+  const { bulkOperationRunMutation } = await adminGraphql(shop, RUN_BULK_MUTATION, {
     variables: { mutation, stagedUploadPath },
     signal,
   });
-  const { bulkOperation, userErrors } = bulkOperationRunMutation;
+  const bulkOperation = bulkOperationRunMutation?.bulkOperation;
+  const userErrors = bulkOperationRunMutation?.userErrors ?? [{ message: "no answer", code: null }];
   if (bulkOperation) return bulkOperation.id;
   const message = userErrors.map((error) => error.message).join("; ");
   throw userErrors.some((error) => RETRYABLE_RUN_ERRORS.includes(error.code ?? ""))
@@ -112,18 +134,19 @@ export async function startBulkMutation(
     : new PermanentShopifyError(`bulk mutation rejected: ${message}`);
 }
 
-/** The shop's latest bulk mutation operation, with the mutation it runs. */
-export async function currentBulkMutation(shop: string, signal?: AbortSignal) {
-  const { currentBulkOperation } = await adminGraphql(shop, CURRENT_BULK_MUTATION, currentBulkMutationResponse, {
+/** The newest of the shop's recent bulk mutations that runs exactly `mutation`, if any. */
+export async function findBulkMutation(shop: string, mutation: string, signal?: AbortSignal) {
+  const { bulkOperations } = await adminGraphql(shop, RECENT_BULK_MUTATIONS, {
+    variables: { first: RECENT_MUTATIONS },
     signal,
   });
-  return currentBulkOperation;
+  return bulkOperations.nodes.find((operation) => operation.query === mutation);
 }
 
 /** Polls the operation until it has ended, every BULK_POLL_INTERVAL_MS. */
 export async function waitForBulkOperation(shop: string, id: string, signal?: AbortSignal): Promise<BulkOperation> {
   for (;;) {
-    const { bulkOperation } = await adminGraphql(shop, BULK_STATUS, bulkStatusResponse, {
+    const { bulkOperation } = await adminGraphql(shop, BULK_STATUS, {
       variables: { id },
       signal,
     });

@@ -22,7 +22,7 @@ import { RFM_SEGMENTS } from "../models/rfm-segments.server";
 import { adminGraphql, PermanentShopifyError, TransientShopifyError } from "./admin-api.server";
 import {
   bulkResultLines,
-  currentBulkMutation,
+  findBulkMutation,
   stageBulkVariables,
   startBulkMutation,
   waitForBulkOperation,
@@ -95,38 +95,44 @@ const userError = z.object({
   code: z.string().nullish(),
 });
 
-const DEFINITIONS_QUERY = `query AppMetafieldDefinitions($namespace: String!) {
-  metafieldDefinitions(first: 50, ownerType: CUSTOMER, namespace: $namespace) {
-    nodes { id namespace key type { name } }
+const DEFINITIONS_QUERY = `#graphql
+  query AppMetafieldDefinitions($namespace: String!) {
+    metafieldDefinitions(first: 50, ownerType: CUSTOMER, namespace: $namespace) {
+      nodes {
+        id
+        namespace
+        key
+        type {
+          name
+        }
+      }
+    }
   }
-}`;
-const definitionsResponse = z.object({
-  metafieldDefinitions: z.object({
-    nodes: z.array(
-      z.object({ id: z.string(), namespace: z.string(), key: z.string(), type: z.object({ name: z.string() }) }),
-    ),
-  }),
-});
+`;
 
-const CREATE_DEFINITION = `mutation CreateMetafieldDefinition($definition: MetafieldDefinitionInput!) {
-  metafieldDefinitionCreate(definition: $definition) {
-    createdDefinition { id namespace key }
-    userErrors { field message code }
+const CREATE_DEFINITION = `#graphql
+  mutation CreateMetafieldDefinition($definition: MetafieldDefinitionInput!) {
+    metafieldDefinitionCreate(definition: $definition) {
+      createdDefinition {
+        id
+        namespace
+        key
+      }
+      userErrors {
+        field
+        message
+        code
+      }
+    }
   }
-}`;
-const createDefinitionResponse = z.object({
-  metafieldDefinitionCreate: z.object({
-    createdDefinition: z.object({ id: z.string(), namespace: z.string(), key: z.string() }).nullable(),
-    userErrors: z.array(userError),
-  }),
-});
+`;
 
 /**
  * Makes sure the app's customer metafield definitions exist with their
  * types; returns the namespace Shopify resolved the app's to. Idempotent.
  */
 export async function ensureMetafieldDefinitions(shop: string, signal?: AbortSignal): Promise<string> {
-  const { metafieldDefinitions } = await adminGraphql(shop, DEFINITIONS_QUERY, definitionsResponse, {
+  const { metafieldDefinitions } = await adminGraphql(shop, DEFINITIONS_QUERY, {
     variables: { namespace: METAFIELD_NAMESPACE },
     signal,
   });
@@ -140,7 +146,7 @@ export async function ensureMetafieldDefinitions(shop: string, signal?: AbortSig
         throw new PermanentShopifyError(`metafield ${key} is defined as ${found.type.name}, not ${spec.type}`);
       continue;
     }
-    const { metafieldDefinitionCreate } = await adminGraphql(shop, CREATE_DEFINITION, createDefinitionResponse, {
+    const { metafieldDefinitionCreate } = await adminGraphql(shop, CREATE_DEFINITION, {
       variables: {
         definition: {
           namespace: METAFIELD_NAMESPACE,
@@ -155,6 +161,7 @@ export async function ensureMetafieldDefinitions(shop: string, signal?: AbortSig
       },
       signal,
     });
+    if (!metafieldDefinitionCreate) throw new TransientShopifyError("metafieldDefinitionCreate answered nothing");
     const { createdDefinition, userErrors } = metafieldDefinitionCreate;
     if (createdDefinition) namespace = createdDefinition.namespace;
     // TAKEN: another sync created it meanwhile.
@@ -164,7 +171,7 @@ export async function ensureMetafieldDefinitions(shop: string, signal?: AbortSig
       );
   }
   if (!namespace) {
-    const again = await adminGraphql(shop, DEFINITIONS_QUERY, definitionsResponse, {
+    const again = await adminGraphql(shop, DEFINITIONS_QUERY, {
       variables: { namespace: METAFIELD_NAMESPACE },
       signal,
     });
@@ -175,37 +182,84 @@ export async function ensureMetafieldDefinitions(shop: string, signal?: AbortSig
 }
 
 /** In requests only the refusals are read, which keeps a request of 25 at about a dozen points. */
-const SET_METAFIELDS = `mutation SetCustomerMetafields($metafields: [MetafieldsSetInput!]!) {
-  metafieldsSet(metafields: $metafields) { userErrors { field message code } }
-}`;
-const setResponse = z.object({ metafieldsSet: z.object({ userErrors: z.array(userError) }) });
+const SET_METAFIELDS = `#graphql
+  mutation SetCustomerMetafields($metafields: [MetafieldsSetInput!]!) {
+    metafieldsSet(metafields: $metafields) {
+      userErrors {
+        field
+        message
+        code
+      }
+    }
+  }
+`;
 /** In bulk each result line names what it wrote, so it can be recorded from the file alone. */
-const BULK_SET_METAFIELDS = `mutation SetCustomerMetafields($metafields: [MetafieldsSetInput!]!) {
-  metafieldsSet(metafields: $metafields) {
-    metafields { key value owner { ... on Customer { id } } }
-    userErrors { field message code }
+const BULK_SET_METAFIELDS = `#graphql
+  mutation BulkSetCustomerMetafields($metafields: [MetafieldsSetInput!]!) {
+    metafieldsSet(metafields: $metafields) {
+      metafields {
+        key
+        value
+        owner {
+          ... on Customer {
+            id
+          }
+        }
+      }
+      userErrors {
+        field
+        message
+        code
+      }
+    }
   }
-}`;
-const bulkSetResponse = z.object({
-  metafieldsSet: z.object({
-    metafields: z
-      .array(z.object({ key: z.string(), value: z.string(), owner: z.object({ id: z.string().optional() }) }))
-      .nullable(),
-    userErrors: z.array(userError),
-  }),
-});
+`;
 
-const DELETE_METAFIELDS = `mutation DeleteCustomerMetafields($metafields: [MetafieldIdentifierInput!]!) {
-  metafieldsDelete(metafields: $metafields) {
-    deletedMetafields { ownerId key }
-    userErrors { field message }
+const DELETE_METAFIELDS = `#graphql
+  mutation DeleteCustomerMetafields($metafields: [MetafieldIdentifierInput!]!) {
+    metafieldsDelete(metafields: $metafields) {
+      deletedMetafields {
+        ownerId
+        key
+      }
+      userErrors {
+        field
+        message
+      }
+    }
   }
-}`;
-const deleteResponse = z.object({
-  metafieldsDelete: z.object({
-    deletedMetafields: z.array(z.object({ ownerId: z.string(), key: z.string() }).nullable()).nullable(),
-    userErrors: z.array(userError),
-  }),
+`;
+
+/** A bulk result line is read from a file, so zod checks it; its payload is the document's. */
+const bulkSetLine = z.object({
+  __lineNumber: z.number().int(),
+  data: z
+    .object({
+      metafieldsSet: z
+        .object({
+          metafields: z
+            .array(z.object({ key: z.string(), value: z.string(), owner: z.object({ id: z.string().optional() }) }))
+            .nullable(),
+          userErrors: z.array(userError),
+        })
+        .nullable(),
+    })
+    .optional(),
+  errors: z.array(z.object({ message: z.string() })).optional(),
+});
+const bulkDeleteLine = z.object({
+  __lineNumber: z.number().int(),
+  data: z
+    .object({
+      metafieldsDelete: z
+        .object({
+          deletedMetafields: z.array(z.object({ ownerId: z.string(), key: z.string() }).nullable()).nullable(),
+          userErrors: z.array(userError),
+        })
+        .nullable(),
+    })
+    .optional(),
+  errors: z.array(z.object({ message: z.string() })).optional(),
 });
 
 type Written = { customerId: string; key: MetafieldKey; value: string };
@@ -246,10 +300,10 @@ async function setBatch(context: SyncContext, batch: Written[]): Promise<Written
     const { metafieldsSet } = await sendPaced(
       context.sync.shop,
       SET_METAFIELDS,
-      setResponse,
       { metafields: pending.map(setInput) },
       context,
     );
+    if (!metafieldsSet) throw new TransientShopifyError("metafieldsSet answered nothing");
     if (metafieldsSet.userErrors.length === 0) return pending;
     const refused = metafieldsSet.userErrors.filter((error) => !ownerIsGone(error));
     if (refused.length > 0)
@@ -266,10 +320,10 @@ async function clearBatch(context: SyncContext, batch: MetafieldChange[]) {
   const { metafieldsDelete } = await sendPaced(
     context.sync.shop,
     DELETE_METAFIELDS,
-    deleteResponse,
     { metafields: batch.map(deleteInput) },
     context,
   );
+  if (!metafieldsDelete) throw new TransientShopifyError("metafieldsDelete answered nothing");
   if (metafieldsDelete.userErrors.length > 0)
     throw new PermanentShopifyError(
       `metafieldsDelete refused: ${metafieldsDelete.userErrors.map((error) => error.message).join("; ")}`,
@@ -308,17 +362,6 @@ export function bulkMetafieldMutation(part: "set" | "clear", syncId: string) {
   return `# MicroSegment metafields ${part} ${syncId}
 ${part === "set" ? BULK_SET_METAFIELDS : DELETE_METAFIELDS}`;
 }
-
-const bulkSetLine = z.object({
-  __lineNumber: z.number().int(),
-  data: z.object({ metafieldsSet: bulkSetResponse.shape.metafieldsSet.nullable() }).optional(),
-  errors: z.array(z.object({ message: z.string() })).optional(),
-});
-const bulkDeleteLine = z.object({
-  __lineNumber: z.number().int(),
-  data: z.object({ metafieldsDelete: deleteResponse.shape.metafieldsDelete.nullable() }).optional(),
-  errors: z.array(z.object({ message: z.string() })).optional(),
-});
 
 /**
  * Records what a bulk operation's result file says was written or cleared.
@@ -401,8 +444,8 @@ async function runBulkPart(context: SyncContext, part: "set" | "clear", scope: C
     if (url) refusals.push(...(await recordBulkResults(context, part, url, uploaded)));
     return finished;
   };
-  const previous = await currentBulkMutation(shop, context.signal);
-  if (previous?.query === mutation) await finish(previous.id);
+  const previous = await findBulkMutation(shop, mutation, context.signal);
+  if (previous) await finish(previous.id);
   const changes: MetafieldChange[] = [];
   for await (const page of allChanges(scope))
     changes.push(...page.filter((change) => (change.value === null) === (part === "clear")));

@@ -15,7 +15,7 @@ const gidOf = (type: string) => z.string().regex(new RegExp(`^gid://shopify/${ty
 
 const CUSTOMER_FIELDS = `id legacyResourceId firstName lastName
   defaultEmailAddress { emailAddress marketingState }
-  defaultPhoneNumber { phoneNumber marketingState }
+  defaultPhoneNumber { phoneNumber smsMarketingConsent { state } }
   tags locale numberOfOrders amountSpent { amount currencyCode }
   defaultAddress { address1 city province countryCodeV2 zip }
   createdAt updatedAt`;
@@ -26,7 +26,9 @@ export const customerNode = z.object({
   firstName: z.string().nullable(),
   lastName: z.string().nullable(),
   defaultEmailAddress: z.object({ emailAddress: z.string(), marketingState: z.string() }).nullable(),
-  defaultPhoneNumber: z.object({ phoneNumber: z.string(), marketingState: z.string() }).nullable(),
+  defaultPhoneNumber: z
+    .object({ phoneNumber: z.string(), smsMarketingConsent: z.object({ state: z.string() }) })
+    .nullable(),
   tags: z.array(z.string()),
   locale: z.string().nullable(),
   numberOfOrders: z.string(),
@@ -45,7 +47,7 @@ export const customerNode = z.object({
 });
 
 const PRODUCT_FIELDS = `id legacyResourceId title handle description productType vendor tags status
-  options { name values } featuredImage { url } createdAt updatedAt`;
+  options { name values } featuredMedia { preview { image { url } } } createdAt updatedAt`;
 const VARIANT_FIELDS = `id title sku price compareAtPrice selectedOptions { name value }`;
 
 export const productNode = z.object({
@@ -59,7 +61,9 @@ export const productNode = z.object({
   tags: z.array(z.string()),
   status: z.string().nullable(),
   options: z.array(z.object({ name: z.string(), values: z.array(z.string()) })),
-  featuredImage: z.object({ url: z.string() }).nullable(),
+  featuredMedia: z
+    .object({ preview: z.object({ image: z.object({ url: z.string() }).nullable() }).nullable() })
+    .nullable(),
   createdAt: z.string(),
   updatedAt: z.string(),
 });
@@ -201,6 +205,11 @@ export const MORE_VARIANTS = {
   schema: z.object({ product: z.object({ variants: connectionOf(variantNode) }).nullable() }),
 };
 
+/** How many records a paginated pull will read. */
+export function countQuery(resource: Resource): string {
+  return `query Count($query: String) { ${resource}Count(query: $query) { count } }`;
+}
+
 /** Bulk operation queries. Bulk queries take no variables, so the filter is inlined as a string literal. */
 export function bulkQuery(resource: Resource, search: string | null): string {
   const filter = search ? `(query: ${JSON.stringify(search)})` : "";
@@ -259,7 +268,7 @@ export function customerRow(shop: string, node: z.infer<typeof customerNode>): R
     phone: node.defaultPhoneNumber?.phoneNumber ?? null,
     tags: node.tags,
     emailMarketing: node.defaultEmailAddress?.marketingState ?? null,
-    smsMarketing: node.defaultPhoneNumber?.marketingState ?? null,
+    smsMarketing: node.defaultPhoneNumber?.smsMarketingConsent.state ?? null,
     locale: node.locale,
     numberOfOrders: Number(node.numberOfOrders),
     amountSpent: node.amountSpent.amount,
@@ -286,7 +295,7 @@ export function productRow(shop: string, node: z.infer<typeof productNode>): Row
     vendor: node.vendor,
     tags: node.tags,
     status: node.status,
-    imageUrl: node.featuredImage?.url ?? null,
+    imageUrl: node.featuredMedia?.preview?.image?.url ?? null,
     options: node.options,
     shopifyCreatedAt: node.createdAt,
     shopifyUpdatedAt: node.updatedAt,

@@ -1,4 +1,5 @@
 import type { DataPullStep } from "@prisma/client";
+import type { AdminOperations } from "@shopify/admin-api-client";
 import { z } from "zod";
 import { loadConfig } from "../config.server";
 import { logger } from "../logger.server";
@@ -21,11 +22,14 @@ import {
   QueryTooCostlyError,
   ThrottledError,
   TransientShopifyError,
+  type AdminResult,
   type QueryCost,
+  type TypedOptions,
 } from "./admin-api.server";
 import {
   BULK_NODES,
   bulkQuery,
+  countQuery,
   customerRow,
   lineItemNode,
   lineItemRow,
@@ -149,24 +153,48 @@ export class ThrottlePacer {
   }
 }
 
+/** How a paced request waits for the bucket and reports being throttled. */
+export interface Pacing {
+  pacer: ThrottlePacer;
+  onThrottled: () => void;
+  signal?: AbortSignal;
+}
+
 /**
  * Sends one request once the bucket holds what the last one cost; a
  * THROTTLED answer waits for the points (or a second) and sends it again.
+ * A `#graphql` document is typed by codegen; one built at run time brings a
+ * zod schema, as with adminGraphql.
  */
+export async function sendPaced<Operation extends keyof AdminOperations>(
+  shop: string,
+  query: Operation,
+  variables: TypedOptions<Operation>["variables"],
+  pacing: Pacing,
+): Promise<AdminResult<Operation>>;
 export async function sendPaced<Schema extends z.ZodType>(
   shop: string,
   query: string,
   schema: Schema,
   variables: Record<string, unknown>,
-  pacing: { pacer: ThrottlePacer; onThrottled: () => void; signal?: AbortSignal },
-): Promise<z.infer<Schema>> {
+  pacing: Pacing,
+): Promise<z.infer<Schema>>;
+export async function sendPaced(
+  shop: string,
+  query: string,
+  ...rest: [z.ZodType, Record<string, unknown>, Pacing] | [Record<string, unknown> | undefined, Pacing]
+): Promise<unknown> {
+  const [schema, variables, pacing] = rest.length === 3 ? rest : ([undefined, rest[0], rest[1]] as const);
   const { pacer, onThrottled } = pacing;
   const signal = pacing.signal ?? new AbortController().signal;
   for (;;) {
     signal.throwIfAborted();
     await pacer.waitFor(pacer.lastRequested, signal);
+    const options = { variables, signal, onCost: (cost: QueryCost) => pacer.update(cost) };
     try {
-      return await adminGraphql(shop, query, schema, { variables, signal, onCost: (cost) => pacer.update(cost) });
+      return schema
+        ? await adminGraphql(shop, query, schema, options)
+        : await adminGraphql(shop, query as keyof AdminOperations, options as never);
     } catch (error) {
       if (!(error instanceof ThrottledError)) throw error;
       onThrottled();
@@ -206,7 +234,7 @@ export async function runPaginatedStep(step: DataPullStep, context: StepContext)
   if (step.total === null) {
     const counted = await adminGraphql(
       step.shop,
-      `query Count($query: String) { ${resource}Count(query: $query) { count } }`,
+      countQuery(resource),
       z.record(z.string(), z.object({ count: z.number() }).nullable()),
       { variables: { query: filter }, onCost: (cost) => pacer.update(cost) },
     );
@@ -356,7 +384,8 @@ export const bulkOperationFields = z.object({
   partialDataUrl: z.string().nullable(),
 });
 
-const RUN_BULK = `mutation RunBulk($query: String!) {
+const RUN_BULK = `#graphql
+mutation RunBulk($query: String!) {
   bulkOperationRunQuery(query: $query) { bulkOperation { id status } userErrors { field message code } }
 }`;
 const runBulkResponse = z.object({
@@ -365,16 +394,18 @@ const runBulkResponse = z.object({
     userErrors: z.array(z.object({ message: z.string(), code: z.string().nullable().optional() })),
   }),
 });
-export const BULK_STATUS = `query BulkStatus($id: ID!) { bulkOperation(id: $id) { id status errorCode objectCount url partialDataUrl } }`;
-export const bulkStatusResponse = z.object({ bulkOperation: bulkOperationFields.nullable() });
+export const BULK_STATUS = `#graphql
+query BulkStatus($id: ID!) { bulkOperation(id: $id) { id status errorCode objectCount url partialDataUrl } }`;
 /** A bulk query's status with what its progress needs: its top-level objects and its file's size. */
-const BULK_QUERY_STATUS = `query BulkQueryStatus($id: ID!) { bulkOperation(id: $id) { id status errorCode objectCount rootObjectCount fileSize url partialDataUrl } }`;
+const BULK_QUERY_STATUS = `#graphql
+query BulkQueryStatus($id: ID!) { bulkOperation(id: $id) { id status errorCode objectCount rootObjectCount fileSize url partialDataUrl } }`;
 const bulkQueryStatusResponse = z.object({
   bulkOperation: bulkOperationFields
     .extend({ rootObjectCount: z.string(), fileSize: z.string().nullable() })
     .nullable(),
 });
-const CANCEL_BULK = `mutation CancelBulk($id: ID!) {
+const CANCEL_BULK = `#graphql
+mutation CancelBulk($id: ID!) {
   bulkOperationCancel(id: $id) { bulkOperation { id status } userErrors { field message } }
 }`;
 const cancelBulkResponse = z.object({

@@ -10,11 +10,17 @@ import { addRecord, ThrottlePacer } from "./pull-runner.server";
  * products/update): fetched by id with the same fields and rows as a pull,
  * so a webhook never writes a differently shaped record.
  */
+/** One record by id, with the fields and first children a pull reads. */
+export function recordQuery(resource: Resource): string {
+  const { field, selection } = RECORD[resource];
+  return `query SyncRecord($id: ID!) { ${field}(id: $id) { ${selection} } }`;
+}
+
 export async function syncRecords(shop: string, resource: Resource, ids: string[]) {
   const writer = new StoreWriter();
   const pacer = new ThrottlePacer();
-  const { field, selection, node } = RECORD[resource];
-  const query = `query SyncRecord($id: ID!) { ${field}(id: $id) { ${selection} } }`;
+  const { field, node } = RECORD[resource];
+  const query = recordQuery(resource);
   const answer = z.object({ [field]: node.nullable() });
   let found = 0;
   for (const id of ids) {

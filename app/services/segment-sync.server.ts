@@ -16,7 +16,7 @@ import {
 import { adminGraphql, PermanentShopifyError, TransientShopifyError } from "./admin-api.server";
 import {
   bulkResultLines,
-  currentBulkMutation,
+  findBulkMutation,
   stageBulkVariables,
   startBulkMutation,
   waitForBulkOperation,
@@ -57,10 +57,6 @@ const bulkTagResult = z.object({
     .optional(),
   errors: z.array(z.object({ message: z.string() })).optional(),
 });
-const segmentPayload = z.object({
-  segment: z.object({ id: z.string(), name: z.string(), query: z.string() }).nullable(),
-  userErrors: z.array(userError),
-});
 
 /** The segment's tag: namespaced, stable for its key, and safe inside a segment query. */
 export function tagForSegmentKey(key: string): string {
@@ -79,6 +75,16 @@ export function segmentQueryForTag(tag: string) {
 const customerIsGone = (errors: z.infer<typeof userError>[]) =>
   errors.every((error) => /not found|does not exist/i.test(error.message));
 
+/** One aliased mutation per customer ($c0, $c1, ...), all with the same tags. */
+export function changeTagsDocument(mutation: TagMutation, customers: number): string {
+  const declarations = Array.from({ length: customers }, (_, i) => `$c${i}: ID!`);
+  const fields = Array.from(
+    { length: customers },
+    (_, i) => `c${i}: ${mutation}(id: $c${i}, tags: $tags) { userErrors { field message } }`,
+  );
+  return `mutation ChangeTags($tags: [String!]!, ${declarations.join(", ")}) { ${fields.join(" ")} }`;
+}
+
 /**
  * One batch of tag changes. Returns the customers changed; customers Shopify
  * no longer has are skipped (they cannot carry the tag).
@@ -94,11 +100,7 @@ async function changeTags(
 ): Promise<{ changed: string[]; missing: string[] }> {
   const variables: Record<string, unknown> = { tags: [tag] };
   customerIds.forEach((id, i) => (variables[`c${i}`] = id));
-  const declarations = customerIds.map((_, i) => `$c${i}: ID!`);
-  const fields = customerIds.map(
-    (_, i) => `c${i}: ${mutation}(id: $c${i}, tags: $tags) { userErrors { field message } }`,
-  );
-  const query = `mutation ChangeTags($tags: [String!]!, ${declarations.join(", ")}) { ${fields.join(" ")} }`;
+  const query = changeTagsDocument(mutation, customerIds.length);
   const data = await sendPaced(shop, query, tagsPayload, variables, { pacer, onThrottled, signal });
   const changed: string[] = [];
   const missing: string[] = [];
@@ -176,8 +178,8 @@ async function bulkChangeTags(
     if (resultUrl) await recordBulkTagResults(sync, mutation, tag, resultUrl, uploaded, pending, refusals, signal);
     return finished;
   };
-  const previous = await currentBulkMutation(sync.shop, signal);
-  if (previous?.query === mutationText) await finishAndRecord(previous.id);
+  const previous = await findBulkMutation(sync.shop, mutationText, signal);
+  if (previous) await finishAndRecord(previous.id);
   if (pending.size > 0 && refusals.length === 0) {
     const uploaded = [...pending];
     const jsonl = uploaded.map((id) => JSON.stringify({ id, tags: [tag] })).join("\n");
@@ -241,12 +243,32 @@ async function recordBulkTagResults(
   if (chunk.length > 0) await record(chunk);
 }
 
-const SEGMENT_CREATE = `mutation SegmentCreate($name: String!, $query: String!) {
-  segmentCreate(name: $name, query: $query) { segment { id name query } userErrors { field message } }
-}`;
-const SEGMENT_UPDATE = `mutation SegmentUpdate($id: ID!, $name: String, $query: String) {
-  segmentUpdate(id: $id, name: $name, query: $query) { segment { id name query } userErrors { field message } }
-}`;
+const SEGMENT_CREATE = `#graphql
+  mutation SegmentCreate($name: String!, $query: String!) {
+    segmentCreate(name: $name, query: $query) {
+      segment {
+        id
+      }
+      userErrors {
+        field
+        message
+      }
+    }
+  }
+`;
+const SEGMENT_UPDATE = `#graphql
+  mutation SegmentUpdate($id: ID!, $name: String, $query: String) {
+    segmentUpdate(id: $id, name: $name, query: $query) {
+      segment {
+        id
+      }
+      userErrors {
+        field
+        message
+      }
+    }
+  }
+`;
 
 /** Creates the Shopify segment on the tag, or updates the one created before; returns its id. */
 async function upsertShopifySegment(
@@ -257,27 +279,25 @@ async function upsertShopifySegment(
 ): Promise<string> {
   const query = segmentQueryForTag(tag);
   const names = [`${SEGMENT_NAME_PREFIX}: ${segment.name}`, `${SEGMENT_NAME_PREFIX}: ${segment.name} (${tag})`];
-  const nameTaken = (errors: z.infer<typeof userError>[]) => errors.some((e) => /taken/i.test(e.message));
+  const nameTaken = (errors: { message: string }[]) => errors.some((e) => /taken/i.test(e.message));
   if (segment.shopifySegmentId) {
     for (const name of names) {
-      const { segmentUpdate } = await adminGraphql(shop, SEGMENT_UPDATE, z.object({ segmentUpdate: segmentPayload }), {
+      const { segmentUpdate } = await adminGraphql(shop, SEGMENT_UPDATE, {
         variables: { id: segment.shopifySegmentId, name, query },
         signal,
       });
-      if (segmentUpdate.segment) return segmentUpdate.segment.id;
-      if (!nameTaken(segmentUpdate.userErrors)) break;
+      if (segmentUpdate?.segment) return segmentUpdate.segment.id;
+      if (!nameTaken(segmentUpdate?.userErrors ?? [])) break;
     }
     // Deleted in Shopify since the last push: create it again.
   }
   let problem = "";
   for (const name of names) {
-    const { segmentCreate } = await adminGraphql(shop, SEGMENT_CREATE, z.object({ segmentCreate: segmentPayload }), {
-      variables: { name, query },
-      signal,
-    });
-    if (segmentCreate.segment) return segmentCreate.segment.id;
-    problem = segmentCreate.userErrors.map((e) => e.message).join("; ");
-    if (!nameTaken(segmentCreate.userErrors)) break;
+    const { segmentCreate } = await adminGraphql(shop, SEGMENT_CREATE, { variables: { name, query }, signal });
+    if (segmentCreate?.segment) return segmentCreate.segment.id;
+    const errors = segmentCreate?.userErrors ?? [{ message: "no answer" }];
+    problem = errors.map((e) => e.message).join("; ");
+    if (!nameTaken(errors)) break;
   }
   throw new PermanentShopifyError(`segmentCreate refused: ${problem}`);
 }

@@ -1,5 +1,4 @@
 import { randomBytes } from "node:crypto";
-import { z } from "zod";
 import { loadConfig } from "../config.server";
 import { disconnectPixel, getPixelConnection, savePixelConnection } from "../models/pixel.server";
 import { PIXEL_EVENTS_PATH } from "./pixel-ingest.server";
@@ -12,20 +11,11 @@ import { adminGraphql, PermanentShopifyError } from "./admin-api.server";
  * build serves every environment.
  */
 
-const userErrors = z.array(
-  z.object({ field: z.array(z.string()).nullish(), message: z.string(), code: z.string().nullish() }),
-);
-const webPixelPayload = z.object({
-  webPixel: z.object({ id: z.string(), settings: z.string() }).nullable(),
-  userErrors,
-});
-
-const CREATE = /* GraphQL */ `
+const CREATE = `#graphql
   mutation ConnectPixel($settings: JSON!) {
     webPixelCreate(webPixel: { settings: $settings }) {
       webPixel {
         id
-        settings
       }
       userErrors {
         field
@@ -35,12 +25,11 @@ const CREATE = /* GraphQL */ `
     }
   }
 `;
-const UPDATE = /* GraphQL */ `
+const UPDATE = `#graphql
   mutation UpdatePixel($id: ID!, $settings: JSON!) {
     webPixelUpdate(id: $id, webPixel: { settings: $settings }) {
       webPixel {
         id
-        settings
       }
       userErrors {
         field
@@ -50,7 +39,7 @@ const UPDATE = /* GraphQL */ `
     }
   }
 `;
-const DELETE = /* GraphQL */ `
+const DELETE = `#graphql
   mutation DisconnectPixel($id: ID!) {
     webPixelDelete(id: $id) {
       deletedWebPixelId
@@ -62,29 +51,34 @@ const DELETE = /* GraphQL */ `
     }
   }
 `;
-const CURRENT = /* GraphQL */ `
+const CURRENT = `#graphql
   query CurrentPixel {
     webPixel {
       id
-      settings
     }
   }
 `;
 
+interface PixelSettings {
+  accountID: string;
+  ingestUrl: string;
+}
+
 export const ingestUrl = () => new URL(PIXEL_EVENTS_PATH, loadConfig().SHOPIFY_APP_URL).href;
 const newAccountId = () => randomBytes(24).toString("base64url");
 
-function settingsOf(accountId: string) {
-  return JSON.stringify({ accountID: accountId, ingestUrl: ingestUrl() });
+/** `settings` is a JSON scalar: the object itself, which Shopify checks against the extension's settings definition. */
+function settingsOf(accountId: string): PixelSettings {
+  return { accountID: accountId, ingestUrl: ingestUrl() };
 }
 
-function failIfErrors(errors: z.infer<typeof userErrors>) {
+function failIfErrors(errors: { message: string }[]) {
   if (errors.length > 0)
     throw new PermanentShopifyError(`Shopify refused the pixel: ${errors.map((e) => e.message).join("; ")}`);
 }
 
 async function existingPixelId(shop: string) {
-  const current = await adminGraphql(shop, CURRENT, z.object({ webPixel: z.object({ id: z.string() }).nullable() }));
+  const current = await adminGraphql(shop, CURRENT);
   return current.webPixel?.id ?? null;
 }
 
@@ -92,19 +86,17 @@ async function existingPixelId(shop: string) {
 export async function connectWebPixel(shop: string) {
   const accountId = newAccountId();
   const settings = settingsOf(accountId);
-  const created = await adminGraphql(shop, CREATE, z.object({ webPixelCreate: webPixelPayload }), {
-    variables: { settings },
-  });
-  let webPixelId = created.webPixelCreate.webPixel?.id;
+  const { webPixelCreate } = await adminGraphql(shop, CREATE, { variables: { settings } });
+  let webPixelId = webPixelCreate?.webPixel?.id;
   if (!webPixelId) {
-    const taken = created.webPixelCreate.userErrors.some((error) => error.code === "TAKEN");
+    const errors = webPixelCreate?.userErrors ?? [];
+    const taken = errors.some((error) => error.code === "TAKEN");
     const existing = taken ? await existingPixelId(shop) : null;
-    if (!existing) failIfErrors(created.webPixelCreate.userErrors);
-    const updated = await adminGraphql(shop, UPDATE, z.object({ webPixelUpdate: webPixelPayload }), {
-      variables: { id: existing, settings },
-    });
-    failIfErrors(updated.webPixelUpdate.userErrors);
-    webPixelId = updated.webPixelUpdate.webPixel!.id;
+    if (!existing) failIfErrors(errors.length > 0 ? errors : [{ message: "no web pixel in the answer" }]);
+    const { webPixelUpdate } = await adminGraphql(shop, UPDATE, { variables: { id: existing!, settings } });
+    failIfErrors(webPixelUpdate?.userErrors ?? []);
+    webPixelId = webPixelUpdate?.webPixel?.id;
+    if (!webPixelId) throw new PermanentShopifyError("Shopify answered no web pixel");
   }
   return savePixelConnection({ shop, accountId, webPixelId, ingestUrl: ingestUrl() });
 }
@@ -118,10 +110,10 @@ export async function updateWebPixel(shop: string, options: { rotate?: boolean }
   const connection = await getPixelConnection(shop);
   if (!connection || connection.status !== "connected" || !connection.webPixelId) return connectWebPixel(shop);
   const accountId = options.rotate ? newAccountId() : connection.accountId;
-  const updated = await adminGraphql(shop, UPDATE, z.object({ webPixelUpdate: webPixelPayload }), {
+  const { webPixelUpdate } = await adminGraphql(shop, UPDATE, {
     variables: { id: connection.webPixelId, settings: settingsOf(accountId) },
   });
-  failIfErrors(updated.webPixelUpdate.userErrors);
+  failIfErrors(webPixelUpdate?.userErrors ?? []);
   return savePixelConnection({ shop, accountId, webPixelId: connection.webPixelId, ingestUrl: ingestUrl() });
 }
 
@@ -129,15 +121,11 @@ export async function updateWebPixel(shop: string, options: { rotate?: boolean }
 export async function disconnectWebPixel(shop: string) {
   const connection = await getPixelConnection(shop);
   if (connection?.webPixelId) {
-    const deleted = await adminGraphql(
-      shop,
-      DELETE,
-      z.object({ webPixelDelete: z.object({ deletedWebPixelId: z.string().nullable(), userErrors }) }),
-      { variables: { id: connection.webPixelId } },
-    );
+    const { webPixelDelete } = await adminGraphql(shop, DELETE, { variables: { id: connection.webPixelId } });
+    const errors = webPixelDelete?.userErrors ?? [];
     // Already gone in Shopify is as good as deleted.
-    const missing = deleted.webPixelDelete.userErrors.every((error) => /not found|not exist/i.test(error.message));
-    if (!missing) failIfErrors(deleted.webPixelDelete.userErrors);
+    const missing = errors.every((error) => /not found|not exist/i.test(error.message));
+    if (!missing) failIfErrors(errors);
   }
   await disconnectPixel(shop);
 }

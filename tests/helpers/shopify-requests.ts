@@ -1,4 +1,5 @@
 import { createHmac, randomUUID } from "node:crypto";
+import { API_VERSION } from "../../app/api-version";
 import { embeddedAppUrl as localAdminAppUrl } from "../../simulator/local-admin";
 import { signSessionToken } from "../../simulator/session-token";
 import { TEST_APP } from "./app-env";
@@ -36,7 +37,7 @@ export function signedWebhook(
       "content-type": "application/json",
       "x-shopify-topic": topic,
       "x-shopify-shop-domain": shop,
-      "x-shopify-api-version": "2026-10",
+      "x-shopify-api-version": API_VERSION,
       "x-shopify-webhook-id": options.webhookId ?? randomUUID(),
       "x-shopify-event-id": options.eventId ?? randomUUID(),
       "x-shopify-triggered-at": new Date().toISOString(),

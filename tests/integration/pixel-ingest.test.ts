@@ -90,7 +90,7 @@ describe("pixel activation", () => {
     expect(connection.accountId).toMatch(/^[A-Za-z0-9_-]{32}$/);
     const pixel = install.simulator.runtime(install.shop)!.webPixel!;
     expect(pixel.id).toBe(connection.webPixelId);
-    expect(JSON.parse(pixel.settings)).toEqual({
+    expect(pixel.settings).toEqual({
       accountID: connection.accountId,
       ingestUrl: new URL("/api/pixel/events", TEST_APP.env.SHOPIFY_APP_URL).href,
     });
