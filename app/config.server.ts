@@ -123,6 +123,9 @@ const settingsSchema = z.object({
   // A push to Shopify with more tag changes than this goes out as one bulk mutation per change
   // (tag, untag) instead of batches of tagsAdd / tagsRemove requests.
   SEGMENT_BULK_TAG_THRESHOLD: z.coerce.number().int().min(1).default(5000),
+  // A metafield sync with more values to write than this goes out as one bulk mutation of
+  // metafieldsSet instead of requests of 25 (2,500 values: 100 requests, about a minute of API budget).
+  METAFIELD_BULK_THRESHOLD: z.coerce.number().int().min(1).default(2500),
   // Operations: the secret that opens /metrics (Bearer) and the operator page /ops (Basic, any user name).
   // Unset, both answer 404. The worker serves its own /metrics on WORKER_METRICS_PORT when set.
   OPS_SECRET: unsetIfEmpty(z.string().min(24, "use at least 24 random characters").optional()),

@@ -1,5 +1,6 @@
 import { GraphQLError } from "graphql";
 import { formatCents, type GeneratedCustomer, type GeneratedOrder, type GeneratedProduct } from "./generator";
+import { digestOf, jsonValueOf, METAFIELD_TYPES, type StoredDefinition, type StoredMetafield } from "./metafields";
 import { compileSearch, type Searchable } from "./search-query";
 import { gid, parseGid, type ShopData } from "./shop-data";
 import type { ShopRuntime } from "./shop-runtime";
@@ -10,6 +11,8 @@ import type { ShopRuntime } from "./shop-runtime";
  */
 
 export const MAX_PAGE_SIZE = 250;
+/** customerSegmentMembers pages hold up to 1,000 members. */
+export const MAX_SEGMENT_MEMBERS_PAGE_SIZE = 1000;
 
 export interface ConnectionArgs {
   first?: number | null;
@@ -50,13 +53,14 @@ function connection<T extends Searchable>(
   at: (index: number) => T | undefined,
   view: (record: T) => unknown,
   context: ResolverContext,
+  maxPageSize = MAX_PAGE_SIZE,
 ) {
   const size = args.first ?? args.last;
   if (size === undefined || size === null) {
     if (!context.bulk)
       throw new GraphQLError("you must provide one of first or last", { extensions: { code: "BAD_REQUEST" } });
-  } else if (size < 0 || size > MAX_PAGE_SIZE) {
-    throw new GraphQLError(`The first and last arguments must be between 0 and ${MAX_PAGE_SIZE}.`, {
+  } else if (size < 0 || size > maxPageSize) {
+    throw new GraphQLError(`The first and last arguments must be between 0 and ${maxPageSize}.`, {
       extensions: { code: "BAD_REQUEST" },
     });
   }
@@ -123,10 +127,82 @@ export class AdminViews {
     return { shopMoney: money, presentmentMoney: money };
   }
 
+  metafield(metafield: StoredMetafield) {
+    return {
+      __typename: "Metafield",
+      id: gid("Metafield", metafield.id),
+      legacyResourceId: String(metafield.id),
+      namespace: metafield.namespace,
+      key: metafield.key,
+      type: metafield.type,
+      value: metafield.value,
+      jsonValue: jsonValueOf(metafield),
+      compareDigest: digestOf(metafield.value),
+      ownerType: "CUSTOMER",
+      owner: () => this.node(metafield.ownerId),
+      definition: () => {
+        const definition = this.runtime.metafields.definition("CUSTOMER", metafield.namespace, metafield.key);
+        return definition ? this.metafieldDefinition(definition) : null;
+      },
+      createdAt: metafield.createdAt,
+      updatedAt: metafield.updatedAt,
+    };
+  }
+
+  metafieldDefinition(definition: StoredDefinition) {
+    const type = METAFIELD_TYPES[definition.type]!;
+    return {
+      __typename: "MetafieldDefinition",
+      id: definition.id,
+      namespace: definition.namespace,
+      key: definition.key,
+      name: definition.name,
+      description: definition.description,
+      ownerType: definition.ownerType,
+      type: {
+        name: definition.type,
+        category: type.category,
+        supportedValidations: type.validations.map((name) => ({ name, type: definition.type })),
+        supportsDefinitionMigrations: true,
+      },
+      access: definition.access,
+      validations: definition.validations.map(({ name, value }) => ({
+        name,
+        type: name === "choices" ? "list.single_line_text_field" : definition.type,
+        value,
+      })),
+      validationStatus: "ALL_VALID",
+      pinnedPosition: null,
+      useAsCollectionCondition: false,
+      metafieldsCount: () => this.runtime.metafields.countOf(definition),
+    };
+  }
+
+  /** Customer.metafield / metafields (and the same on a segment member). */
+  private metafieldFields(ownerId: string) {
+    const store = this.runtime.metafields;
+    return {
+      metafield: ({ namespace, key }: { namespace?: string | null; key: string }) => {
+        const found = store.get(ownerId, namespace, key);
+        return found ? this.metafield(found) : null;
+      },
+      metafields: (
+        args: ConnectionArgs & { namespace?: string | null; keys?: string[] | null },
+        context: ResolverContext,
+      ) =>
+        listConnection(
+          store.list(ownerId, args.namespace, args.keys).map((m) => this.metafield(m)),
+          { ...args, query: null },
+          context,
+        ),
+    };
+  }
+
   customer(record: GeneratedCustomer) {
     const stats = () => this.data.customerStats(record.index);
     return {
       __typename: "Customer",
+      ...this.metafieldFields(gid("Customer", record.id)),
       id: gid("Customer", record.id),
       legacyResourceId: String(record.id),
       firstName: record.firstName,
@@ -352,6 +428,36 @@ export class AdminViews {
       (r) => this.order(r),
       context,
     );
+  }
+
+  /** The members of a segment query, paged by up to 1,000, with the count of all of them. */
+  segmentMembers(args: ConnectionArgs, matches: (record: GeneratedCustomer) => boolean, context: ResolverContext) {
+    const page = connection(
+      { ...args, query: null },
+      this.data.customerCount,
+      (i) => {
+        const record = this.data.customer(i);
+        return record && matches(record) ? record : undefined;
+      },
+      (record) => ({
+        ...this.customer(record),
+        __typename: "CustomerSegmentMember",
+        id: gid("CustomerSegmentMember", record.id),
+      }),
+      context,
+      MAX_SEGMENT_MEMBERS_PAGE_SIZE,
+    );
+    return {
+      ...page,
+      totalCount: () => {
+        let count = 0;
+        for (let i = 0; i < this.data.customerCount; i++) {
+          const record = this.data.customer(i);
+          if (record && matches(record)) count++;
+        }
+        return count;
+      },
+    };
   }
 
   /** Any object by GID, or undefined. */

@@ -39,6 +39,19 @@ const ISO_CODE_ENUMS = `
   }
 `;
 
+/** The fields of HasMetafields, which every type implementing it repeats. */
+const HAS_METAFIELDS_FIELDS = `
+    metafield(namespace: String, key: String!): Metafield
+    metafields(
+      first: Int
+      after: String
+      last: Int
+      before: String
+      reverse: Boolean = false
+      namespace: String
+      keys: [String!]
+    ): MetafieldConnection!`;
+
 const ADMIN_SDL = /* GraphQL */ `
   scalar DateTime
   scalar Decimal
@@ -50,6 +63,10 @@ const ADMIN_SDL = /* GraphQL */ `
 
   interface Node {
     id: ID!
+  }
+
+  interface HasMetafields {
+    ${HAS_METAFIELDS_FIELDS}
   }
 
   type PageInfo {
@@ -157,7 +174,7 @@ const ADMIN_SDL = /* GraphQL */ `
     INVITED
   }
 
-  type Customer implements Node {
+  type Customer implements Node & HasMetafields {
     id: ID!
     legacyResourceId: UnsignedInt64!
     firstName: String
@@ -176,6 +193,7 @@ const ADMIN_SDL = /* GraphQL */ `
     amountSpent: MoneyV2!
     createdAt: DateTime!
     updatedAt: DateTime!
+    ${HAS_METAFIELDS_FIELDS}
   }
 
   type CustomerEdge {
@@ -671,6 +689,308 @@ const ADMIN_SDL = /* GraphQL */ `
     userErrors: [ErrorsWebPixelUserError!]!
   }
 
+  enum MetafieldOwnerType {
+    API_PERMISSION
+    ARTICLE
+    BLOG
+    CARTTRANSFORM
+    COLLECTION
+    COMPANY
+    COMPANY_LOCATION
+    CUSTOMER
+    DELIVERY_CUSTOMIZATION
+    DISCOUNT
+    DRAFTORDER
+    FULFILLMENT_CONSTRAINT_RULE
+    GIFT_CARD_TRANSACTION
+    LOCATION
+    MARKET
+    ORDER
+    ORDER_ROUTING_LOCATION_RULE
+    PAGE
+    PAYMENT_CUSTOMIZATION
+    PRODUCT
+    PRODUCTVARIANT
+    SELLING_PLAN
+    SHOP
+    TRANSFER
+    VALIDATION
+  }
+
+  type Metafield implements Node {
+    id: ID!
+    legacyResourceId: UnsignedInt64!
+    namespace: String!
+    key: String!
+    type: String!
+    value: String!
+    jsonValue: JSON!
+    compareDigest: String!
+    ownerType: MetafieldOwnerType!
+    owner: HasMetafields!
+    definition: MetafieldDefinition
+    createdAt: DateTime!
+    updatedAt: DateTime!
+  }
+
+  type MetafieldEdge {
+    cursor: String!
+    node: Metafield!
+  }
+
+  type MetafieldConnection {
+    edges: [MetafieldEdge!]!
+    nodes: [Metafield!]!
+    pageInfo: PageInfo!
+  }
+
+  enum MetafieldAdminAccess {
+    MERCHANT_READ
+    MERCHANT_READ_WRITE
+    PRIVATE
+    PUBLIC_READ
+    PUBLIC_READ_WRITE
+  }
+
+  enum MetafieldAdminAccessInput {
+    MERCHANT_READ
+    MERCHANT_READ_WRITE
+  }
+
+  enum MetafieldCustomerAccountAccess {
+    NONE
+    READ
+    READ_WRITE
+  }
+
+  enum MetafieldCustomerAccountAccessInput {
+    NONE
+    READ
+    READ_WRITE
+  }
+
+  enum MetafieldStorefrontAccess {
+    NONE
+    PUBLIC_READ
+  }
+
+  enum MetafieldStorefrontAccessInput {
+    NONE
+    PUBLIC_READ
+  }
+
+  type MetafieldAccess {
+    admin: MetafieldAdminAccess
+    customerAccount: MetafieldCustomerAccountAccess!
+    storefront: MetafieldStorefrontAccess
+  }
+
+  input MetafieldAccessInput {
+    admin: MetafieldAdminAccessInput
+    customerAccount: MetafieldCustomerAccountAccessInput
+    storefront: MetafieldStorefrontAccessInput
+  }
+
+  type MetafieldDefinitionSupportedValidation {
+    name: String!
+    type: String!
+  }
+
+  type MetafieldDefinitionType {
+    category: String!
+    name: String!
+    supportedValidations: [MetafieldDefinitionSupportedValidation!]!
+    supportsDefinitionMigrations: Boolean!
+  }
+
+  type MetafieldDefinitionValidation {
+    name: String!
+    type: String!
+    value: String
+  }
+
+  input MetafieldDefinitionValidationInput {
+    name: String!
+    value: String!
+  }
+
+  enum MetafieldDefinitionValidationStatus {
+    ALL_VALID
+    IN_PROGRESS
+    SOME_INVALID
+  }
+
+  enum MetafieldDefinitionPinnedStatus {
+    ANY
+    PINNED
+    UNPINNED
+  }
+
+  enum MetafieldDefinitionSortKeys {
+    ID
+    NAME
+    PINNED_POSITION
+    RELEVANCE
+  }
+
+  type MetafieldDefinition implements Node {
+    id: ID!
+    namespace: String!
+    key: String!
+    name: String!
+    description: String
+    ownerType: MetafieldOwnerType!
+    type: MetafieldDefinitionType!
+    access: MetafieldAccess!
+    validations: [MetafieldDefinitionValidation!]!
+    validationStatus: MetafieldDefinitionValidationStatus!
+    pinnedPosition: Int
+    useAsCollectionCondition: Boolean!
+    metafieldsCount: Int!
+  }
+
+  type MetafieldDefinitionEdge {
+    cursor: String!
+    node: MetafieldDefinition!
+  }
+
+  type MetafieldDefinitionConnection {
+    edges: [MetafieldDefinitionEdge!]!
+    nodes: [MetafieldDefinition!]!
+    pageInfo: PageInfo!
+  }
+
+  input MetafieldDefinitionInput {
+    namespace: String
+    key: String!
+    name: String!
+    description: String
+    ownerType: MetafieldOwnerType!
+    type: String!
+    validations: [MetafieldDefinitionValidationInput!]
+    access: MetafieldAccessInput
+    pin: Boolean = false
+  }
+
+  enum MetafieldDefinitionCreateUserErrorCode {
+    ADMIN_ACCESS_INPUT_NOT_ALLOWED
+    BLANK
+    CAPABILITY_REQUIRED_BUT_DISABLED
+    DUPLICATE_OPTION
+    INCLUSION
+    INVALID
+    INVALID_CAPABILITY
+    INVALID_CHARACTER
+    INVALID_CONSTRAINTS
+    INVALID_INPUT_COMBINATION
+    INVALID_OPTION
+    LIMIT_EXCEEDED
+    OWNER_TYPE_LIMIT_EXCEEDED_FOR_AUTOMATED_COLLECTIONS
+    OWNER_TYPE_LIMIT_EXCEEDED_FOR_USE_AS_ADMIN_FILTERS
+    PINNED_LIMIT_REACHED
+    PRESENT
+    RESERVED_NAMESPACE_KEY
+    RESOURCE_TYPE_LIMIT_EXCEEDED
+    RESOURCE_TYPE_LIMIT_EXCEEDED_BY_APP
+    TAKEN
+    TOO_LONG
+    TOO_SHORT
+    TYPE_NOT_ALLOWED_FOR_CONDITIONS
+    UNSTRUCTURED_ALREADY_EXISTS
+    UNSUPPORTED_PINNING
+  }
+
+  type MetafieldDefinitionCreateUserError {
+    field: [String!]
+    message: String!
+    code: MetafieldDefinitionCreateUserErrorCode
+    elementIndex: Int
+    elementKey: String
+  }
+
+  type MetafieldDefinitionCreatePayload {
+    createdDefinition: MetafieldDefinition
+    userErrors: [MetafieldDefinitionCreateUserError!]!
+  }
+
+  input MetafieldsSetInput {
+    ownerId: ID!
+    namespace: String
+    key: String!
+    value: String!
+    type: String
+    compareDigest: String
+  }
+
+  enum MetafieldsSetUserErrorCode {
+    APP_NOT_AUTHORIZED
+    BLANK
+    CAPABILITY_VIOLATION
+    INCLUSION
+    INTERNAL_ERROR
+    INVALID
+    INVALID_COMPARE_DIGEST
+    INVALID_TYPE
+    INVALID_VALUE
+    LESS_THAN_OR_EQUAL_TO
+    PRESENT
+    STALE_OBJECT
+    TAKEN
+    TOO_LONG
+    TOO_SHORT
+  }
+
+  type MetafieldsSetUserError {
+    field: [String!]
+    message: String!
+    code: MetafieldsSetUserErrorCode
+    elementIndex: Int
+  }
+
+  type MetafieldsSetPayload {
+    metafields: [Metafield!]
+    userErrors: [MetafieldsSetUserError!]!
+  }
+
+  input MetafieldIdentifierInput {
+    ownerId: ID!
+    namespace: String!
+    key: String!
+  }
+
+  type MetafieldIdentifier {
+    ownerId: ID!
+    namespace: String!
+    key: String!
+  }
+
+  type MetafieldsDeletePayload {
+    deletedMetafields: [MetafieldIdentifier]
+    userErrors: [UserError!]!
+  }
+
+  type CustomerSegmentMember implements HasMetafields {
+    id: ID!
+    firstName: String
+    lastName: String
+    displayName: String!
+    defaultEmailAddress: CustomerEmailAddress
+    numberOfOrders: UnsignedInt64
+    amountSpent: MoneyV2
+    ${HAS_METAFIELDS_FIELDS}
+  }
+
+  type CustomerSegmentMemberEdge {
+    cursor: String!
+    node: CustomerSegmentMember!
+  }
+
+  type CustomerSegmentMemberConnection {
+    edges: [CustomerSegmentMemberEdge!]!
+    pageInfo: PageInfo!
+    totalCount: Int!
+  }
+
   type Query {
     shop: Shop!
     node(id: ID!): Node
@@ -719,6 +1039,31 @@ const ADMIN_SDL = /* GraphQL */ `
     segments(first: Int, after: String, last: Int, before: String): SegmentConnection!
     segment(id: ID!): Segment
     webPixel(id: ID): WebPixel
+    metafieldDefinitions(
+      ownerType: MetafieldOwnerType!
+      first: Int
+      after: String
+      last: Int
+      before: String
+      reverse: Boolean = false
+      namespace: String
+      key: String
+      query: String
+      pinnedStatus: MetafieldDefinitionPinnedStatus = ANY
+      sortKey: MetafieldDefinitionSortKeys = ID
+    ): MetafieldDefinitionConnection!
+    customerSegmentMembers(
+      first: Int
+      after: String
+      last: Int
+      before: String
+      reverse: Boolean = false
+      segmentId: ID
+      query: String
+      queryId: ID
+      sortKey: String
+      timezone: String
+    ): CustomerSegmentMemberConnection!
   }
 
   type Mutation {
@@ -738,6 +1083,9 @@ const ADMIN_SDL = /* GraphQL */ `
     webPixelCreate(webPixel: WebPixelInput!): WebPixelCreatePayload
     webPixelUpdate(id: ID!, webPixel: WebPixelInput!): WebPixelUpdatePayload
     webPixelDelete(id: ID!): WebPixelDeletePayload
+    metafieldDefinitionCreate(definition: MetafieldDefinitionInput!): MetafieldDefinitionCreatePayload
+    metafieldsSet(metafields: [MetafieldsSetInput!]!): MetafieldsSetPayload
+    metafieldsDelete(metafields: [MetafieldIdentifierInput!]!): MetafieldsDeletePayload
   }
 `;
 

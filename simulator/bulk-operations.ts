@@ -74,7 +74,7 @@ export interface BulkEnvironment {
 /** Since API 2026-01, bulk queries and mutations together (before: one of each). */
 export const MAX_CONCURRENT_BULK_OPERATIONS = 5;
 /** The mutations the simulator runs in bulk; Shopify accepts more. */
-export const BULK_MUTATIONS = ["tagsAdd", "tagsRemove"];
+export const BULK_MUTATIONS = ["tagsAdd", "tagsRemove", "metafieldsSet", "metafieldsDelete"];
 const PAGE_SIZE = 250;
 const MAX_CONNECTIONS = 5;
 const MAX_CONNECTION_DEPTH = 2;

@@ -68,6 +68,17 @@ export function pixelSettingsFieldsOf(tomlPath: string): string[] {
   return Object.keys(config.settings?.fields ?? {});
 }
 
+/**
+ * The numeric API client id Shopify gives an app (its reserved metafield
+ * namespace is `app--<id>`), derived from the API key so it stays the same
+ * across restarts.
+ */
+export function apiClientIdOf(apiKey: string): string {
+  return String(
+    1_000_000 + (createHmac("sha256", "api-client-id").update(apiKey).digest().readUInt32BE(0) % 9_000_000),
+  );
+}
+
 const APP_BRIDGE_STAND_IN = readFileSync(new URL("./public/app-bridge.js", import.meta.url));
 
 const tokenRequest = z.union([
@@ -204,6 +215,7 @@ export function createSimulator(options: SimulatorOptions) {
         publicUrl: () => publicUrl,
         bulkPageDelayMs: options.bulkPageDelayMs ?? 0,
         pixelSettingsFields: options.pixelSettingsFields ?? pixelSettingsFieldsOf(DEFAULT_PIXEL_EXTENSION_TOML),
+        apiClientId: apiClientIdOf(options.apiKey),
         notify: (topic, shopDomain, payload) => {
           if (appUrl) void deliver(topic, shopDomain, payload).catch(() => {});
         },

@@ -18,10 +18,18 @@ import {
   type BulkFailurePlan,
   type BulkOperationState,
 } from "./bulk-operations";
-import { storeSpec, type StoreSizeName } from "./generator";
+import { storeSpec, type GeneratedCustomer, type StoreSizeName } from "./generator";
+import { MetafieldStore, type DefinitionInput, type SetInput } from "./metafields";
 import { LeakyBucket, MAX_QUERY_COST, queryCost } from "./query-cost";
 import { bulkFinishPayload } from "./rest-payloads";
-import { segmentQueryProblem } from "./segment-query";
+import {
+  compileSegmentQuery,
+  dayIn,
+  SegmentQueryError,
+  segmentQueryProblem,
+  UnevaluatedSegmentQueryError,
+  type SegmentQueryContext,
+} from "./segment-query";
 import { gid, parseGid, ShopData } from "./shop-data";
 import type { SimulatedShop } from "./store";
 
@@ -40,6 +48,8 @@ export interface RuntimeOptions {
   bulkPageDelayMs: number;
   /** Settings fields the web pixel extension declares; webPixelCreate checks them. */
   pixelSettingsFields: string[];
+  /** The app's numeric API client id: its reserved metafield namespace is `app--<id>`. */
+  apiClientId: string;
   notify(topic: string, shop: string, payload: unknown): void;
 }
 
@@ -88,6 +98,7 @@ export class ShopRuntime {
   private readonly stagedUploads = new Map<string, StagedUpload>();
   private readonly uploadSecret = randomBytes(32);
   readonly views: AdminViews;
+  readonly metafields: MetafieldStore;
   private readonly bulkEnv: BulkEnvironment;
   /** Counts for tests and benchmarks. */
   readonly counters = { requests: 0, throttled: 0, pointsSpent: 0, peakBulkOperations: 0 };
@@ -104,6 +115,7 @@ export class ShopRuntime {
       }),
     );
     this.bucket = new LeakyBucket(options.bucketSize, options.restoreRate);
+    this.metafields = new MetafieldStore(`app--${options.apiClientId}`);
     this.views = new AdminViews(this);
     this.bulkEnv = {
       rootValue: this.rootValue(),
@@ -163,6 +175,47 @@ export class ShopRuntime {
       resourceUrl: null,
       parameters: Object.entries(parameters).map(([name, value]) => ({ name, value })),
     };
+  }
+
+  /** How segment queries see the shop: its customer metafield definitions and today in `timezone`. */
+  private segmentContext(timezone = "UTC"): SegmentQueryContext {
+    return {
+      metafieldType: (namespace, key) => this.metafields.definition("CUSTOMER", namespace, key)?.type,
+      today: dayIn(timezone, new Date()),
+      timezone,
+    };
+  }
+
+  /** The customers a segment query selects, as a test of one generated customer. */
+  segmentMatcher(query: string, timezone?: string): (record: GeneratedCustomer) => boolean {
+    const predicate = compileSegmentQuery(query, this.segmentContext(timezone));
+    return (record) => {
+      const stats = this.data.customerStats(record.index);
+      const ownerId = gid("Customer", record.id);
+      return predicate({
+        tags: record.tags,
+        numberOfOrders: stats.orders,
+        amountSpent: stats.spentCents / 100,
+        emailSubscriptionStatus: record.emailMarketingState,
+        metafield: (namespace, key) => this.metafields.valueOf(ownerId, namespace, key),
+      });
+    };
+  }
+
+  /** The metafield owner type of an existing resource, by GID. */
+  private ownerTypeOf(ownerId: string): string | undefined {
+    const parsed = parseGid(ownerId);
+    if (!parsed) return undefined;
+    switch (parsed.type) {
+      case "Customer":
+        return this.data.customer(this.data.customerIndexOf(parsed.id)) ? "CUSTOMER" : undefined;
+      case "Product":
+        return this.data.product(this.data.productIndexOf(parsed.id)) ? "PRODUCT" : undefined;
+      case "Order":
+        return this.data.order(this.data.orderIndexOf(parsed.id)) ? "ORDER" : undefined;
+      default:
+        return undefined;
+    }
   }
 
   /** Bulk operations not yet ended, of both types: since API 2026-01 they share one limit. */
@@ -250,6 +303,42 @@ export class ShopRuntime {
         return views.listOf(list, args, context);
       },
       segment: ({ id }: { id: string }) => this.segments.get(id) ?? null,
+      metafieldDefinitions: (
+        args: { ownerType: string; namespace?: string | null; key?: string | null },
+        context: ResolverContext,
+      ) =>
+        views.listOf(
+          this.metafields
+            .definitionsOf(args.ownerType, args.namespace, args.key)
+            .map((definition) => views.metafieldDefinition(definition)),
+          { ...args, query: null } as object,
+          context,
+        ),
+      customerSegmentMembers: (
+        args: { segmentId?: string | null; query?: string | null; queryId?: string | null; timezone?: string | null },
+        context: ResolverContext,
+      ) => {
+        let query = args.query;
+        if (args.segmentId) {
+          const segment = this.segments.get(args.segmentId);
+          if (!segment) throw new GraphQLError("Segment does not exist.", { extensions: { code: "NOT_FOUND" } });
+          query = segment.query;
+        }
+        if (!query)
+          throw new GraphQLError("Provide one of segmentId, queryId or query.", {
+            extensions: { code: "BAD_REQUEST" },
+          });
+        let matches: (record: GeneratedCustomer) => boolean;
+        try {
+          matches = this.segmentMatcher(query, args.timezone ?? "UTC");
+        } catch (error) {
+          if (error instanceof UnevaluatedSegmentQueryError)
+            throw new GraphQLError(error.message, { extensions: { code: "BAD_REQUEST" } });
+          if (!(error instanceof SegmentQueryError)) throw error;
+          throw new GraphQLError(`Query is invalid: ${error.message}`, { extensions: { code: "BAD_REQUEST" } });
+        }
+        return views.segmentMembers(args, matches, context);
+      },
       webPixel: ({ id }: { id?: string }) => {
         if (!this.webPixel || (id && id !== this.webPixel.id)) {
           throw new GraphQLError("No web pixel was found for this app.", { extensions: { code: "NOT_FOUND" } });
@@ -341,7 +430,7 @@ export class ShopRuntime {
         if ([...this.segments.values()].some((segment) => segment.name === name)) {
           return { segment: null, userErrors: userError("name", "Name has already been taken") };
         }
-        const problem = segmentQueryProblem(query);
+        const problem = segmentQueryProblem(query, this.segmentContext());
         if (problem) return { segment: null, userErrors: userError("query", `Query is invalid: ${problem}`) };
         const now = new Date().toISOString();
         const segment: SegmentView = {
@@ -361,7 +450,8 @@ export class ShopRuntime {
         if (name && [...this.segments.values()].some((other) => other.name === name && other.id !== id)) {
           return { segment: null, userErrors: userError("name", "Name has already been taken") };
         }
-        const problem = query === undefined || query === null ? undefined : segmentQueryProblem(query);
+        const problem =
+          query === undefined || query === null ? undefined : segmentQueryProblem(query, this.segmentContext());
         if (problem) return { segment: null, userErrors: userError("query", `Query is invalid: ${problem}`) };
         Object.assign(segment, {
           ...(name ? { name } : {}),
@@ -370,6 +460,16 @@ export class ShopRuntime {
         });
         return { segment, userErrors: [] };
       },
+      metafieldDefinitionCreate: ({ definition }: { definition: DefinitionInput }) => {
+        const { created, userErrors } = this.metafields.createDefinition(definition);
+        return { createdDefinition: created ? views.metafieldDefinition(created) : null, userErrors };
+      },
+      metafieldsSet: ({ metafields }: { metafields: SetInput[] }) => {
+        const { metafields: written, userErrors } = this.metafields.set(metafields, (id) => this.ownerTypeOf(id));
+        return { metafields: written?.map((metafield) => views.metafield(metafield)) ?? null, userErrors };
+      },
+      metafieldsDelete: ({ metafields }: { metafields: { ownerId: string; namespace: string; key: string }[] }) =>
+        this.metafields.delete(metafields),
       webPixelCreate: ({ webPixel }: { webPixel: { settings: unknown } }) => {
         if (this.webPixel)
           return {

@@ -1,6 +1,7 @@
 import type { TaskList } from "graphile-worker";
 import type { TaskName } from "../app/models/jobs.server";
 import { dataRetention } from "./tasks/data-retention";
+import { metafieldSync } from "./tasks/metafield-sync";
 import { productsEnrich } from "./tasks/products-enrich";
 import { pullScheduled } from "./tasks/pull-scheduled";
 import { pullStart } from "./tasks/pull-start";
@@ -22,6 +23,7 @@ export const taskList: Record<TaskName, TaskList[string]> = {
   "webhook-process": webhookProcess,
   "segmentation-run": segmentationRun,
   "segment-sync": segmentSync,
+  "metafield-sync": metafieldSync,
   "segment-naming-retry": segmentNamingRetry,
   "sync-records": syncRecordsTask,
   "products-enrich": productsEnrich,

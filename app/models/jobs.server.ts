@@ -111,6 +111,14 @@ export const tasks = {
     queue: "segment-sync",
     jobKey: ({ syncId }) => `segment-sync:${syncId}`,
   }),
+  /** Writes a run's predictions as customer metafields; in the push queue, so writes to Shopify never compete. */
+  "metafield-sync": define({
+    payload: z.object({ syncId: z.uuid() }),
+    maxAttempts: 8,
+    priority: JobPriority.scheduled,
+    queue: "segment-sync",
+    jobKey: ({ syncId }) => `metafield-sync:${syncId}`,
+  }),
   "segment-naming-retry": define({
     payload: z.object({ shop: shopDomain }),
     maxAttempts: 10,

@@ -24,6 +24,8 @@ export const SHOP_SCOPED_TABLES = [
   "SegmentTaggedCustomer",
   "SegmentSync",
   "Segment",
+  "CustomerMetafieldValue",
+  "MetafieldSync",
   "CustomerScore",
   "SegmentationRun",
   "OrderLineItem",
@@ -166,6 +168,7 @@ export async function redactCustomer(subject: CustomerSubject) {
     rows += (await tx.customerScore.deleteMany({ where: { shop: subject.shop, customerId: gid } })).count;
     rows += (await tx.segmentMember.deleteMany({ where: { shop: subject.shop, customerId: gid } })).count;
     rows += (await tx.segmentTaggedCustomer.deleteMany({ where: { shop: subject.shop, customerId: gid } })).count;
+    rows += (await tx.customerMetafieldValue.deleteMany({ where: { shop: subject.shop, customerId: gid } })).count;
     rows += await tx.$executeRaw`
       UPDATE "Segment" SET "sampleCustomerIds" = array_remove("sampleCustomerIds", ${gid})
       WHERE shop = ${subject.shop} AND ${gid} = ANY("sampleCustomerIds")`;

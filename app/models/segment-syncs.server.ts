@@ -1,6 +1,18 @@
 import type { Prisma, SegmentSync } from "@prisma/client";
 import prisma from "../db.server";
 import { enqueueJob } from "./jobs.server";
+import { SPLIT_WITHIN_RFM, TRAIT_DIMENSIONS } from "./segment-traits.server";
+import { TIMING_SEGMENTS } from "./timing-segments.server";
+
+/**
+ * The most tags of its own the app gives one customer (Shopify allows 250):
+ * a customer is in one RFM segment, at most one micro-segment per dimension,
+ * one per RFM split of a dimension and each timing segment, so pushing every segment reaches
+ * this; a customer still carrying tags of segments they left, not pushed
+ * since, is not given more.
+ */
+export const MAX_APP_TAGS_PER_CUSTOMER =
+  1 + Object.keys(TRAIT_DIMENSIONS).length + SPLIT_WITHIN_RFM.length + TIMING_SEGMENTS.length;
 
 /**
  * Pushes of a segment to Shopify and the customers this app has tagged, so a
@@ -45,16 +57,24 @@ export function updateSync(id: string, data: Prisma.SegmentSyncUpdateManyMutatio
 }
 
 /**
- * Who must get the tag (members not yet tagged by this app) and who must lose
- * it (tagged by this app, or carrying it in the pulled data, but no longer a member).
+ * Who must get the tag (members not yet tagged by this app), who must lose
+ * it (tagged by this app, or carrying it in the pulled data, but no longer a
+ * member), and the members left untagged because they already carry
+ * MAX_APP_TAGS_PER_CUSTOMER tags starting with `appTagPrefix`.
  */
-export async function tagChanges(shop: string, segmentId: string, tag: string) {
-  const toAdd = await prisma.$queryRaw<{ customerId: string }[]>`
-    SELECT m."customerId" FROM "SegmentMember" m
+export async function tagChanges(shop: string, segmentId: string, tag: string, appTagPrefix: string) {
+  const candidates = await prisma.$queryRaw<{ customerId: string; full: boolean }[]>`
+    SELECT m."customerId",
+           (SELECT count(*) FROM "Customer" c, unnest(c.tags) AS own(tag)
+            WHERE c.shop = ${shop} AND c.id = m."customerId"
+              AND starts_with(own.tag, ${appTagPrefix}) AND own.tag <> ${tag}) >= ${MAX_APP_TAGS_PER_CUSTOMER} AS full
+    FROM "SegmentMember" m
     WHERE m."segmentId" = ${segmentId}::uuid
       AND NOT EXISTS (SELECT 1 FROM "SegmentTaggedCustomer" t
                       WHERE t."segmentId" = m."segmentId" AND t."customerId" = m."customerId")
     ORDER BY m."customerId"`;
+  const toAdd = candidates.filter((row) => !row.full);
+  const skipped = candidates.filter((row) => row.full).map((row) => row.customerId);
   const toRemove = await prisma.$queryRaw<{ customerId: string }[]>`
     SELECT "customerId" FROM (
       SELECT t."customerId" FROM "SegmentTaggedCustomer" t WHERE t."segmentId" = ${segmentId}::uuid
@@ -64,7 +84,11 @@ export async function tagChanges(shop: string, segmentId: string, tag: string) {
     WHERE NOT EXISTS (SELECT 1 FROM "SegmentMember" m
                       WHERE m."segmentId" = ${segmentId}::uuid AND m."customerId" = tagged."customerId")
     ORDER BY "customerId"`;
-  return { toAdd: toAdd.map((row) => row.customerId), toRemove: toRemove.map((row) => row.customerId) };
+  return {
+    toAdd: toAdd.map((row) => row.customerId),
+    toRemove: toRemove.map((row) => row.customerId),
+    skipped,
+  };
 }
 
 /**

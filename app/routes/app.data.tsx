@@ -19,6 +19,7 @@ import {
 import { useEffect, useState } from "react";
 import { z } from "zod";
 import { useShopFormat, type ShopFormatters } from "../components/format";
+import { metafieldSyncStatus } from "../models/customer-metafields.server";
 import { createPull, recentPulls, requestCancel } from "../models/pulls.server";
 import { storeCounts } from "../models/store-data.server";
 import { authenticate } from "../shopify.server";
@@ -27,9 +28,24 @@ import { noQuery, parseQuery } from "../services/request-input.server";
 export const loader = async ({ request }: LoaderFunctionArgs) => {
   const { session } = await authenticate.admin(request);
   parseQuery(request, noQuery);
-  const [pulls, counts] = await Promise.all([recentPulls(session.shop, 15), storeCounts(session.shop)]);
+  const [pulls, counts, metafields] = await Promise.all([
+    recentPulls(session.shop, 15),
+    storeCounts(session.shop),
+    metafieldSyncStatus(session.shop),
+  ]);
+  const { latest, lastSucceeded, stored } = metafields;
   return {
     counts,
+    metafields: {
+      stored,
+      lastWrittenAt: lastSucceeded?.finishedAt?.toISOString() ?? null,
+      lastChanged: lastSucceeded ? lastSucceeded.written + lastSucceeded.cleared : null,
+      running:
+        latest && ["queued", "running"].includes(latest.status)
+          ? { done: latest.written + latest.cleared, total: latest.total }
+          : null,
+      failed: latest?.status === "failed" ? latest.error : null,
+    },
     pulls: pulls.map((pull) => ({
       id: pull.id,
       kind: pull.kind,
@@ -151,9 +167,23 @@ function pullSummary(format: ShopFormatters, steps: Step[]) {
   return steps.map((step) => recordsText(format, step, step.processed)).join(" · ");
 }
 
+type MetafieldStatus = ReturnType<typeof useLoaderData<typeof loader>>["metafields"];
+
+/** One line on the customer metafields: how many values Shopify holds from the app, and when they were written. */
+function metafieldLine(format: ShopFormatters, status: MetafieldStatus): string {
+  if (status.running)
+    return status.running.total === null
+      ? "Writing customer metafields…"
+      : `Writing customer metafields: ${format.count(status.running.done)} of ${format.count(status.running.total)} changes`;
+  const written = status.lastWrittenAt
+    ? `${format.count(status.stored)} values on customers, last synced ${format.dateTime(status.lastWrittenAt)} (${format.count(status.lastChanged)} changed)`
+    : "Not written yet: they are written after the next segmentation run.";
+  return status.failed ? `${written}. The last sync failed: ${status.failed}` : written;
+}
+
 export default function DataPage() {
   const format = useShopFormat();
-  const { counts, pulls } = useLoaderData<typeof loader>();
+  const { counts, pulls, metafields } = useLoaderData<typeof loader>();
   const fetcher = useFetcher<typeof action>();
   const revalidator = useRevalidator();
   const [kind, setKind] = useState<"full" | "incremental">("full");
@@ -290,6 +320,20 @@ export default function DataPage() {
               {format.timeZoneNote()}
             </Text>
           </Box>
+        </Layout.Section>
+        <Layout.Section>
+          <Card>
+            <BlockStack gap="200">
+              <Text as="h2" variant="headingMd">
+                Predictions in Shopify
+              </Text>
+              <Text as="p">{metafieldLine(format, metafields)}</Text>
+              <Text as="p" variant="bodySm" tone="subdued">
+                Customer metafields (predicted value, probability active, churn risk, expected next order, RFM segment),
+                written after each segmentation run: filter Shopify customer segments and Flow on them.
+              </Text>
+            </BlockStack>
+          </Card>
         </Layout.Section>
       </Layout>
     </Page>

@@ -183,7 +183,7 @@ export const segmentDetailResponse = z.object({
 });
 
 export const jobStatusResponse = z.looseObject({
-  kind: z.enum(["segmentation", "segment-sync"]),
+  kind: z.enum(["segmentation", "segment-sync", "metafield-sync"]),
   id: z.uuid(),
   status,
   progress: z.number(),
@@ -403,16 +403,16 @@ export const API_OPERATIONS: Operation[] = [
   {
     method: "get",
     path: "/api/jobs/{id}",
-    summary: "Status and progress of a segmentation run or a segment push",
+    summary: "Status and progress of a segmentation run, a segment push or a customer metafield sync",
     responses: { 200: { description: "The job", schema: jobStatusResponse }, 404: notFound },
   },
   {
     method: "post",
     path: "/api/jobs/{id}/cancel",
-    summary: "Cancel a segmentation run",
+    summary: "Cancel a segmentation run or a customer metafield sync",
     responses: {
       202: { description: "Cancellation requested", schema: cancelResponse },
-      409: { description: "The run is not running", schema: cancelResponse },
+      409: { description: "The job is not running", schema: cancelResponse },
     },
   },
   {

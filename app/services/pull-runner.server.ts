@@ -1,4 +1,5 @@
 import type { DataPullStep } from "@prisma/client";
+import type { AdminOperations } from "@shopify/admin-api-client";
 import { z } from "zod";
 import { loadConfig } from "../config.server";
 import { logger } from "../logger.server";
@@ -22,7 +23,9 @@ import {
   QueryTooCostlyError,
   ThrottledError,
   TransientShopifyError,
+  type AdminResult,
   type QueryCost,
+  type TypedOptions,
 } from "./admin-api.server";
 import {
   BULK_NODES,
@@ -149,6 +152,57 @@ export class ThrottlePacer {
   async waitFor(cost: number, signal: AbortSignal) {
     const delay = this.delayFor(cost);
     if (delay > 0) await sleep(delay, signal);
+  }
+}
+
+/** How a paced request waits for the bucket and reports being throttled. */
+export interface Pacing {
+  pacer: ThrottlePacer;
+  onThrottled: () => void;
+  signal?: AbortSignal;
+}
+
+/**
+ * Sends one request once the bucket holds what the last one cost; a
+ * THROTTLED answer waits for the points (or a second) and sends it again.
+ * A `#graphql` document is typed by codegen; one built at run time brings a
+ * zod schema, as with adminGraphql.
+ */
+export async function sendPaced<Operation extends keyof AdminOperations>(
+  shop: string,
+  query: Operation,
+  variables: TypedOptions<Operation>["variables"],
+  pacing: Pacing,
+): Promise<AdminResult<Operation>>;
+export async function sendPaced<Schema extends z.ZodType>(
+  shop: string,
+  query: string,
+  schema: Schema,
+  variables: Record<string, unknown>,
+  pacing: Pacing,
+): Promise<z.infer<Schema>>;
+export async function sendPaced(
+  shop: string,
+  query: string,
+  ...rest: [z.ZodType, Record<string, unknown>, Pacing] | [Record<string, unknown> | undefined, Pacing]
+): Promise<unknown> {
+  const [schema, variables, pacing] = rest.length === 3 ? rest : ([undefined, rest[0], rest[1]] as const);
+  const { pacer, onThrottled } = pacing;
+  const signal = pacing.signal ?? new AbortController().signal;
+  for (;;) {
+    signal.throwIfAborted();
+    await pacer.waitFor(pacer.lastRequested, signal);
+    const options = { variables, signal, onCost: (cost: QueryCost) => pacer.update(cost) };
+    try {
+      return schema
+        ? await adminGraphql(shop, query, schema, options)
+        : await adminGraphql(shop, query as keyof AdminOperations, options as never);
+    } catch (error) {
+      if (!(error instanceof ThrottledError)) throw error;
+      onThrottled();
+      if (error.cost) pacer.update(error.cost);
+      else await sleep(1000, signal);
+    }
   }
 }
 
@@ -366,21 +420,23 @@ const cancelBulkResponse = z.object({
   }),
 });
 
-/** Asks Shopify to stop the step's bulk operation; one that has already ended answers a user error, which is fine. */
-async function cancelBulkOperation(step: DataPullStep) {
-  if (!step.bulkOperationId || step.bulkStatus === "COMPLETED") return;
+/** Asks Shopify to stop a bulk operation; one that has already ended answers a user error, which is fine. */
+export async function askBulkCancel(shop: string, id: string, log: Record<string, unknown> = {}) {
   try {
-    const answer = await adminGraphql(step.shop, CANCEL_BULK, cancelBulkResponse, {
-      variables: { id: step.bulkOperationId },
-    });
+    const answer = await adminGraphql(shop, CANCEL_BULK, cancelBulkResponse, { variables: { id } });
     const { bulkOperation, userErrors } = answer.bulkOperationCancel;
     logger.info(
-      { shop: step.shop, resource: step.resource, status: bulkOperation?.status, userErrors },
+      { shop, ...log, status: bulkOperation?.status, userErrors },
       "asked Shopify to cancel the bulk operation",
     );
   } catch (error) {
-    logger.warn({ shop: step.shop, resource: step.resource, error: String(error) }, "bulk operation cancel failed");
+    logger.warn({ shop, ...log, error: String(error) }, "bulk operation cancel failed");
   }
+}
+
+async function cancelBulkOperation(step: DataPullStep) {
+  if (!step.bulkOperationId || step.bulkStatus === "COMPLETED") return;
+  await askBulkCancel(step.shop, step.bulkOperationId, { resource: step.resource });
 }
 
 const MAX_BULK_RESTARTS = 3;

@@ -13,13 +13,7 @@ import {
   tagChanges,
   updateSync,
 } from "../models/segment-syncs.server";
-import {
-  adminGraphql,
-  PermanentShopifyError,
-  ThrottledError,
-  TransientShopifyError,
-  type QueryCost,
-} from "./admin-api.server";
+import { adminGraphql, PermanentShopifyError, TransientShopifyError } from "./admin-api.server";
 import {
   bulkResultLines,
   findBulkMutation,
@@ -27,7 +21,7 @@ import {
   startBulkMutation,
   waitForBulkOperation,
 } from "./bulk-mutation.server";
-import { ThrottlePacer } from "./pull-runner.server";
+import { sendPaced, ThrottlePacer } from "./pull-runner.server";
 
 /**
  * Pushes a segment to Shopify: its customers get the segment's namespaced
@@ -78,17 +72,6 @@ export function segmentQueryForTag(tag: string) {
   return `customer_tags CONTAINS '${tag}'`;
 }
 
-function sleep(ms: number, signal?: AbortSignal) {
-  return new Promise<void>((resolve) => {
-    const timer = setTimeout(resolve, ms);
-    const stop = () => {
-      clearTimeout(timer);
-      resolve();
-    };
-    signal?.addEventListener("abort", stop, { once: true });
-  });
-}
-
 const customerIsGone = (errors: z.infer<typeof userError>[]) =>
   errors.every((error) => /not found|does not exist/i.test(error.message));
 
@@ -118,33 +101,16 @@ async function changeTags(
   const variables: Record<string, unknown> = { tags: [tag] };
   customerIds.forEach((id, i) => (variables[`c${i}`] = id));
   const query = changeTagsDocument(mutation, customerIds.length);
-  for (;;) {
-    signal?.throwIfAborted();
-    await pacer.waitFor(pacer.lastRequested, signal ?? new AbortController().signal);
-    let data: z.infer<typeof tagsPayload>;
-    try {
-      data = await adminGraphql(shop, query, tagsPayload, {
-        variables,
-        signal,
-        onCost: (cost: QueryCost) => pacer.update(cost),
-      });
-    } catch (error) {
-      if (!(error instanceof ThrottledError)) throw error;
-      onThrottled();
-      if (error.cost) pacer.update(error.cost);
-      else await sleep(1000, signal);
-      continue;
-    }
-    const changed: string[] = [];
-    const missing: string[] = [];
-    customerIds.forEach((id, i) => {
-      const errors = data[`c${i}`]?.userErrors ?? [];
-      if (errors.length === 0) changed.push(id);
-      else if (customerIsGone(errors)) missing.push(id);
-      else throw new PermanentShopifyError(`${mutation} refused for ${id}: ${errors.map((e) => e.message).join("; ")}`);
-    });
-    return { changed, missing };
-  }
+  const data = await sendPaced(shop, query, tagsPayload, variables, { pacer, onThrottled, signal });
+  const changed: string[] = [];
+  const missing: string[] = [];
+  customerIds.forEach((id, i) => {
+    const errors = data[`c${i}`]?.userErrors ?? [];
+    if (errors.length === 0) changed.push(id);
+    else if (customerIsGone(errors)) missing.push(id);
+    else throw new PermanentShopifyError(`${mutation} refused for ${id}: ${errors.map((e) => e.message).join("; ")}`);
+  });
+  return { changed, missing };
 }
 
 async function pushTagsInBatches(
@@ -347,13 +313,14 @@ export async function executeSegmentSync(syncId: string, signal?: AbortSignal): 
   const shop = sync.shop;
   const tag = segment.tag ?? tagForSegmentKey(segment.key);
   await markSegmentPushing(segment.id, tag);
-  const changes = await tagChanges(shop, segment.id, tag);
+  const changes = await tagChanges(shop, segment.id, tag, `${TAG_PREFIX}-`);
   const total = changes.toAdd.length + changes.toRemove.length;
   await updateSync(syncId, {
     status: "running",
     startedAt: sync.startedAt ?? new Date(),
     stage: "tagging",
     total,
+    skipped: changes.skipped.length,
     error: null,
   });
   const inBulk = total > loadConfig().SEGMENT_BULK_TAG_THRESHOLD;
@@ -365,7 +332,14 @@ export async function executeSegmentSync(syncId: string, signal?: AbortSignal): 
   await markSegmentPushed(segment.id, shopifySegmentId, finishedAt);
   await updateSync(syncId, { status: "succeeded", finishedAt });
   logger.info(
-    { shop, segmentId: segment.id, tagged: changes.toAdd.length, untagged: changes.toRemove.length, inBulk },
+    {
+      shop,
+      segmentId: segment.id,
+      tagged: changes.toAdd.length,
+      untagged: changes.toRemove.length,
+      skipped: changes.skipped.length,
+      inBulk,
+    },
     "segment pushed to Shopify",
   );
 }

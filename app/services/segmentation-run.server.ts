@@ -1,5 +1,6 @@
 import { loadConfig } from "../config.server";
 import { logger } from "../logger.server";
+import { requestMetafieldSync } from "../models/customer-metafields.server";
 import { segmentDefinition } from "../models/segment-traits.server";
 import {
   claimRun,
@@ -222,6 +223,10 @@ export async function executeSegmentationRun(runId: string, options: RunOptions 
     await nameMicroSegments(shop, runId, guard);
     await updateRun(runId, { status: "succeeded", stage: "done", progress: 100, finishedAt: new Date() });
     logger.info({ ...log, ms: Math.round(performance.now() - started) }, "segmentation run finished");
+    // The run's values go to Shopify as customer metafields; a failure to queue that must not fail the run.
+    await requestMetafieldSync(shop, runId).catch((error: unknown) =>
+      logger.warn({ ...log, error: String(error) }, "could not queue the customer metafield sync"),
+    );
   } catch (error) {
     if (error instanceof RunCancelled) {
       await finishCancelledRun(runId);

@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { pgPool } from "../../app/db.server";
 import { createPull } from "../../app/models/pulls.server";
-import { requestSegmentSync } from "../../app/models/segment-syncs.server";
 import { publishTimingSegments } from "../../app/models/timing-segments.server";
+import { MAX_APP_TAGS_PER_CUSTOMER, requestSegmentSync } from "../../app/models/segment-syncs.server";
 import { bulkTagMutation, tagForSegmentKey } from "../../app/services/segment-sync.server";
 import { RUN_BULK_MUTATION, stageVariables, type AdminRequest } from "../../simulator/bulk-mutation-client";
 import { simulatedInstall } from "../helpers/installed-shop";
@@ -91,6 +91,17 @@ beforeAll(async () => {
     90_000,
     "the segmentation after the pull",
   );
+  // The run's customer metafields go out in the same queue as pushes; the pushes below start on a full bucket.
+  await waitFor(
+    () =>
+      install.prisma.metafieldSync.findFirst({
+        where: { shop: install.shop, status: { in: ["succeeded", "failed"] } },
+      }),
+    90_000,
+    "the metafield sync after the segmentation",
+  );
+  // 150 points restore at 50 a second: in 3 s the bucket is full again.
+  await new Promise((resolve) => setTimeout(resolve, 3000));
 });
 
 afterAll(async () => {
@@ -337,5 +348,57 @@ describe("pushing a timing segment", () => {
       (candidate) => candidate.id === after.shopifySegmentId,
     );
     expect(inShopify).toMatchObject({ name: "MicroSegment: Due to reorder", query: `customer_tags CONTAINS '${tag}'` });
+  });
+});
+
+describe("the tags of this app on one customer", () => {
+  /** The tags of this app each customer of the simulated store carries. */
+  function appTagsInShopify() {
+    const data = install.simulator.runtime(install.shop)!.data;
+    const counts = new Map<string, number>();
+    for (let i = 0; i < data.customerCount; i++) {
+      const customer = data.customer(i)!;
+      counts.set(
+        `gid://shopify/Customer/${customer.id}`,
+        customer.tags.filter((tag) => tag.startsWith("microsegment-")).length,
+      );
+    }
+    return counts;
+  }
+
+  it("stay within one per segment a customer can be in, however many segments are pushed", async () => {
+    // One RFM segment, and at most one micro-segment per dimension and per RFM split of a dimension.
+    const [{ most }] = await install.prisma.$queryRaw<[{ most: number }]>`
+      SELECT max(n)::int AS most FROM (
+        SELECT count(*) AS n FROM "SegmentMember" WHERE shop = ${install.shop} GROUP BY "customerId") per_customer`;
+    expect(most).toBeGreaterThan(3);
+    expect(most).toBeLessThanOrEqual(MAX_APP_TAGS_PER_CUSTOMER);
+    expect(MAX_APP_TAGS_PER_CUSTOMER).toBeLessThan(250 / 10);
+  });
+
+  it("are never more than MAX_APP_TAGS_PER_CUSTOMER: a customer full of stale ones is left untagged", async () => {
+    const segment = await install.prisma.segment.findFirstOrThrow({
+      where: { shop: install.shop, active: true, syncStatus: null, size: { gte: 3 } },
+      orderBy: { size: "asc" },
+    });
+    const segmentTag = tagForSegmentKey(segment.key);
+    const expected = await members(segment.id);
+    const [full, ...others] = expected;
+    // Tags of segments the customer left long ago, never pushed since, as an older version might have left them.
+    const stale = Array.from({ length: MAX_APP_TAGS_PER_CUSTOMER }, (_, i) => `microsegment-stale-${i}`);
+    const data = install.simulator.runtime(install.shop)!.data;
+    const index = data.customerIndexOf(gidNumber(full!));
+    data.setCustomerTags(index, [...data.customer(index)!.tags, ...stale]);
+    await install.prisma.customer.update({
+      where: { shop_id: { shop: install.shop, id: full! } },
+      data: { tags: { push: stale } },
+    });
+
+    const sync = await push(segment.id);
+    expect(sync).toMatchObject({ status: "succeeded", tagged: others.length, skipped: 1 });
+    expect(taggedInShopify(segmentTag)).toEqual(others);
+    const counts = appTagsInShopify();
+    expect(counts.get(full!)).toBe(MAX_APP_TAGS_PER_CUSTOMER);
+    expect(Math.max(...counts.values())).toBeLessThanOrEqual(MAX_APP_TAGS_PER_CUSTOMER);
   });
 });

@@ -16,6 +16,7 @@ import {
   PAGINATED,
   updatedSinceFilter,
 } from "../../app/services/pull-queries.server";
+import { bulkMetafieldMutation } from "../../app/services/customer-metafields.server";
 import { recordQuery } from "../../app/services/record-sync.server";
 import { bulkTagMutation, changeTagsDocument } from "../../app/services/segment-sync.server";
 import { documentProblems } from "../../shopify-schema/checks";
@@ -72,6 +73,8 @@ function builtDocuments(): Record<string, string> {
     "changeTagsDocument(tagsRemove)": changeTagsDocument("tagsRemove", 1),
     "bulkTagMutation(tagsAdd)": bulkTagMutation("tagsAdd", "sync-1"),
     "bulkTagMutation(tagsRemove)": bulkTagMutation("tagsRemove", "sync-1"),
+    "bulkMetafieldMutation(set)": bulkMetafieldMutation("set", "sync-1"),
+    "bulkMetafieldMutation(clear)": bulkMetafieldMutation("clear", "sync-1"),
   };
   for (const resource of RESOURCES) {
     documents[`PAGINATED.${resource}`] = PAGINATED[resource].query;
