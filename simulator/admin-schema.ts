@@ -322,7 +322,7 @@ const ADMIN_SDL = /* GraphQL */ `
   enum DiscountApplicationAllocationMethod {
     ACROSS
     EACH
-    ONE
+    ONE @deprecated(reason: "Use ACROSS instead.")
   }
 
   enum DiscountApplicationTargetSelection {

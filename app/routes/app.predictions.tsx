@@ -142,17 +142,15 @@ function ByFrequency({ holdout, format }: { holdout: Holdout; format: ShopFormat
       ) : (
         <InlineGrid columns={{ xs: 1, md: 2 }} gap="400" alignItems="start">
           <ChartBox height={320} label="Predicted against actual by number of earlier orders">
-            <PolarisVizProvider>
-              <BarChart
-                key={groups.map(frequencyLabel).join()}
-                data={[series("Predicted", (g) => g.predicted), series("Actual", (g) => g.actual)]}
-                isAnimated={false}
-                theme="Light"
-                xAxisOptions={{ labelFormatter: (value) => String(value ?? "") }}
-                yAxisOptions={{ labelFormatter: (value) => format.count(Number(value ?? 0)) }}
-                tooltipOptions={{ valueFormatter: (value) => one(Number(value ?? 0)) }}
-              />
-            </PolarisVizProvider>
+            <BarChart
+              key={groups.map(frequencyLabel).join()}
+              data={[series("Predicted", (g) => g.predicted), series("Actual", (g) => g.actual)]}
+              isAnimated={false}
+              theme="Light"
+              xAxisOptions={{ labelFormatter: (value) => String(value ?? "") }}
+              yAxisOptions={{ labelFormatter: (value) => format.count(Number(value ?? 0)) }}
+              tooltipOptions={{ valueFormatter: (value) => one(Number(value ?? 0)) }}
+            />
           </ChartBox>
           <DataTable
             columnContentTypes={["text", "numeric", "numeric", "numeric"]}
@@ -183,24 +181,22 @@ function Weekly({ holdout, format }: { holdout: Holdout; format: ShopFormatters 
         </Text>
       ) : (
         <ChartBox height={260} label="Weekly repeat orders, actual and predicted">
-          <PolarisVizProvider>
-            <LineChart
-              key={weeks.map((week) => week.weekStart).join()}
-              data={[
-                { name: "Actual", data: weeks.map((week) => ({ key: key(week.weekStart), value: week.actual })) },
-                {
-                  name: "Predicted",
-                  styleOverride: { line: { strokeDasharray: "6 4" } },
-                  data: weeks.map((week) => ({ key: key(week.weekStart), value: week.predicted })),
-                },
-              ]}
-              isAnimated={false}
-              theme="Light"
-              xAxisOptions={{ labelFormatter: (value) => String(value ?? "").replace(/^Week of /, "") }}
-              yAxisOptions={{ labelFormatter: (value) => format.count(Number(value ?? 0)) }}
-              tooltipOptions={{ valueFormatter: (value) => format.number(Number(value ?? 0), 1) }}
-            />
-          </PolarisVizProvider>
+          <LineChart
+            key={weeks.map((week) => week.weekStart).join()}
+            data={[
+              { name: "Actual", data: weeks.map((week) => ({ key: key(week.weekStart), value: week.actual })) },
+              {
+                name: "Predicted",
+                styleOverride: { line: { strokeDasharray: "6 4" } },
+                data: weeks.map((week) => ({ key: key(week.weekStart), value: week.predicted })),
+              },
+            ]}
+            isAnimated={false}
+            theme="Light"
+            xAxisOptions={{ labelFormatter: (value) => String(value ?? "").replace(/^Week of /, "") }}
+            yAxisOptions={{ labelFormatter: (value) => format.count(Number(value ?? 0)) }}
+            tooltipOptions={{ valueFormatter: (value) => format.number(Number(value ?? 0), 1) }}
+          />
         </ChartBox>
       )}
     </Section>
@@ -286,72 +282,75 @@ export default function PredictionsPage() {
   return (
     <Page title="Predictions" subtitle="How accurate this shop's predictions were, checked against what happened">
       <TitleBar title="Predictions" />
-      <Layout>
-        {!run ? (
-          <Layout.Section>
-            <Card>
-              <EmptyState heading="No predictions yet" image="">
-                <p>
-                  Predictions are fitted and checked by the segmentation run, which starts by itself when the first data
-                  pull finishes. See its progress on the <Link to="/app/data">Data</Link> page.
-                </p>
-              </EmptyState>
-            </Card>
-          </Layout.Section>
-        ) : (
-          <>
+      {/* One provider around every chart, as on the Dashboard: inside a chart's box it measures itself, not the box. */}
+      <PolarisVizProvider>
+        <Layout>
+          {!run ? (
             <Layout.Section>
-              <BlockStack gap="200">
-                <Verdict data={data} format={format} />
-                {run.asOf ? (
-                  <Text as="p" tone="subdued" variant="bodySm">
-                    {`From the segmentation run as of ${format.dateTime(run.asOf)}. ${format.timeZoneNote()}.`}
-                  </Text>
-                ) : null}
-              </BlockStack>
+              <Card>
+                <EmptyState heading="No predictions yet" image="">
+                  <p>
+                    Predictions are fitted and checked by the segmentation run, which starts by itself when the first
+                    data pull finishes. See its progress on the <Link to="/app/data">Data</Link> page.
+                  </p>
+                </EmptyState>
+              </Card>
             </Layout.Section>
-            {!report ? (
+          ) : (
+            <>
               <Layout.Section>
-                <Section title="No backtest for the last run">
-                  <Text as="p">
-                    The last segmentation run stored no check of its predictions. The next run holds back its most
-                    recent orders, predicts them and shows here how close it came.
-                  </Text>
-                </Section>
+                <BlockStack gap="200">
+                  <Verdict data={data} format={format} />
+                  {run.asOf ? (
+                    <Text as="p" tone="subdued" variant="bodySm">
+                      {`From the segmentation run as of ${format.dateTime(run.asOf)}. ${format.timeZoneNote()}.`}
+                    </Text>
+                  ) : null}
+                </BlockStack>
               </Layout.Section>
-            ) : (
-              <>
+              {!report ? (
                 <Layout.Section>
-                  {holdout ? (
-                    <Backtest report={report} holdout={holdout} format={format} />
-                  ) : (
-                    <Section title="How the last prediction turned out">
-                      <Text as="p">
-                        This shop's history is too short to hold a period back and check it, so the model was fitted on
-                        all of it without a backtest.
-                      </Text>
-                    </Section>
-                  )}
+                  <Section title="No backtest for the last run">
+                    <Text as="p">
+                      The last segmentation run stored no check of its predictions. The next run holds back its most
+                      recent orders, predicts them and shows here how close it came.
+                    </Text>
+                  </Section>
                 </Layout.Section>
-                {holdout ? (
+              ) : (
+                <>
                   <Layout.Section>
-                    <BlockStack gap="400">
-                      <Weekly holdout={holdout} format={format} />
-                      <ByFrequency holdout={holdout} format={format} />
-                    </BlockStack>
+                    {holdout ? (
+                      <Backtest report={report} holdout={holdout} format={format} />
+                    ) : (
+                      <Section title="How the last prediction turned out">
+                        <Text as="p">
+                          This shop's history is too short to hold a period back and check it, so the model was fitted
+                          on all of it without a backtest.
+                        </Text>
+                      </Section>
+                    )}
                   </Layout.Section>
-                ) : null}
-                <Layout.Section>
-                  <Model report={report} format={format} />
-                </Layout.Section>
-              </>
-            )}
-            <Layout.Section>
-              <HowItWorks report={report} format={format} />
-            </Layout.Section>
-          </>
-        )}
-      </Layout>
+                  {holdout ? (
+                    <Layout.Section>
+                      <BlockStack gap="400">
+                        <Weekly holdout={holdout} format={format} />
+                        <ByFrequency holdout={holdout} format={format} />
+                      </BlockStack>
+                    </Layout.Section>
+                  ) : null}
+                  <Layout.Section>
+                    <Model report={report} format={format} />
+                  </Layout.Section>
+                </>
+              )}
+              <Layout.Section>
+                <HowItWorks report={report} format={format} />
+              </Layout.Section>
+            </>
+          )}
+        </Layout>
+      </PolarisVizProvider>
     </Page>
   );
 }

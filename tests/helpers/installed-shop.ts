@@ -6,9 +6,13 @@ import { EncryptedSessionStorage } from "../../app/services/session-storage.serv
 import { createSimulator, type SimulatorOptions } from "../../simulator/server";
 import { TEST_APP } from "./app-env";
 
-/** A simulated Shopify with one shop in which the app is installed (session stored, shop recorded). */
-export async function simulatedInstall(options: Partial<SimulatorOptions> & { size?: string } = {}) {
-  const { size, ...simulatorOptions } = options;
+/**
+ * A simulated Shopify with one shop in which the app is installed (session stored, shop recorded). Its orders end
+ * on a fixed day, so figures repeat from run to run, unless `storeEnd` says otherwise: a run as of now sees the
+ * weeks since as weeks without orders, and its backtest withholds predictions.
+ */
+export async function simulatedInstall(options: Partial<SimulatorOptions> & { size?: string; storeEnd?: string } = {}) {
+  const { size, storeEnd = "2026-11-01T00:00:00.000Z", ...simulatorOptions } = options;
   const prisma = new PrismaClient({ adapter: new PrismaPg({ connectionString: process.env.DATABASE_URL! }) });
   const simulator = createSimulator({
     apiKey: TEST_APP.apiKey,
@@ -21,7 +25,7 @@ export async function simulatedInstall(options: Partial<SimulatorOptions> & { si
   /** Adds a shop to the simulated Shopify and installs the app in it: its offline session stored, the shop recorded. */
   async function installShop(prefix: string, shopSize: string) {
     const domain = `${prefix}-${Date.now()}-${Math.random().toString(36).slice(2, 6)}.myshopify.com`;
-    simulator.store.addShop({ domain, size: shopSize, storeEnd: "2026-11-01T00:00:00.000Z" });
+    simulator.store.addShop({ domain, size: shopSize, storeEnd });
     const token = simulator.store.issueToken("offline", domain, TEST_APP.scopes, null);
     await new EncryptedSessionStorage(prisma, loadConfig().TOKEN_ENCRYPTION_KEYS).storeSession(
       new Session({

@@ -110,7 +110,10 @@ async function segmentMembers(query: string): Promise<string[]> {
 }
 
 beforeAll(async () => {
-  install = await simulatedInstall({ size: "small", bucketSize: 1000, restoreRate: 500 });
+  // Orders up to today, so the run's backtest covers weeks with orders and its predictions are shown.
+  const today = new Date();
+  const storeEnd = new Date(Date.UTC(today.getUTCFullYear(), today.getUTCMonth(), today.getUTCDate())).toISOString();
+  install = await simulatedInstall({ size: "small", bucketSize: 1000, restoreRate: 500, storeEnd });
   // The first sync (every value of about 400 customers) goes out in bulk; the later, smaller ones in requests of 25.
   worker = await startWorker({ ...install.env, METAFIELD_BULK_THRESHOLD: "1000" });
   await createPull({ shop: install.shop, kind: "full", trigger: "merchant" });
