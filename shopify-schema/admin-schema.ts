@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { gunzipSync } from "node:zlib";
@@ -69,13 +69,11 @@ export function loadAdminSchema(version: string = API_VERSION): GraphQLSchema {
 
 /**
  * Where @shopify/api-codegen-preset reads a local schema instead of
- * downloading one (.cache/admin-<version>.schema.json, git-ignored):
- * written from the committed copy whenever it is missing or differs. Not
- * under app/, where a write would make the build look older than its sources.
+ * downloading one (app/types/admin-<version>.schema.json, git-ignored):
+ * written from the committed copy whenever it is missing or differs.
  */
 export function unpackSchemaForCodegen(version: string = API_VERSION): string {
-  const path = join(ROOT, ".cache", `admin-${version}.schema.json`);
-  mkdirSync(dirname(path), { recursive: true });
+  const path = join(ROOT, GENERATED_TYPES_DIR, `admin-${version}.schema.json`);
   const text = JSON.stringify({ data: readAdminIntrospection(version) });
   if (!existsSync(path) || readFileSync(path, "utf8") !== text) writeFileSync(path, text);
   return path;
