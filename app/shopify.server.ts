@@ -1,5 +1,4 @@
 import "@shopify/shopify-app-remix/adapters/node";
-import { shopifyApi } from "@shopify/shopify-api";
 import { ApiVersion, AppDistribution, LogSeverity, shopifyApp } from "@shopify/shopify-app-remix/server";
 import { API_VERSION } from "./api-version";
 import { loadConfig } from "./config.server";
@@ -8,6 +7,7 @@ import { logger } from "./logger.server";
 import { createPull, hasActivePull, hasSucceededFullPull } from "./models/pulls.server";
 import { recordInstall } from "./models/shop.server";
 import { EncryptedSessionStorage } from "./services/session-storage.server";
+import { shopifyLibrary } from "./services/shopify-api.server";
 
 const config = loadConfig();
 
@@ -74,20 +74,5 @@ export const authenticate = shopify.authenticate;
 export const unauthenticated = shopify.unauthenticated;
 export const login = shopify.login;
 
-/**
- * The library's own session-token check (signature with the app secret, aud, exp and nbf) and offline
- * session ids, for the JSON API: scripts must not go through `authenticate.admin`, whose document path
- * refuses non-browser user agents (410) and redirects to the login page. shopify-app-remix keeps its
- * @shopify/shopify-api instance to itself, so this is a second one on the same settings.
- */
-const appUrl = new URL(config.SHOPIFY_APP_URL);
-export const sessionTokens = shopifyApi({
-  apiKey: config.SHOPIFY_API_KEY,
-  apiSecretKey: config.SHOPIFY_API_SECRET,
-  apiVersion: API_VERSION as ApiVersion,
-  scopes: config.SCOPES.split(","),
-  hostName: appUrl.host,
-  hostScheme: appUrl.protocol === "https:" ? "https" : "http",
-  isEmbeddedApp: true,
-  logger: shopifyLogger,
-}).session;
+/** The library's own session-token check (signature, aud, exp, nbf) and offline session ids, for the JSON API. */
+export const sessionTokens = shopifyLibrary.session;

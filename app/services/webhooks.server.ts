@@ -1,7 +1,5 @@
-import "@shopify/shopify-api/adapters/web-api";
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { type ApiVersion, LogSeverity, shopifyApi, WebhookValidationErrorReason } from "@shopify/shopify-api";
-import { API_VERSION } from "../api-version";
+import { WebhookValidationErrorReason } from "@shopify/shopify-api";
 import { z } from "zod";
 import { loadConfig } from "../config.server";
 import { logger } from "../logger.server";
@@ -9,6 +7,7 @@ import { recordDeliveries, type IncomingDelivery } from "../models/webhook-deliv
 import { GroupCommitter } from "./group-commit.server";
 import { readBody, refuseTooLarge } from "./http-limits.server";
 import { metrics } from "./metrics.server";
+import { shopifyLibrary } from "./shopify-api.server";
 
 /**
  * Webhook intake: POST /webhooks/<topic>, served by node:http directly (server.ts), never through Remix.
@@ -70,16 +69,6 @@ const shopNaming = z.looseObject({
 
 const config = loadConfig();
 
-// Only the signature check of the library is used here; the rest of its configuration is never exercised.
-const shopify = shopifyApi({
-  apiKey: config.SHOPIFY_API_KEY,
-  apiSecretKey: config.SHOPIFY_API_SECRET,
-  apiVersion: API_VERSION as ApiVersion,
-  hostName: new URL(config.SHOPIFY_APP_URL).host,
-  isEmbeddedApp: true,
-  logger: { level: LogSeverity.Error, log: (_severity, message) => logger.error({ source: "shopify" }, message) },
-});
-
 // The headers the library requires: it canonicalizes every header it is given for each one it looks up, so it
 // is given only these. The event id and trigger time, which it would only copy through, are read directly.
 const VALIDATED_HEADERS = [
@@ -109,7 +98,7 @@ export async function checkDelivery(
   headers: IncomingMessage["headers"],
   rawBody: string,
 ): Promise<Verdict> {
-  const check = await shopify.webhooks.validate({
+  const check = await shopifyLibrary.webhooks.validate({
     rawBody,
     // The library reads its request through the Web API adapter (the one @shopify/shopify-app-remix installs).
     rawRequest: {
