@@ -65,7 +65,9 @@ export async function ensureDatabase(
     url: `postgresql://${EMBEDDED_USER}:${EMBEDDED_PASSWORD}@127.0.0.1:${port}/${database}`,
     embedded: true,
     async stop() {
-      if (child.exitCode === null) child.send("stop");
+      // A runner that was killed may still count as running while its channel is already closed: the send
+      // then fails (EPIPE), and a signal stops whatever is left.
+      if (child.exitCode === null) child.send("stop", (error) => error && child.kill("SIGTERM"));
       await exited;
     },
   };
