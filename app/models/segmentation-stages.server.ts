@@ -294,13 +294,53 @@ export interface OrderAmount {
   amount: number;
 }
 
-/** Every countable order's customer, time and value, for the purchase model. */
-export async function loadOrderAmounts(client: pg.PoolClient): Promise<OrderAmount[]> {
-  const { rows } = await client.query<[string, number, number]>({
-    text: `SELECT customer_id, extract(epoch FROM processed_at)::float8 * 1000, net::float8 FROM seg_orders`,
-    rowMode: "array",
-  });
-  return rows.map(([customerId, ms, amount]) => ({ customerId, date: new Date(ms), amount }));
+/** The run's first and last countable order, or null without orders. */
+export async function orderSpan(client: pg.PoolClient): Promise<{ first: Date; last: Date } | null> {
+  const { rows } = await client.query<{ first: Date | null; last: Date | null }>(
+    `SELECT min(processed_at) AT TIME ZONE 'UTC' AS first, max(processed_at) AT TIME ZONE 'UTC' AS last FROM seg_orders`,
+  );
+  const { first, last } = rows[0]!;
+  return first && last ? { first, last } : null;
+}
+
+/**
+ * Every countable order's customer, time and value, for the purchase model, in
+ * pages of about pageRows that never split a customer's orders, read through
+ * a cursor so that memory holds one page whatever the shop's size.
+ */
+export async function* orderAmountPages(client: pg.PoolClient, pageRows = 20_000): AsyncGenerator<OrderAmount[]> {
+  await client.query("BEGIN");
+  let finished = false;
+  try {
+    await client.query(
+      `DECLARE seg_order_amounts NO SCROLL CURSOR FOR
+       SELECT customer_id, extract(epoch FROM processed_at)::float8 * 1000, net::float8
+       FROM seg_orders ORDER BY customer_id, processed_at`,
+    );
+    let carried: OrderAmount[] = [];
+    for (;;) {
+      const { rows } = await client.query<[string, number, number]>({
+        text: `FETCH ${pageRows} FROM seg_order_amounts`,
+        rowMode: "array",
+      });
+      const page = carried.concat(rows.map(([customerId, ms, amount]) => ({ customerId, date: new Date(ms), amount })));
+      if (rows.length < pageRows) {
+        if (page.length > 0) yield page;
+        break;
+      }
+      // The last customer's orders may go on in the next fetch: they wait for it.
+      const lastCustomer = page.at(-1)!.customerId;
+      let cut = page.length;
+      while (cut > 0 && page[cut - 1]!.customerId === lastCustomer) cut--;
+      carried = page.slice(cut);
+      if (cut > 0) yield page.slice(0, cut);
+    }
+    await client.query("COMMIT");
+    finished = true;
+  } finally {
+    // Also when the consumer stops early (a cancelled run): the session's transaction is not left open.
+    if (!finished) await client.query("ROLLBACK").catch(() => {});
+  }
 }
 
 export interface CustomerPredictionRow {

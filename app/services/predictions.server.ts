@@ -198,6 +198,88 @@ export function holdoutFigures(fit: PurchaseModelFit, data: HoldoutData): Holdou
   return { predicted, actual, relativeError: (predicted - actual) / actual };
 }
 
+/** The first and last order of a shop's countable history. */
+export interface OrderSpan {
+  first: Date;
+  last: Date;
+}
+
+/**
+ * What the purchase models need of a shop's orders, gathered one customer at a
+ * time so that a shop of any size costs memory per customer, never per order:
+ * each customer's summary as of asOf and last order, and, when the history is
+ * long enough to hold a period out (the span decides, so it is known first),
+ * the calibration summaries and the holdout's purchase days.
+ */
+export class OrderHistory {
+  readonly summaries: CustomerSummary[] = [];
+  readonly lastOrderAt = new Map<string, Date>();
+  /** Days from the first order to asOf (how much history there is to hold out from). */
+  readonly historyDays: number;
+  /** Days from the first order to the last (what the gate asks for). */
+  readonly spanDays: number;
+  readonly holdout: (HoldoutData & { calibrationEnd: Date }) | null;
+
+  constructor(
+    readonly asOf: Date,
+    span: OrderSpan | null,
+  ) {
+    this.historyDays = span ? Math.floor((asOf.getTime() - span.first.getTime()) / DAY_MS) : 0;
+    this.spanDays = span ? (span.last.getTime() - span.first.getTime()) / DAY_MS : 0;
+    const holdoutDays = holdoutDaysFor(this.historyDays);
+    this.holdout =
+      holdoutDays === null
+        ? null
+        : {
+            calibrationEnd: new Date(asOf.getTime() - holdoutDays * DAY_MS),
+            summaries: [],
+            holdoutDays: new Map(),
+            days: holdoutDays,
+          };
+  }
+
+  /** Adds orders that hold every order of the customers they name (any order, any number of customers). */
+  addOrders(orders: readonly Transaction[]): this {
+    const byCustomer = new Map<string, Transaction[]>();
+    for (const order of orders) {
+      const list = byCustomer.get(order.customerId);
+      if (list) list.push(order);
+      else byCustomer.set(order.customerId, [order]);
+    }
+    for (const customerOrders of byCustomer.values()) this.addCustomer(customerOrders);
+    return this;
+  }
+
+  private addCustomer(orders: readonly Transaction[]) {
+    const [summary] = summarizeTransactions(orders, this.asOf, { timeUnitDays: TIME_UNIT_DAYS });
+    if (!summary) return;
+    this.summaries.push(summary);
+    let last = orders[0]!.date;
+    for (const { date } of orders) if (date > last) last = date;
+    this.lastOrderAt.set(summary.customerId, last);
+    if (!this.holdout) return;
+    const split = splitAtCalibrationEnd(orders, this.holdout.calibrationEnd, this.asOf, {
+      timeUnitDays: TIME_UNIT_DAYS,
+    });
+    const [calibration] = split.summaries;
+    if (!calibration) return;
+    this.holdout.summaries.push(calibration);
+    for (const [customerId, days] of split.holdoutDays) this.holdout.holdoutDays.set(customerId, days);
+  }
+}
+
+/** The history of orders held in memory (tests, `npm run clv:fit`). */
+export function orderHistoryOf(orders: readonly Transaction[], asOf: Date): OrderHistory {
+  let first = Infinity;
+  let last = -Infinity;
+  for (const { date } of orders) {
+    first = Math.min(first, date.getTime());
+    last = Math.max(last, date.getTime());
+  }
+  const span = orders.length > 0 ? { first: new Date(first), last: new Date(last) } : null;
+  return new OrderHistory(asOf, span).addOrders(orders);
+}
+
 export interface ModelBacktest {
   fit: PurchaseModelFit;
   figures: HoldoutFigures;
@@ -285,11 +367,8 @@ export interface ModelChoice {
  * winner's |relative error| is at most errorBound (and, as the caller checks,
  * the gate is open).
  */
-export function chooseAndFitModel(transactions: readonly Transaction[], asOf: Date, errorBound: number): ModelChoice {
-  const summaries = summarizeTransactions(transactions, asOf, { timeUnitDays: TIME_UNIT_DAYS });
-  const firstMs = transactions.reduce((first, { date }) => Math.min(first, date.getTime()), Infinity);
-  const historyDays = Math.floor((asOf.getTime() - firstMs) / DAY_MS);
-  const holdoutDays = holdoutDaysFor(historyDays);
+export function chooseAndFitModel(history: OrderHistory, errorBound: number): ModelChoice {
+  const { summaries, historyDays, asOf } = history;
 
   let chosen: PurchaseModelName = DEFAULT_MODEL;
   let chosenBecause: string;
@@ -297,11 +376,11 @@ export function chooseAndFitModel(transactions: readonly Transaction[], asOf: Da
   let holdout: PredictionReport["holdout"] = null;
   const candidates: PredictionReport["candidates"] = [];
 
-  if (holdoutDays === null) {
+  if (!history.holdout) {
     chosenBecause = `The order history (${historyDays} days) is too short to hold out a period for checking, so ${MODEL_LABELS[DEFAULT_MODEL]}, the default, is used.`;
   } else {
-    const calibrationEnd = new Date(asOf.getTime() - holdoutDays * DAY_MS);
-    const data = splitAtCalibrationEnd(transactions, calibrationEnd, asOf, { timeUnitDays: TIME_UNIT_DAYS });
+    const data = history.holdout;
+    const { calibrationEnd, days: holdoutDays } = data;
     const actual = holdoutActual(data);
     const { backtests, failures } = actual > 0 ? backtestModels(data) : { backtests: [], failures: [] as string[] };
     for (const { fit, figures } of backtests) {
@@ -459,29 +538,18 @@ export interface ShopPredictions {
 }
 
 /**
- * A shop's predictions from its countable orders as of asOf: the gate, the
- * model chosen by the backtest and every customer's row (model fields null
- * unless predictions are shown; the gate's reason then says why).
+ * A shop's predictions from its order history: the gate, the model chosen by
+ * the backtest and every customer's row (model fields null unless predictions
+ * are shown; the gate's reason then says why).
  */
-export function predictFromOrders(
-  orders: readonly Transaction[],
-  asOf: Date,
+export function predictFromHistory(
+  history: OrderHistory,
   settings: PredictionSettings & { maxHoldoutError: number },
 ): ShopPredictions {
-  const summaries = summarizeTransactions(orders, asOf, { timeUnitDays: TIME_UNIT_DAYS });
-  let first = Infinity;
-  let last = -Infinity;
-  const lastOrderAt = new Map<string, Date>();
-  for (const { customerId, date } of orders) {
-    first = Math.min(first, date.getTime());
-    last = Math.max(last, date.getTime());
-    const previous = lastOrderAt.get(customerId);
-    if (!previous || previous < date) lastOrderAt.set(customerId, date);
-  }
-  const historyDays = orders.length > 0 ? (last - first) / DAY_MS : 0;
-  const gate = predictionGate(summaries, historyDays, settings);
+  const { summaries, lastOrderAt } = history;
+  const gate = predictionGate(summaries, history.spanDays, settings);
   if (!gate.open) return { gate, report: null, rows: customerPredictions(summaries, lastOrderAt, undefined) };
-  const { report, model } = chooseAndFitModel(orders, asOf, settings.maxHoldoutError);
+  const { report, model } = chooseAndFitModel(history, settings.maxHoldoutError);
   let rows = customerPredictions(summaries, lastOrderAt, report.shown ? model : undefined);
   if (
     report.shown &&

@@ -13,7 +13,8 @@ import {
 import {
   buildSegmentMembers,
   cancelSessionQuery,
-  loadOrderAmounts,
+  orderAmountPages,
+  orderSpan,
   connectSegmentationSession,
   endSegmentationSession,
   publishSegmentation,
@@ -27,7 +28,7 @@ import {
   type SegmentationTotals,
   type SegmentToPublish,
 } from "../models/segmentation-stages.server";
-import { predictFromOrders } from "./predictions.server";
+import { OrderHistory, predictFromHistory } from "./predictions.server";
 import { initialSegmentNaming, nameMicroSegments, segmentProfile } from "./segment-namer.server";
 
 /**
@@ -180,7 +181,12 @@ export async function executeSegmentationRun(runId: string, options: RunOptions 
       await stage("micro", 20);
       await buildSegmentMembers(client, shop, { minSize: config.SEGMENT_MIN_SIZE, maxMicro: config.SEGMENT_MAX_MICRO });
       await stage("predictions", 40);
-      const prediction = predictFromOrders(await loadOrderAmounts(client), asOf, {
+      const history = new OrderHistory(asOf, await orderSpan(client));
+      for await (const orders of orderAmountPages(client)) {
+        history.addOrders(orders);
+        guard.check();
+      }
+      const prediction = predictFromHistory(history, {
         minCustomers: config.PREDICTION_MIN_CUSTOMERS,
         minRepeatCustomers: config.PREDICTION_MIN_REPEAT_CUSTOMERS,
         minHistoryDays: config.PREDICTION_MIN_HISTORY_DAYS,

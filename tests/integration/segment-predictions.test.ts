@@ -3,7 +3,14 @@ import prisma, { pgPool } from "../../app/db.server";
 import { requestSegmentation } from "../../app/models/segmentation-runs.server";
 import { getSegmentDetail, segmentCatalog } from "../../app/models/segments.server";
 import { parsePredictionReport, type PredictionReport } from "../../app/models/prediction-report.server";
-import { churnRiskFor, type FittedModel } from "../../app/services/predictions.server";
+import {
+  connectSegmentationSession,
+  endSegmentationSession,
+  orderAmountPages,
+  orderSpan,
+  stageOrders,
+} from "../../app/models/segmentation-stages.server";
+import { churnRiskFor, OrderHistory, orderHistoryOf, type FittedModel } from "../../app/services/predictions.server";
 import { executeSegmentationRun } from "../../app/services/segmentation-run.server";
 import { mulberry32, sampleGamma } from "../helpers/purchase-simulation";
 
@@ -83,6 +90,50 @@ afterAll(async () => {
 });
 
 describe("predictions from a shop simulated with known parameters", () => {
+  it("reads the orders in pages that never split a customer and gathers the history they would give at once", async () => {
+    const client = await connectSegmentationSession();
+    try {
+      await stageOrders(client, shop, AS_OF);
+      const pages = [];
+      // Three rows a fetch: most customers' orders straddle a fetch and must wait for the next.
+      for await (const page of orderAmountPages(client, 3)) pages.push(page);
+      const pageOf = new Map<string, number>();
+      pages.forEach((page, index) =>
+        page.forEach(({ customerId }) => {
+          expect(pageOf.get(customerId) ?? index).toBe(index);
+          pageOf.set(customerId, index);
+        }),
+      );
+      expect(pages.flat()).toHaveLength(orders.length);
+      expect(pageOf.size).toBe(CUSTOMERS);
+
+      const paged = new OrderHistory(AS_OF, await orderSpan(client));
+      for (const page of pages) paged.addOrders(page);
+      const whole = orderHistoryOf(
+        orders.map((order) => ({
+          customerId: `gid://shopify/Customer/${order.customer + 1}`,
+          date: order.at,
+          amount: order.amount,
+        })),
+        AS_OF,
+      );
+      // Sorted by customer, spend to 9 decimals (the database sums a customer's days in another order).
+      const byId = (rows: typeof paged.summaries) =>
+        [...rows]
+          .sort((x, y) => x.customerId.localeCompare(y.customerId))
+          .map((row) => ({ ...row, monetaryValue: row.monetaryValue.toFixed(9) }));
+      expect(paged.historyDays).toBe(whole.historyDays);
+      expect(paged.spanDays).toBeCloseTo(whole.spanDays, 9);
+      expect(byId(paged.summaries)).toEqual(byId(whole.summaries));
+      expect(new Map([...paged.lastOrderAt].sort())).toEqual(new Map([...whole.lastOrderAt].sort()));
+      expect(paged.holdout!.days).toBe(90);
+      expect(byId(paged.holdout!.summaries)).toEqual(byId(whole.holdout!.summaries));
+      expect(new Map([...paged.holdout!.holdoutDays].sort())).toEqual(new Map([...whole.holdout!.holdoutDays].sort()));
+    } finally {
+      await endSegmentationSession(client);
+    }
+  });
+
   it("opens the prediction gate and says on what history", () => {
     expect(run.status).toBe("succeeded");
     expect(run.predictionsShown).toBe(true);

@@ -6,7 +6,8 @@ import {
   churnRiskFor,
   customerPredictions,
   holdoutDaysFor,
-  predictFromOrders,
+  orderHistoryOf,
+  predictFromHistory,
 } from "../../app/services/predictions.server";
 import { mulberry32, simulateOrders, type SimulatedModel } from "../helpers/purchase-simulation";
 
@@ -41,7 +42,7 @@ describe("holdout length and churn bands", () => {
 
 describe("model choice by backtest", () => {
   const orders = paretoShop();
-  const choice = chooseAndFitModel(orders, AS_OF, 0.25);
+  const choice = chooseAndFitModel(orderHistoryOf(orders, AS_OF), 0.25);
   const report = PredictionReport.parse(choice.report);
 
   it("fits all three on the history before the last 90 days and keeps the closest", () => {
@@ -103,13 +104,13 @@ describe("model choice by backtest", () => {
   });
 
   it("withholds predictions beyond the error bound and says so", () => {
-    const strict = chooseAndFitModel(orders, AS_OF, 0.0001).report;
+    const strict = chooseAndFitModel(orderHistoryOf(orders, AS_OF), 0.0001).report;
     expect(strict.shown).toBe(false);
     expect(strict.errorBound).toBe(0.0001);
     expect(strict.failedCondition).toMatch(
       /^Checked on the last 90 days, the predictions were off by \d+ % \([\d,]+ repeat orders predicted, [\d,]+ happened\); they are shown when within 0 %\.$/,
     );
-    const shop = predictFromOrders(orders, AS_OF, { ...SETTINGS, maxHoldoutError: 0.0001 });
+    const shop = predictFromHistory(orderHistoryOf(orders, AS_OF), { ...SETTINGS, maxHoldoutError: 0.0001 });
     expect(shop.gate).toEqual({ open: false, reason: strict.failedCondition });
     expect(shop.rows.every((row) => row.probabilityAlive === null && row.churnRisk === null)).toBe(true);
     // The usual gap is history, not a prediction: it stays.
@@ -118,7 +119,7 @@ describe("model choice by backtest", () => {
 
   it("uses BG/NBD without a holdout when the history is too short to hold one out", () => {
     const recent = orders.filter((o) => o.date.getTime() >= AS_OF.getTime() - 100 * DAY_MS);
-    const short = chooseAndFitModel(recent, AS_OF, 0.25).report;
+    const short = chooseAndFitModel(orderHistoryOf(recent, AS_OF), 0.25).report;
     expect(short.holdout).toBeNull();
     expect(short.candidates).toEqual([]);
     expect(short.model).toBe("bg-nbd");
@@ -136,7 +137,7 @@ describe("per-customer predictions", () => {
       { customerId: "recent", date: new Date(AS_OF.getTime() - 7 * DAY_MS), amount: 40 },
       { customerId: "new", date: new Date(AS_OF.getTime() - 7 * DAY_MS), amount: 40 },
     ];
-    const shop = predictFromOrders(orders, AS_OF, SETTINGS);
+    const shop = predictFromHistory(orderHistoryOf(orders, AS_OF), SETTINGS);
     expect(shop.gate.open, shop.gate.reason).toBe(true);
     // On data with dropouts after the first order the backtest does not keep BG/NBD.
     expect(shop.report!.model).not.toBe("bg-nbd");
@@ -165,7 +166,7 @@ describe("per-customer predictions", () => {
       ["a", at("2026-01-31T15:00:00Z")],
       ["b", at("2026-02-01T12:00:00Z")],
     ]);
-    const model = chooseAndFitModel(paretoShop(), AS_OF, 0.25).model!;
+    const model = chooseAndFitModel(orderHistoryOf(paretoShop(), AS_OF), 0.25).model!;
     const [a, b] = customerPredictions(summaries, last, model);
     // Order days 01-01, 01-11 (twice, one day), 01-31: gaps of 10 and 20 days, 15 on average.
     expect(a!.averageDaysBetweenOrders).toBeCloseTo(15, 10);
