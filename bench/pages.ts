@@ -54,7 +54,10 @@ interface Vitals {
 async function waitForDemo(child: ReturnType<typeof spawn>) {
   let output = "";
   return new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`the demo printed no URL in 10 min:\n${output.slice(-3000)}`)), 600_000);
+    const timer = setTimeout(
+      () => reject(new Error(`the demo printed no URL in 10 min:\n${output.slice(-3000)}`)),
+      600_000,
+    );
     const onData = (chunk: Buffer) => {
       output += chunk.toString();
       const url = output.match(/(http:\/\/127\.0\.0\.1:\d+\/admin\/local\?shop=\S+)/)?.[1];
@@ -105,7 +108,10 @@ async function interact(frame: Frame) {
   for (const candidate of candidates) {
     if (await candidate.isVisible().catch(() => false)) {
       await candidate.click({ timeout: 5_000 }).catch(() => undefined);
-      await frame.page().keyboard.press("Escape").catch(() => undefined);
+      await frame
+        .page()
+        .keyboard.press("Escape")
+        .catch(() => undefined);
       return;
     }
   }

@@ -10,7 +10,6 @@
  * (PULL_BULK_CONCURRENCY=1), to show what running them side by side saves.
  * Prints progress to stderr and, last, one JSON line.
  */
-import { readFileSync } from "node:fs";
 import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import pg from "pg";
@@ -20,18 +19,13 @@ import { createSimulator } from "../simulator/server";
 import { formatCents, storeSpec, type StoreSizeName } from "../simulator/generator";
 import { gid, ShopData } from "../simulator/shop-data";
 import { TABLES } from "../app/models/store-tables.server";
-import { BENCH_APP, benchAppEnv, benchPostgres, log } from "./bench-env";
+import { BENCH_APP, benchAppEnv, benchPostgres, log, peakResidentMb } from "./bench-env";
 
 const STORE_END = new Date("2026-11-01T00:00:00Z");
 /** How long the simulated Shopify takes to prepare each page of 250 top-level records of an export. */
 const SHOPIFY_PAGE_MS = 40;
-const server = await benchPostgres(".data/postgres-bench", Number(process.env.EMBEDDED_POSTGRES_PORT ?? 54331));
+const server = await benchPostgres(".data/postgres-bench", 54331);
 const freshDatabase = server.freshDatabase;
-
-function peakRssMb(pid: number) {
-  const status = readFileSync(`/proc/${pid}/status`, "utf8");
-  return Math.round(Number(/VmHWM:\s+(\d+)/.exec(status)![1]) / 1024);
-}
 
 async function runPull(
   size: StoreSizeName,
@@ -91,7 +85,7 @@ async function runPull(
     ]);
     throw new Error(`bench pull ${status}: ${JSON.stringify(steps.rows)}\n${worker.output().slice(-2000)}`);
   }
-  const rss = peakRssMb(worker.child.pid!);
+  const rss = Math.round(peakResidentMb(worker.child.pid!));
   // Shopify's own export time is not the app's: per step, the import runs from the
   // moment its bulk operation completed to the moment the step finished.
   const steps = (

@@ -10,15 +10,12 @@
  * second run over the large store's data must make no new LLM calls, or the
  * benchmark fails. Prints progress to stderr and, last, one JSON line.
  */
-import { readFileSync } from "node:fs";
 import pg from "pg";
-import { createDatabaseIfMissing, ensureDatabase, migrate } from "../scripts/database";
 import { createSimulator } from "../simulator/server";
 import { startFakeOpenAi, type ChatRequestBody } from "../tests/helpers/fake-openai";
 import { startProcess, type RunningProcess } from "../tests/helpers/processes";
+import { BENCH_APP, benchAppEnv, benchPostgres, log, residentMb } from "./bench-env";
 
-const API = { apiKey: "bench-key", apiSecret: "bench-secret-not-for-production" };
-const KEYS = "bench:YmVuY2gta2V5LTMyLWJ5dGVzLWxvbmctZm9yLWFlcyE=";
 // The stores end today (their shape is seeded, only the dates move), so that the run, as of now, holds out
 // the store's own last weeks and the backtest error means something.
 const STORE_END = new Date(new Date().toISOString().slice(0, 10));
@@ -28,7 +25,6 @@ const STORES = [
 ] as const;
 const MAX_SECONDS_RATIO = 4.5;
 const SCOPES = "read_customers,read_orders,read_products";
-const log = (line: string) => process.stderr.write(`${line}\n`);
 
 interface RunRow {
   id: string;
@@ -58,25 +54,6 @@ function namingResponder(body: ChatRequestBody) {
   };
 }
 
-async function freshDatabase(serverUrl: string, name: string) {
-  const client = new pg.Client({ connectionString: serverUrl });
-  await client.connect();
-  await client.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
-  await client.end();
-  await createDatabaseIfMissing(serverUrl, name);
-  const url = new URL(serverUrl);
-  url.pathname = `/${name}`;
-  await migrate(url.toString());
-  return url.toString();
-}
-
-/** Resident memory of a process in MB, from /proc (Linux). */
-function residentMb(pid: number | undefined): number {
-  if (pid === undefined) return 0;
-  const match = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, "utf8"));
-  return match ? Number(match[1]) / 1024 : 0;
-}
-
 /** Polls a run to its end, noting when each stage started and the worker's peak resident memory meanwhile. */
 async function followRun(db: pg.Client, where: string, params: unknown[], timeoutMs: number, workerPid?: number) {
   const stages = new Map<string, number>();
@@ -85,7 +62,7 @@ async function followRun(db: pg.Client, where: string, params: unknown[], timeou
   let peakRssMb = 0;
   let current = "queued";
   for (;;) {
-    const rss = residentMb(workerPid);
+    const rss = workerPid === undefined ? 0 : residentMb(workerPid);
     peakRssMb = Math.max(peakRssMb, rss);
     stagePeaks.set(current, Math.max(stagePeaks.get(current) ?? 0, rss));
     const { rows } = await db.query<RunRow>(
@@ -118,18 +95,12 @@ function stageReport(stages: Map<string, number>) {
 
 const runSeconds = (run: RunRow) => (run.finishedAt!.getTime() - run.startedAt!.getTime()) / 1000;
 
-const server = await ensureDatabase({
-  dataDir: ".data/postgres-bench-segments",
-  // Its own port unless told (several clones may benchmark on one machine).
-  port: Number(process.env.EMBEDDED_POSTGRES_PORT ?? 54333),
-  database: "postgres",
-  log,
-});
+const server = await benchPostgres(".data/postgres-bench-segments", 54333);
 let worker: RunningProcess | undefined;
 let closeAppDatabase: (() => Promise<void>) | undefined;
 const fake = await startFakeOpenAi({ responder: namingResponder });
 const simulator = createSimulator({
-  ...API,
+  ...BENCH_APP,
   scopes: SCOPES,
   dataDir: ".data/bench-segments-simulator",
   restoreRate: 100,
@@ -138,17 +109,11 @@ const simulator = createSimulator({
 
 /** Pulls one store through a fresh worker and follows the segmentation after the pull. */
 async function measureStore(store: (typeof STORES)[number], simulatorUrl: string) {
-  const databaseUrl = await freshDatabase(server.url, store.database);
+  const databaseUrl = await server.freshDatabase(store.database);
   simulator.store.addShop({ domain: store.shop, size: store.size, storeEnd: STORE_END.toISOString() });
   const token = simulator.store.issueToken("offline", store.shop, SCOPES, null).token;
   const env = {
-    NODE_ENV: "production",
-    LOG_LEVEL: "warn",
-    DATABASE_URL: databaseUrl,
-    SHOPIFY_API_KEY: API.apiKey,
-    SHOPIFY_API_SECRET: API.apiSecret,
-    SHOPIFY_APP_URL: "https://bench.example",
-    TOKEN_ENCRYPTION_KEYS: KEYS,
+    ...benchAppEnv(databaseUrl),
     SHOPIFY_SIMULATOR_URL: simulatorUrl,
     BULK_POLL_INTERVAL_MS: "250",
     LLM_API_KEY: "bench-llm-key",
@@ -179,7 +144,7 @@ async function measureStore(store: (typeof STORES)[number], simulatorUrl: string
   log(`  pulled in ${((performance.now() - pullStarted) / 1000).toFixed(1)} s`);
 
   log(`${store.size}: segmentation after the pull (RFM, micro-segments, model backtest, predictions, AI names)…`);
-  const rssBefore = residentMb(worker.child.pid);
+  const rssBefore = residentMb(worker.child.pid!);
   const first = await followRun(db, `shop = $1 AND trigger = 'pull'`, [store.shop], 30 * 60_000, worker.child.pid);
   if (first.run.status !== "succeeded") throw new Error(`segmentation ${first.run.status}: ${first.run.error}`);
   const calls = fake.calls;

@@ -8,11 +8,10 @@
  * failed. Target: RSS does not grow past the warm-up (the first third of the run).
  */
 import { randomBytes, randomUUID } from "node:crypto";
-import { readFileSync } from "node:fs";
 import { setTimeout as sleep } from "node:timers/promises";
 import { simulatedInstall } from "../tests/helpers/installed-shop";
 import { startAppServer, startWorker, type RunningProcess } from "../tests/helpers/processes";
-import { BENCH_APP, benchAppEnv, benchPostgres, log, percentile, signedWebhookHeaders } from "./bench-env";
+import { BENCH_APP, benchAppEnv, benchPostgres, log, percentile, residentMb, signedWebhookHeaders } from "./bench-env";
 import { runLoad } from "./http-load";
 
 const SOAK_SECONDS = Number(process.env.SOAK_SECONDS ?? 360);
@@ -30,22 +29,6 @@ const WEBHOOK_TOPIC = "app/scopes_update";
 const SCOPES =
   "read_customers,write_customers,read_orders,read_all_orders,read_products,write_pixels,read_customer_events";
 
-/**
- * The Node options the production image runs with (its `ENV NODE_OPTIONS` line), so that the soak measures
- * memory as deployed; BENCH_APP_NODE_OPTIONS overrides them (an empty value runs with Node's defaults).
- */
-function productionNodeOptions() {
-  const line = /^ENV NODE_OPTIONS="([^"]*)"$/m.exec(readFileSync("Dockerfile", "utf8"));
-  if (!line) throw new Error("Dockerfile has no ENV NODE_OPTIONS line");
-  return process.env.BENCH_APP_NODE_OPTIONS ?? line[1]!;
-}
-
-/** Resident memory of a process now, in MB. */
-function rssMb(pid: number) {
-  const status = readFileSync(`/proc/${pid}/status`, "utf8");
-  return Math.round(Number(/VmRSS:\s+(\d+)/.exec(status)![1]) / 1024);
-}
-
 log(`soak: ${SOAK_SECONDS} s (SOAK_SECONDS), a line every ${INTERVAL_SECONDS} s, warm-up ${WARMUP_SECONDS} s`);
 const server = await benchPostgres(".data/postgres-bench-soak", 54335);
 const running: { stop(): Promise<unknown> }[] = [];
@@ -53,8 +36,8 @@ const abortLoads = new AbortController();
 let failed = false;
 try {
   const databaseUrl = await server.freshDatabase("bench_soak");
-  const nodeOptions = productionNodeOptions();
-  const env = { ...benchAppEnv(databaseUrl), NODE_OPTIONS: nodeOptions };
+  const env = benchAppEnv(databaseUrl);
+  const nodeOptions = env.NODE_OPTIONS;
   // The install helper and createPull below read their settings (database, keys) from this process's environment.
   Object.assign(process.env, env);
   const install = await simulatedInstall({
@@ -158,7 +141,7 @@ try {
 
   const interval = { pixel: [] as number[], webhook: [] as number[], startedAt: 0 };
   const everyAnswer = { pixel: [] as number[], webhook: [] as number[] };
-  const rssNow = () => processes.map(([, proc]) => rssMb(proc.child.pid!));
+  const rssNow = () => processes.map(([, proc]) => Math.round(residentMb(proc.child.pid!)));
   const report = () => {
     const now = performance.now();
     const seconds = (now - interval.startedAt) / 1000;

@@ -36,7 +36,9 @@ const slug = (expression: string) =>
   `coalesce(nullif(left(trim(both '-' from regexp_replace(lower(${expression}), '[^a-z0-9]+', '-', 'g')), 40), ''), substr(md5(${expression}), 1, 10))`;
 
 /** The run's own connection: every stage runs on it, since temporary tables live in one session. */
-export function connectSegmentationSession(): Promise<pg.PoolClient> {
+export type SegmentationSession = pg.PoolClient;
+
+export function connectSegmentationSession(): Promise<SegmentationSession> {
   return pgPool.connect();
 }
 
@@ -356,17 +358,15 @@ export interface CustomerPredictionRow {
 }
 
 /** Predictions per customer; model fields are null when the shop does not get predictions. */
-export async function stagePredictions(client: pg.PoolClient, rows: CustomerPredictionRow[]) {
+export async function stagePredictions(client: pg.PoolClient, rows: Iterable<CustomerPredictionRow>) {
   await client.query(
     `CREATE TEMP TABLE seg_predictions (customer_id text PRIMARY KEY, probability_alive float8,
        expected_orders_90 float8, expected_orders_365 float8, expected_spend_90 numeric, expected_spend_365 numeric,
        churn_risk text, average_days_between_orders float8, expected_next_order_at timestamp(3))`,
   );
-  const chunk = 20_000;
   const money = (value: number | null) => (value === null ? null : value.toFixed(4));
-  for (let start = 0; start < rows.length; start += chunk) {
-    const part = rows.slice(start, start + chunk);
-    await client.query(
+  const insert = (part: CustomerPredictionRow[]) =>
+    client.query(
       `INSERT INTO seg_predictions
        SELECT customer_id, probability_alive, orders_90, orders_365, spend_90, spend_365, churn_risk, gap,
               next_order_at AT TIME ZONE 'UTC'
@@ -385,7 +385,15 @@ export async function stagePredictions(client: pg.PoolClient, rows: CustomerPred
         part.map((row) => row.expectedNextOrderAt?.toISOString() ?? null),
       ],
     );
+  let part: CustomerPredictionRow[] = [];
+  for (const row of rows) {
+    part.push(row);
+    if (part.length === 10_000) {
+      await insert(part);
+      part = [];
+    }
   }
+  if (part.length > 0) await insert(part);
   await client.query(`ANALYZE seg_predictions`);
 }
 

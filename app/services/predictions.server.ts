@@ -493,48 +493,68 @@ export function customerPredictions(
   lastOrderAt: ReadonlyMap<string, Date>,
   model: FittedModel | undefined,
 ): CustomerPredictionRow[] {
-  const horizons = HORIZONS_DAYS.map((days) => days / TIME_UNIT_DAYS);
-  return summaries.map((summary) => {
-    const averageDaysBetweenOrders =
-      summary.frequency > 0 ? (summary.recency * TIME_UNIT_DAYS) / summary.frequency : null;
-    if (!model) {
-      return {
-        customerId: summary.customerId,
-        probabilityAlive: null,
-        expectedOrders90: null,
-        expectedOrders365: null,
-        expectedSpend90: null,
-        expectedSpend365: null,
-        churnRisk: null,
-        averageDaysBetweenOrders,
-        expectedNextOrderAt: null,
-      };
-    }
-    const prediction = predictCustomer(model, model.gammaGamma, summary, horizons);
-    const [next90, next365] = prediction.horizons;
-    const last = lastOrderAt.get(summary.customerId);
+  return [...lazyPredictions(summaries, lastOrderAt, model)];
+}
+
+/** customerPredictions, computed as they are read (a large shop's rows go to the database without all being held). */
+function lazyPredictions(
+  summaries: readonly CustomerSummary[],
+  lastOrderAt: ReadonlyMap<string, Date>,
+  model: FittedModel | undefined,
+): Iterable<CustomerPredictionRow> {
+  return {
+    *[Symbol.iterator]() {
+      for (const summary of summaries) yield customerPrediction(summary, lastOrderAt.get(summary.customerId), model);
+    },
+  };
+}
+
+const HORIZONS = HORIZONS_DAYS.map((days) => days / TIME_UNIT_DAYS);
+
+function customerPrediction(
+  summary: CustomerSummary,
+  last: Date | undefined,
+  model: FittedModel | undefined,
+): CustomerPredictionRow {
+  const averageDaysBetweenOrders =
+    summary.frequency > 0 ? (summary.recency * TIME_UNIT_DAYS) / summary.frequency : null;
+  if (!model) {
     return {
       customerId: summary.customerId,
-      probabilityAlive: prediction.probabilityAlive,
-      expectedOrders90: next90!.expectedTransactions,
-      expectedOrders365: next365!.expectedTransactions,
-      expectedSpend90: next90!.expectedSpend,
-      expectedSpend365: next365!.expectedSpend,
-      churnRisk: churnRiskFor(prediction.probabilityAlive),
+      probabilityAlive: null,
+      expectedOrders90: null,
+      expectedOrders365: null,
+      expectedSpend90: null,
+      expectedSpend365: null,
+      churnRisk: null,
       averageDaysBetweenOrders,
-      expectedNextOrderAt:
-        averageDaysBetweenOrders !== null && last
-          ? new Date(last.getTime() + Math.round(averageDaysBetweenOrders * DAY_MS))
-          : null,
+      expectedNextOrderAt: null,
     };
-  });
+  }
+  const prediction = predictCustomer(model, model.gammaGamma, summary, HORIZONS);
+  const [next90, next365] = prediction.horizons;
+  return {
+    customerId: summary.customerId,
+    probabilityAlive: prediction.probabilityAlive,
+    expectedOrders90: next90!.expectedTransactions,
+    expectedOrders365: next365!.expectedTransactions,
+    expectedSpend90: next90!.expectedSpend,
+    expectedSpend365: next365!.expectedSpend,
+    churnRisk: churnRiskFor(prediction.probabilityAlive),
+    averageDaysBetweenOrders,
+    expectedNextOrderAt:
+      averageDaysBetweenOrders !== null && last
+        ? new Date(last.getTime() + Math.round(averageDaysBetweenOrders * DAY_MS))
+        : null,
+  };
 }
 
 export interface ShopPredictions {
   gate: PredictionGate;
   model?: FittedModel;
   report: PredictionReport | null;
-  rows: CustomerPredictionRow[];
+  /** Every customer's row, computed as it is read (each reading computes them again). */
+  rows: Iterable<CustomerPredictionRow>;
 }
 
 /**
@@ -548,14 +568,16 @@ export function predictFromHistory(
 ): ShopPredictions {
   const { summaries, lastOrderAt } = history;
   const gate = predictionGate(summaries, history.spanDays, settings);
-  if (!gate.open) return { gate, report: null, rows: customerPredictions(summaries, lastOrderAt, undefined) };
+  if (!gate.open) return { gate, report: null, rows: lazyPredictions(summaries, lastOrderAt, undefined) };
   const { report, model } = chooseAndFitModel(history, settings.maxHoldoutError);
-  let rows = customerPredictions(summaries, lastOrderAt, report.shown ? model : undefined);
-  if (
-    report.shown &&
-    !rows.every((row) => Number.isFinite(row.expectedSpend365) && Number.isFinite(row.probabilityAlive))
-  ) {
-    rows = customerPredictions(summaries, lastOrderAt, undefined);
+  let rows = lazyPredictions(summaries, lastOrderAt, report.shown ? model : undefined);
+  const allFinite = () => {
+    for (const row of rows)
+      if (!Number.isFinite(row.expectedSpend365) || !Number.isFinite(row.probabilityAlive)) return false;
+    return true;
+  };
+  if (report.shown && !allFinite()) {
+    rows = lazyPredictions(summaries, lastOrderAt, undefined);
     report.shown = false;
     report.failedCondition = "The purchase model's predictions are not finite for some customers.";
   }

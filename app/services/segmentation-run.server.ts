@@ -22,6 +22,7 @@ import {
   segmentStats,
   sessionBackendPid,
   ShopGoneError,
+  type SegmentationSession,
   stageOrders,
   stagePredictions,
   type SegmentStats,
@@ -143,6 +144,26 @@ export interface RunOptions {
 }
 
 /**
+ * The shop's predictions from the run's orders, read a page of customers at a
+ * time; the history (with its holdout) is let go once the model is chosen,
+ * and the rows are computed as they are stored.
+ */
+async function predictShop(client: SegmentationSession, asOf: Date, guard: RunGuard) {
+  const config = loadConfig();
+  const history = new OrderHistory(asOf, await orderSpan(client));
+  for await (const orders of orderAmountPages(client)) {
+    history.addOrders(orders);
+    guard.check();
+  }
+  return predictFromHistory(history, {
+    minCustomers: config.PREDICTION_MIN_CUSTOMERS,
+    minRepeatCustomers: config.PREDICTION_MIN_REPEAT_CUSTOMERS,
+    minHistoryDays: config.PREDICTION_MIN_HISTORY_DAYS,
+    maxHoldoutError: config.PREDICTION_MAX_HOLDOUT_ERROR,
+  });
+}
+
+/**
  * Executes a queued run to the end. Throws RunInterrupted when the worker
  * shuts down (the run is queued again) and any other error as is (the caller
  * decides between retry and failure); a cancelled run ends as "cancelled".
@@ -181,17 +202,7 @@ export async function executeSegmentationRun(runId: string, options: RunOptions 
       await stage("micro", 20);
       await buildSegmentMembers(client, shop, { minSize: config.SEGMENT_MIN_SIZE, maxMicro: config.SEGMENT_MAX_MICRO });
       await stage("predictions", 40);
-      const history = new OrderHistory(asOf, await orderSpan(client));
-      for await (const orders of orderAmountPages(client)) {
-        history.addOrders(orders);
-        guard.check();
-      }
-      const prediction = predictFromHistory(history, {
-        minCustomers: config.PREDICTION_MIN_CUSTOMERS,
-        minRepeatCustomers: config.PREDICTION_MIN_REPEAT_CUSTOMERS,
-        minHistoryDays: config.PREDICTION_MIN_HISTORY_DAYS,
-        maxHoldoutError: config.PREDICTION_MAX_HOLDOUT_ERROR,
-      });
+      const prediction = await predictShop(client, asOf, guard);
       await stagePredictions(client, prediction.rows);
       await stage("storing", 65);
       const { totals, segments } = await segmentStats(client, shop);

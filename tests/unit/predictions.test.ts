@@ -112,9 +112,9 @@ describe("model choice by backtest", () => {
     );
     const shop = predictFromHistory(orderHistoryOf(orders, AS_OF), { ...SETTINGS, maxHoldoutError: 0.0001 });
     expect(shop.gate).toEqual({ open: false, reason: strict.failedCondition });
-    expect(shop.rows.every((row) => row.probabilityAlive === null && row.churnRisk === null)).toBe(true);
+    expect([...shop.rows].every((row) => row.probabilityAlive === null && row.churnRisk === null)).toBe(true);
     // The usual gap is history, not a prediction: it stays.
-    expect(shop.rows.some((row) => row.averageDaysBetweenOrders !== null)).toBe(true);
+    expect([...shop.rows].some((row) => row.averageDaysBetweenOrders !== null)).toBe(true);
   });
 
   it("uses BG/NBD without a holdout when the history is too short to hold one out", () => {
@@ -141,7 +141,7 @@ describe("per-customer predictions", () => {
     expect(shop.gate.open, shop.gate.reason).toBe(true);
     // On data with dropouts after the first order the backtest does not keep BG/NBD.
     expect(shop.report!.model).not.toBe("bg-nbd");
-    const row = (id: string) => shop.rows.find((r) => r.customerId === id)!;
+    const row = (id: string) => [...shop.rows].find((r) => r.customerId === id)!;
     expect(row("silent").probabilityAlive!).toBeLessThan(1);
     expect(row("silent").probabilityAlive!).toBeLessThan(row("recent").probabilityAlive!);
     expect(row("silent").probabilityAlive!).toBeLessThan(row("new").probabilityAlive!);
