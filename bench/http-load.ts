@@ -3,14 +3,17 @@ import http from "node:http";
 /**
  * A closed-loop HTTP load generator: `concurrency` virtual clients on
  * keep-alive connections, each sending its next request as soon as the
- * previous answer arrives, for `seconds`.
+ * previous answer arrives, for `seconds` or until `next` has no more.
  */
 export interface LoadOptions {
   url: string;
   concurrency: number;
   seconds: number;
-  /** The next request's body, a tag to remember it by (e.g. an event id) and headers of its own (e.g. a signature). */
-  next: () => { body: string; tag: string; headers?: Record<string, string> };
+  /**
+   * The next request's body, a tag to remember it by (e.g. an event id) and headers of its own (e.g. a
+   * signature); null when there is nothing more to send.
+   */
+  next: () => { body: string; tag: string; headers?: Record<string, string> } | null;
   headers?: Record<string, string>;
   /** Called with every answer, e.g. for figures per interval while the load runs. */
   onAnswer?: (latencyMs: number, status: number) => void;
@@ -64,7 +67,9 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
   await Promise.all(
     Array.from({ length: options.concurrency }, async () => {
       while (performance.now() < deadline && !options.signal?.aborted) {
-        const { body, tag, headers } = options.next();
+        const request = options.next();
+        if (!request) break;
+        const { body, tag, headers } = request;
         const sentAt = performance.now();
         try {
           const status = await send(body, headers);

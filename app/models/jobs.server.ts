@@ -91,11 +91,18 @@ export const tasks = {
     priority: JobPriority.scheduled,
     jobKey: () => "data-retention",
   }),
+  /**
+   * A graphile-worker batch job: the deliveries one intake commit recorded, each processed on its own; only
+   * those that fail are retried (the job comes back with them alone). A merchant's retry sends one.
+   */
   "webhook-process": define({
-    payload: z.object({ deliveryId: z.uuid() }),
+    payload: z
+      .array(z.object({ deliveryId: z.uuid() }))
+      .min(1)
+      .max(500),
     maxAttempts: 10,
     priority: JobPriority.merchant,
-    jobKey: ({ deliveryId }) => `webhook:${deliveryId}`,
+    jobKey: (deliveries) => (deliveries.length === 1 ? `webhook:${deliveries[0]!.deliveryId}` : undefined),
   }),
   "segmentation-run": define({
     payload: z.object({ runId: z.uuid() }),

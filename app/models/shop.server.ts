@@ -64,12 +64,13 @@ export type InstallState = "installed" | "uninstalled" | "never-installed";
  * shop's row exists (the library stores the session before the install is recorded).
  */
 export async function installState(domain: string, db: Db = prisma): Promise<InstallState> {
-  const [shop, sessions] = await Promise.all([
-    db.shop.findUnique({ where: { domain }, select: { uninstalledAt: true } }),
-    db.session.count({ where: { shop: domain } }),
-  ]);
-  if (sessions > 0 || (shop && shop.uninstalledAt === null)) return "installed";
-  return shop ? "uninstalled" : "never-installed";
+  // One statement, not two ORM queries: every webhook delivery asks this.
+  const [row] = await db.$queryRaw<{ shop: boolean; uninstalled: boolean; sessions: boolean }[]>`
+    SELECT EXISTS (SELECT 1 FROM "Shop" WHERE domain = ${domain}) AS shop,
+           EXISTS (SELECT 1 FROM "Shop" WHERE domain = ${domain} AND "uninstalledAt" IS NOT NULL) AS uninstalled,
+           EXISTS (SELECT 1 FROM "Session" WHERE shop = ${domain}) AS sessions`;
+  if (row!.sessions || (row!.shop && !row!.uninstalled)) return "installed";
+  return row!.shop ? "uninstalled" : "never-installed";
 }
 
 /** app/uninstalled: the shop's sessions go, and it is marked uninstalled. */
@@ -83,8 +84,8 @@ export async function markUninstalled(domain: string) {
 /** app/scopes_update: the scopes the merchant granted now. */
 export async function recordGrantedScopes(domain: string, scopes: string[]) {
   const scope = scopes.join(",");
-  await prisma.$transaction([
-    prisma.shop.updateMany({ where: { domain }, data: { grantedScopes: scope } }),
-    prisma.session.updateMany({ where: { shop: domain, isOnline: false }, data: { scope } }),
-  ]);
+  // One statement (both rows or neither), not a transaction of two round trips.
+  await prisma.$executeRaw`
+    WITH shop AS (UPDATE "Shop" SET "grantedScopes" = ${scope}, "updatedAt" = now() WHERE domain = ${domain})
+    UPDATE "Session" SET scope = ${scope} WHERE shop = ${domain} AND "isOnline" = false`;
 }

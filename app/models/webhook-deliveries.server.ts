@@ -24,28 +24,36 @@ export async function retryDelivery(shop: string, id: string) {
     data: { status: "received", lastError: null },
   });
   if (updated.count === 0) return false;
-  await enqueueJob("webhook-process", { deliveryId: id });
+  await enqueueJob("webhook-process", [{ deliveryId: id }]);
   return true;
 }
 
-export function getDelivery(id: string) {
-  return prisma.webhookDelivery.findUnique({ where: { id } });
+/** The deliveries of these ids that exist, by id. */
+export async function getDeliveries(ids: string[]) {
+  const found = await prisma.webhookDelivery.findMany({ where: { id: { in: ids } } });
+  return new Map(found.map((delivery) => [delivery.id, delivery]));
 }
 
-/** Processed; a delivery that its own processing deleted (shop/redact) is left gone. */
-export async function markDeliveryProcessed(id: string, attempts: number) {
-  await prisma.webhookDelivery.updateMany({
-    where: { id },
-    data: { status: "processed", attempts, processedAt: new Date(), lastError: null },
-  });
+export interface DeliveryDone {
+  id: string;
+  attempts: number;
+  /** Why it was deliberately not acted on ("ignored"); null when it was processed. */
+  ignored: string | null;
 }
 
-/** Recorded and deliberately not acted on; the note says why (for the merchant, the operator and the review). */
-export async function markDeliveryIgnored(id: string, attempts: number, note: string) {
-  await prisma.webhookDelivery.updateMany({
-    where: { id },
-    data: { status: "ignored", attempts, processedAt: new Date(), lastError: null, note },
-  });
+/**
+ * Processed or ignored, many in one statement (a batch job's deliveries); a delivery that its own processing
+ * deleted (shop/redact) is left gone.
+ */
+export async function markDeliveriesDone(done: DeliveryDone[]) {
+  if (done.length === 0) return;
+  await prisma.$executeRaw`
+    UPDATE "WebhookDelivery" d
+    SET status = CASE WHEN u.note IS NULL THEN 'processed' ELSE 'ignored' END,
+        attempts = u.attempts, "processedAt" = now(), "lastError" = NULL, note = u.note
+    FROM unnest(${done.map((d) => d.id)}::uuid[], ${done.map((d) => d.attempts)}::int[], ${done.map((d) => d.ignored)}::text[])
+      AS u(id, attempts, note)
+    WHERE d.id = u.id`;
 }
 
 /** A failed attempt: "failed" once no retry is left, else back to "received" until the next one. */
@@ -79,16 +87,15 @@ export interface IncomingDelivery {
 }
 
 /**
- * Records deliveries once per (shop, event) and enqueues a processing job
- * for each new one, in one transaction: a delivery is never recorded without
- * its job, nor a job queued for a delivery that is not.
+ * Records deliveries once per (shop, event) and enqueues one processing job
+ * (a batch job) for the new ones, in one transaction: a delivery is never
+ * recorded without its job, nor a job queued for a delivery that is not.
  */
 export async function recordDeliveries(deliveries: IncomingDelivery[]) {
   const ids = deliveries.map(() => randomUUID());
-  const jobs = jobSpecs(
-    "webhook-process",
-    ids.map((deliveryId) => ({ payload: { deliveryId } })),
-  );
+  // The job's settings come from its declaration; its payload becomes the deliveries the insert kept (a job key
+  // only when there is one delivery, and then it is that one's).
+  const job = jobSpecs("webhook-process", [{ payload: ids.map((deliveryId) => ({ deliveryId })) }]);
   await withPgTransaction((client) =>
     client.query(
       `WITH inserted AS (
@@ -96,11 +103,12 @@ export async function recordDeliveries(deliveries: IncomingDelivery[]) {
          SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::timestamptz[], $8::jsonb[])
          ON CONFLICT (shop, "dedupeKey") DO NOTHING
          RETURNING id
+       ), kept AS (
+         SELECT jsonb_agg(jsonb_build_object('deliveryId', id)) AS payload, count(*) AS n FROM inserted
        )
        SELECT ${ADD_JOB_SPECS}
-       FROM json_populate_recordset(NULL::graphile_worker.job_spec, $9::json) spec
-       WHERE (spec.payload->>'deliveryId')::uuid IN (SELECT id FROM inserted)
-       HAVING count(*) > 0`,
+       FROM kept, jsonb_populate_record(NULL::graphile_worker.job_spec, jsonb_set($9::jsonb -> 0, '{payload}', kept.payload)) spec
+       WHERE kept.n > 0`,
       [
         ids,
         deliveries.map((d) => d.shop),
@@ -110,7 +118,7 @@ export async function recordDeliveries(deliveries: IncomingDelivery[]) {
         deliveries.map((d) => d.apiVersion),
         deliveries.map((d) => d.triggeredAt),
         deliveries.map((d) => d.payloadJson),
-        jobs,
+        job,
       ],
     ),
   );

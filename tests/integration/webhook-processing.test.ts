@@ -109,13 +109,26 @@ describe("webhook handlers on Shopify's payloads", () => {
     expect((await prisma.dataPull.findUniqueOrThrow({ where: { id: pull.id } })).status).toBe("cancelled");
   });
 
-  it("app/scopes_update: the scopes granted now are recorded", async () => {
+  it("app/scopes_update: the scopes granted now are recorded, on the shop and its offline session", async () => {
     const shop = newShop("scopes");
-    await prisma.shop.create({ data: { domain: shop, grantedScopes: "read_customers,read_orders" } });
+    const before = await prisma.shop.create({ data: { domain: shop, grantedScopes: "read_customers,read_orders" } });
+    const session = (isOnline: boolean) => ({
+      id: `${isOnline ? "online" : "offline"}_${shop}`,
+      shop,
+      state: "state",
+      isOnline,
+      scope: "read_customers,read_orders",
+      accessToken: "encrypted",
+    });
+    await prisma.session.createMany({ data: [session(false), session(true)] });
     const fixture = await webhookFixture("app/scopes_update");
     await deliver(shop, "app/scopes_update", fixture);
+    const granted = (fixture.current as string[]).join(",");
     const stored = await prisma.shop.findUniqueOrThrow({ where: { domain: shop } });
-    expect(stored.grantedScopes).toBe((fixture.current as string[]).join(","));
+    expect(stored.grantedScopes).toBe(granted);
+    expect(stored.updatedAt.getTime()).toBeGreaterThan(before.updatedAt.getTime());
+    const sessions = await prisma.session.findMany({ where: { shop }, orderBy: { isOnline: "asc" } });
+    expect(sessions.map((s) => s.scope)).toEqual([granted, "read_customers,read_orders"]);
   });
 
   it.each([
