@@ -15,6 +15,7 @@ import { pipeline } from "node:stream/promises";
 import pg from "pg";
 import { from as copyFrom } from "pg-copy-streams";
 import { startProcess } from "../tests/helpers/processes";
+import { smsConsentState } from "../simulator/admin-resolvers";
 import { createSimulator } from "../simulator/server";
 import { formatCents, storeSpec, type StoreSizeName } from "../simulator/generator";
 import { gid, ShopData } from "../simulator/shop-data";
@@ -183,7 +184,7 @@ async function copyReference(size: StoreSizeName) {
           c.phone,
           pgArray(c.tags),
           c.emailMarketingState,
-          c.phone ? c.smsMarketingState : null,
+          c.phone ? smsConsentState(c.smsMarketingState) : null,
           c.locale,
           stats.orders,
           formatCents(stats.spentCents),

@@ -10,6 +10,11 @@ import type { ShopRuntime } from "./shop-runtime";
  * graphql-js reads directly, with functions for what costs work to build.
  */
 
+/** The consent record names a state that was never set NEVER_SUBSCRIBED, unlike the deprecated field. */
+export function smsConsentState(state: string) {
+  return state === "NOT_SUBSCRIBED" ? "NEVER_SUBSCRIBED" : state;
+}
+
 export const MAX_PAGE_SIZE = 250;
 /** customerSegmentMembers pages hold up to 1,000 members. */
 export const MAX_SEGMENT_MEMBERS_PAGE_SIZE = 1000;
@@ -215,9 +220,8 @@ export class AdminViews {
         ? {
             phoneNumber: record.phone,
             marketingState: record.smsMarketingState,
-            // The consent record names a state that was never set NEVER_SUBSCRIBED, unlike the deprecated field.
             smsMarketingConsent: {
-              state: record.smsMarketingState === "NOT_SUBSCRIBED" ? "NEVER_SUBSCRIBED" : record.smsMarketingState,
+              state: smsConsentState(record.smsMarketingState),
               updatedAt: record.createdAt.toISOString(),
             },
           }
