@@ -64,13 +64,13 @@ export type InstallState = "installed" | "uninstalled" | "never-installed";
  * shop's row exists (the library stores the session before the install is recorded).
  */
 export async function installState(domain: string, db: Db = prisma): Promise<InstallState> {
-  // One statement, not two ORM queries: every webhook delivery asks this.
-  const [row] = await db.$queryRaw<{ shop: boolean; uninstalled: boolean; sessions: boolean }[]>`
-    SELECT EXISTS (SELECT 1 FROM "Shop" WHERE domain = ${domain}) AS shop,
-           EXISTS (SELECT 1 FROM "Shop" WHERE domain = ${domain} AND "uninstalledAt" IS NOT NULL) AS uninstalled,
+  // One statement, not two ORM queries: every webhook delivery asks this. `uninstalled` is null without a shop row.
+  const [row] = await db.$queryRaw<{ uninstalled: boolean | null; sessions: boolean }[]>`
+    SELECT (SELECT "uninstalledAt" IS NOT NULL FROM "Shop" WHERE domain = ${domain}) AS uninstalled,
            EXISTS (SELECT 1 FROM "Session" WHERE shop = ${domain}) AS sessions`;
-  if (row!.sessions || (row!.shop && !row!.uninstalled)) return "installed";
-  return row!.shop ? "uninstalled" : "never-installed";
+  const { uninstalled, sessions } = row!;
+  if (sessions || uninstalled === false) return "installed";
+  return uninstalled === null ? "never-installed" : "uninstalled";
 }
 
 /** app/uninstalled: the shop's sessions go, and it is marked uninstalled. */
