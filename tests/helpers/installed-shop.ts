@@ -3,8 +3,27 @@ import { PrismaClient } from "@prisma/client";
 import { Session } from "@shopify/shopify-api";
 import { loadConfig } from "../../app/config.server";
 import { EncryptedSessionStorage } from "../../app/services/session-storage.server";
-import { createSimulator, type SimulatorOptions } from "../../simulator/server";
+import { createSimulator, type Simulator, type SimulatorOptions } from "../../simulator/server";
 import { TEST_APP } from "./app-env";
+
+/**
+ * Installs the app in a shop the simulated Shopify already has: an offline token issued by it, stored as the
+ * app stores sessions (encrypted), and the shop recorded with the test app's scopes.
+ */
+export async function recordInstall(simulator: Simulator, prisma: PrismaClient, domain: string) {
+  const token = simulator.store.issueToken("offline", domain, TEST_APP.scopes, null);
+  await new EncryptedSessionStorage(prisma, loadConfig().TOKEN_ENCRYPTION_KEYS).storeSession(
+    new Session({
+      id: `offline_${domain}`,
+      shop: domain,
+      state: "",
+      isOnline: false,
+      scope: TEST_APP.scopes,
+      accessToken: token.token,
+    }),
+  );
+  await prisma.shop.create({ data: { domain, grantedScopes: TEST_APP.scopes } });
+}
 
 /**
  * A simulated Shopify with one shop in which the app is installed (session stored, shop recorded). Its orders end
@@ -26,18 +45,7 @@ export async function simulatedInstall(options: Partial<SimulatorOptions> & { si
   async function installShop(prefix: string, shopSize: string) {
     const domain = `${prefix}-${Date.now()}-${Math.random().toString(36).slice(2, 6)}.myshopify.com`;
     simulator.store.addShop({ domain, size: shopSize, storeEnd });
-    const token = simulator.store.issueToken("offline", domain, TEST_APP.scopes, null);
-    await new EncryptedSessionStorage(prisma, loadConfig().TOKEN_ENCRYPTION_KEYS).storeSession(
-      new Session({
-        id: `offline_${domain}`,
-        shop: domain,
-        state: "",
-        isOnline: false,
-        scope: TEST_APP.scopes,
-        accessToken: token.token,
-      }),
-    );
-    await prisma.shop.create({ data: { domain, grantedScopes: TEST_APP.scopes } });
+    await recordInstall(simulator, prisma, domain);
     return domain;
   }
   const shop = await installShop("pull", size ?? "tiny");

@@ -1,13 +1,11 @@
 import { once } from "node:events";
 import { PrismaPg } from "@prisma/adapter-pg";
 import { PrismaClient } from "@prisma/client";
-import { Session } from "@shopify/shopify-api";
 import { afterAll, describe, expect, it } from "vitest";
 import { enqueueJob } from "../../app/models/jobs.server";
-import { EncryptedSessionStorage } from "../../app/services/session-storage.server";
-import { loadConfig } from "../../app/config.server";
 import { createSimulator } from "../../simulator/server";
 import { TEST_APP } from "../helpers/app-env";
+import { recordInstall } from "../helpers/installed-shop";
 import { startWorker, waitFor } from "../helpers/processes";
 
 const prisma = new PrismaClient({ adapter: new PrismaPg({ connectionString: process.env.DATABASE_URL! }) });
@@ -25,19 +23,7 @@ afterAll(async () => {
 
 async function installedShop(domain: string) {
   simulator.store.addShop({ domain, name: "Slow Network Supplies" });
-  const token = simulator.store.issueToken("offline", domain, TEST_APP.scopes, null);
-  const storage = new EncryptedSessionStorage(prisma, loadConfig().TOKEN_ENCRYPTION_KEYS);
-  await storage.storeSession(
-    new Session({
-      id: `offline_${domain}`,
-      shop: domain,
-      state: "",
-      isOnline: false,
-      scope: TEST_APP.scopes,
-      accessToken: token.token,
-    }),
-  );
-  await prisma.shop.create({ data: { domain, grantedScopes: TEST_APP.scopes } });
+  await recordInstall(simulator, prisma, domain);
 }
 
 describe("worker graceful shutdown", () => {
