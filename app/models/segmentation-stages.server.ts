@@ -296,8 +296,14 @@ export interface OrderAmount {
   amount: number;
 }
 
+/** The first and last order of a shop's countable history. */
+export interface OrderSpan {
+  first: Date;
+  last: Date;
+}
+
 /** The run's first and last countable order, or null without orders. */
-export async function orderSpan(client: pg.PoolClient): Promise<{ first: Date; last: Date } | null> {
+export async function orderSpan(client: pg.PoolClient): Promise<OrderSpan | null> {
   const { rows } = await client.query<{ first: Date | null; last: Date | null }>(
     `SELECT min(processed_at) AT TIME ZONE 'UTC' AS first, max(processed_at) AT TIME ZONE 'UTC' AS last FROM seg_orders`,
   );

@@ -1,5 +1,5 @@
 import type { ChurnRisk, PredictionReport } from "../models/prediction-report.server";
-import type { CustomerPredictionRow } from "../models/segmentation-stages.server";
+import type { CustomerPredictionRow, OrderSpan } from "../models/segmentation-stages.server";
 import {
   fitGammaGamma,
   fitPurchaseModel,
@@ -196,12 +196,6 @@ export function holdoutFigures(fit: PurchaseModelFit, data: HoldoutData): Holdou
   for (const summary of data.summaries) predicted += expected(summary)[0]!;
   const actual = holdoutActual(data);
   return { predicted, actual, relativeError: (predicted - actual) / actual };
-}
-
-/** The first and last order of a shop's countable history. */
-export interface OrderSpan {
-  first: Date;
-  last: Date;
 }
 
 /**
