@@ -1,11 +1,13 @@
 import { createHmac } from "node:crypto";
+import { WebhookValidationErrorReason } from "@shopify/shopify-api";
 import { describe, expect, it } from "vitest";
+import { shopifyLibrary } from "../../app/services/shopify-api.server";
 import { checkDelivery, WEBHOOK_PATHS, WEBHOOK_TOPICS, webhookTopicOf } from "../../app/services/webhooks.server";
 import { readSubscriptions } from "../../simulator/webhooks";
 import { TEST_APP } from "../helpers/app-env";
 import { webhookFixture } from "../helpers/payload-shape";
 
-/** The intake's checks, on the library's real HMAC validation: what a delivery must be before it is recorded. */
+/** The intake's checks, held to the official library's verdict: what a delivery must be before it is recorded. */
 
 const SHOP = "intake-test.myshopify.com";
 
@@ -114,5 +116,62 @@ describe("checkDelivery", () => {
     const verdict = await check("orders/create", body);
     expect(verdict.ok).toBe(true);
     if (verdict.ok) expect(JSON.parse(verdict.delivery.payloadJson).note).toBe("a\uFFFDb\uFFFDc");
+  });
+});
+
+describe("the signature and header check", () => {
+  const order = JSON.stringify({ id: 2, admin_graphql_api_id: "gid://shopify/Order/2" });
+  const signature = (body: string, secret = TEST_APP.apiSecret, encoding: "base64" | "hex" = "base64") =>
+    createHmac("sha256", secret).update(body).digest(encoding);
+  const cases: [string, string, Record<string, string | undefined>][] = [
+    ["signed", order, {}],
+    ["signed, with a multi-byte body", '{"id":3,"note":"caf\u00e9 \u2615 \ud83d\ude00 \u00fc"}', {}],
+    ["unsigned", order, { "x-shopify-hmac-sha256": undefined }],
+    ["signed with an empty signature", order, { "x-shopify-hmac-sha256": "" }],
+    ["signed with another secret", order, { "x-shopify-hmac-sha256": signature(order, "another-secret") }],
+    ["signed over another body", order, { "x-shopify-hmac-sha256": signature(`${order} `) }],
+    ["signed in hex rather than base64", order, { "x-shopify-hmac-sha256": signature(order, undefined, "hex") }],
+    ["signed, with a truncated signature", order, { "x-shopify-hmac-sha256": signature(order).slice(0, -2) }],
+    ["empty", "", {}],
+    ["without a topic", order, { "x-shopify-topic": undefined }],
+    ["with an empty topic", order, { "x-shopify-topic": "" }],
+    ["without a shop", order, { "x-shopify-shop-domain": undefined }],
+    ["without an API version", order, { "x-shopify-api-version": undefined }],
+    ["without a webhook id or a topic", order, { "x-shopify-webhook-id": undefined, "x-shopify-topic": undefined }],
+    [
+      "unsigned, without a webhook id",
+      order,
+      { "x-shopify-webhook-id": undefined, "x-shopify-hmac-sha256": undefined },
+    ],
+  ];
+
+  it.each(cases)("gives @shopify/shopify-api's verdict on a delivery %s", async (_name, body, overrides) => {
+    const sent = headers(body, { "x-shopify-topic": "orders/create", ...overrides });
+    const library = await shopifyLibrary.webhooks.validate({
+      rawBody: body,
+      rawRequest: { method: "POST", url: "http://localhost/webhooks/orders/create", headers: new Headers(sent) },
+    });
+    const ours = checkDelivery("orders/create", sent, body);
+    if (library.valid) {
+      expect(ours).toMatchObject({
+        ok: true,
+        delivery: { webhookId: library.webhookId, apiVersion: library.apiVersion },
+      });
+      return;
+    }
+    const unsigned: string[] = [WebhookValidationErrorReason.MissingHmac, WebhookValidationErrorReason.InvalidHmac];
+    expect(ours).toMatchObject({ ok: false, status: unsigned.includes(library.reason) ? 401 : 400 });
+    if ("missingHeaders" in library && !ours.ok) {
+      expect(ours.reason.toLowerCase()).toBe(`missing headers: ${library.missingHeaders.join(", ")}`.toLowerCase());
+    }
+  });
+
+  it("checks the bytes that came, not their decoding", () => {
+    const bytes = Buffer.from([...Buffer.from('{"id":4,"note":"'), 0xff, 0xfe, ...Buffer.from('"}')]);
+    const sent = headers("", {
+      "x-shopify-hmac-sha256": createHmac("sha256", TEST_APP.apiSecret).update(bytes).digest("base64"),
+    });
+    expect(checkDelivery("orders/create", sent, bytes)).toMatchObject({ ok: true });
+    expect(checkDelivery("orders/create", sent, bytes.toString("utf8"))).toMatchObject({ ok: false, status: 401 });
   });
 });
