@@ -97,11 +97,11 @@ try {
 
   const appUrl = `${app.url}/webhooks/app/scopes_update`;
   const warmUpAcknowledged = (await burst(appUrl, app.child.pid!, warmUp)).acknowledged;
-  /** Deliveries recorded, and processed, of these events. */
+  /** Deliveries recorded, and processed (acted on, or deliberately left alone), of these events. */
   const count = async (eventIds: string[]) =>
     (
       await db.query<{ recorded: number; processed: number }>(
-        `SELECT count(*)::int AS recorded, (count(*) FILTER (WHERE status = 'processed'))::int AS processed
+        `SELECT count(*)::int AS recorded, (count(*) FILTER (WHERE status IN ('processed', 'ignored')))::int AS processed
          FROM "WebhookDelivery" WHERE "dedupeKey" = ANY($1)`,
         [eventIds],
       )

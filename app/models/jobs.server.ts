@@ -1,12 +1,13 @@
 import { createHash } from "node:crypto";
-import type { Prisma, PrismaClient } from "@prisma/client";
+import { Prisma, type PrismaClient } from "@prisma/client";
 import { z } from "zod";
 import prisma from "../db.server";
 
 /**
  * The contract between the app and the worker. Each task is declared once
  * here (payload schema, queue, job key, priority, attempts), and this module
- * is the only way to enqueue: from TypeScript with `enqueueJob`, and from SQL
+ * is the only way to enqueue: from TypeScript with `enqueueJob` (or `enqueueJobs`, several in one
+ * statement), and from SQL
  * that enqueues in bulk with `jobSpecs` + `ADD_JOB_SPECS`. Enqueueing is a
  * SQL call, so a job commits or rolls back with the writes that caused it.
  */
@@ -161,6 +162,12 @@ export function parsePayload<Name extends TaskName>(task: Name, payload: unknown
   return tasks[task].payload.parse(payload) as JobPayload<Name>;
 }
 
+/** A payload checked against its task's declaration, or undefined when it does not fit. */
+export function parsePayloadSafely<Name extends TaskName>(task: Name, payload: unknown): JobPayload<Name> | undefined {
+  const parsed = tasks[task].payload.safeParse(payload);
+  return parsed.success ? (parsed.data as JobPayload<Name>) : undefined;
+}
+
 export interface EnqueueOptions {
   /** The shop whose queue the job joins, when the payload does not name it. */
   shop?: string;
@@ -244,6 +251,18 @@ export async function enqueueJob<Name extends TaskName>(
       SELECT 1 FROM graphile_worker._private_jobs WHERE key = ${spec.job_key}::text AND locked_at IS NOT NULL
     ))`;
   return rows[0] ? { id: String(rows[0].id) } : null;
+}
+
+/** Enqueues several jobs of one task in one statement: all of them or, if it fails, none. */
+export async function enqueueJobs<Name extends TaskName>(
+  task: Name,
+  jobs: { payload: JobPayload<Name>; options?: EnqueueOptions }[],
+  db: Db = prisma,
+) {
+  if (jobs.length === 0) return;
+  await db.$executeRaw`
+    SELECT ${Prisma.raw(ADD_JOB_SPECS)}
+    FROM json_populate_recordset(NULL::graphile_worker.job_spec, ${jobSpecs(task, jobs)}::json) spec`;
 }
 
 /**

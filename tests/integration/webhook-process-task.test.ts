@@ -3,6 +3,7 @@ import type { JobHelpers } from "graphile-worker";
 import { afterAll, describe, expect, it, vi } from "vitest";
 import prisma, { pgPool } from "../../app/db.server";
 import { recordDeliveries, type IncomingDelivery } from "../../app/models/webhook-deliveries.server";
+import { DeliveryBatch } from "../../app/services/webhook-processing.server";
 import { webhookProcess } from "../../worker/tasks/webhook-process";
 import { webhookFixture } from "../helpers/payload-shape";
 
@@ -18,9 +19,9 @@ vi.mock("../../app/services/webhook-processing.server", async (importOriginal) =
   const real = await importOriginal<typeof import("../../app/services/webhook-processing.server")>();
   return {
     ...real,
-    processDelivery: async (delivery: Parameters<typeof real.processDelivery>[0]) => {
-      if (delivery.dedupeKey.startsWith("flaky")) throw new Error("connection terminated unexpectedly");
-      return real.processDelivery(delivery);
+    processDelivery: async (...args: Parameters<typeof real.processDelivery>) => {
+      if (args[0].dedupeKey.startsWith("flaky")) throw new Error("connection terminated unexpectedly");
+      return real.processDelivery(...args);
     },
   };
 });
@@ -32,10 +33,15 @@ afterAll(async () => {
   await pgPool.end();
 });
 
-function incoming(shop: string, payload: unknown, dedupeKey: string = randomUUID()): IncomingDelivery {
+function incoming(
+  shop: string,
+  payload: unknown,
+  dedupeKey: string = randomUUID(),
+  topic = "app/scopes_update",
+): IncomingDelivery {
   return {
     shop,
-    topic: "app/scopes_update",
+    topic,
     dedupeKey,
     webhookId: randomUUID(),
     apiVersion: "2026-10",
@@ -83,8 +89,8 @@ describe("webhook deliveries as batch jobs", () => {
     const scopes = await webhookFixture("app/scopes_update");
     await recordDeliveries([
       incoming(shop, scopes, "good-1"),
-      incoming(shop, scopes, "flaky"),
-      incoming(shop, scopes, "good-2"),
+      incoming(shop, await webhookFixture("orders/create"), "flaky", "orders/create"),
+      incoming(shop, await webhookFixture("orders/create"), "good-2", "orders/create"),
     ]);
     const [job] = await jobsFor(shop);
     const outcomes = await Promise.allSettled((await webhookProcess(job!.payload, helpersAt(1))) as Promise<void>[]);
@@ -141,5 +147,152 @@ describe("webhook deliveries as batch jobs", () => {
       status: "processed",
       attempts: 1,
     });
+  });
+
+  it("applies only the latest of a shop's scope lists in a batch, whatever their order in it", async () => {
+    const [shop, other] = [newShop("batch-scopes"), newShop("batch-scopes-other")];
+    await prisma.shop.createMany({ data: [{ domain: shop }, { domain: other }] });
+    const scopes = await webhookFixture("app/scopes_update");
+    const granted = (current: string[], updatedAt: string) => ({ ...scopes, current, updated_at: updatedAt });
+    await recordDeliveries([
+      incoming(shop, granted(["read_customers", "read_orders"], "2026-12-01T10:00:00Z"), "second"),
+      incoming(shop, granted(["read_customers", "read_orders", "write_customers"], "2026-12-01T11:00:00Z"), "third"),
+      incoming(shop, granted(["read_customers"], "2026-12-01T09:00:00Z"), "first"),
+      incoming(other, granted(["read_products"], "2026-12-01T08:00:00Z"), "other"),
+    ]);
+    const [job] = await jobsFor(shop);
+    const outcomes = await Promise.allSettled((await webhookProcess(job!.payload, helpersAt(1))) as Promise<void>[]);
+    expect(outcomes.map((outcome) => outcome.status)).toEqual(["fulfilled", "fulfilled", "fulfilled", "fulfilled"]);
+    const shops = await prisma.shop.findMany({ where: { domain: { in: [shop, other] } } });
+    expect(Object.fromEntries(shops.map((row) => [row.domain, row.grantedScopes]))).toEqual({
+      [shop]: "read_customers,read_orders,write_customers",
+      [other]: "read_products",
+    });
+    const byKey = new Map(
+      (await prisma.webhookDelivery.findMany({ where: { shop: { in: [shop, other] } } })).map((delivery) => [
+        delivery.dedupeKey,
+        delivery,
+      ]),
+    );
+    expect(byKey.get("third")).toMatchObject({ status: "processed", note: null });
+    expect(byKey.get("other")).toMatchObject({ status: "processed", note: null });
+    for (const key of ["first", "second"]) {
+      expect(byKey.get(key)).toMatchObject({ status: "ignored", attempts: 1 });
+      expect(byKey.get(key)!.note).toMatch(/later app\/scopes_update/);
+    }
+  });
+
+  it("reads a shop's install state again after an uninstall in the same batch", async () => {
+    const shop = newShop("batch-uninstall");
+    await prisma.shop.create({ data: { domain: shop } });
+    await recordDeliveries([
+      incoming(
+        shop,
+        { ...(await webhookFixture("app/uninstalled")), myshopify_domain: shop },
+        "uninstall",
+        "app/uninstalled",
+      ),
+      incoming(shop, await webhookFixture("orders/create"), "order", "orders/create"),
+    ]);
+    const [job] = await jobsFor(shop);
+    await Promise.all((await webhookProcess(job!.payload, helpersAt(1))) as Promise<void>[]);
+    expect((await prisma.shop.findUniqueOrThrow({ where: { domain: shop } })).uninstalledAt).not.toBeNull();
+    expect(await prisma.webhookDelivery.findFirstOrThrow({ where: { shop, dedupeKey: "order" } })).toMatchObject({
+      status: "ignored",
+      note: "not acted on: the shop has uninstalled the app",
+    });
+    const syncJobs = await prisma.$queryRaw<{ n: number }[]>`
+      SELECT count(*)::int AS n FROM graphile_worker._private_jobs j
+      JOIN graphile_worker._private_tasks t ON t.id = j.task_id
+      WHERE t.identifier = 'sync-records' AND j.payload->>'shop' = ${shop}`;
+    expect(syncJobs[0]!.n).toBe(0);
+  });
+
+  it("refreshes the records a batch names with one sync job per shop and resource, at most 250 records each", async () => {
+    const [shop, other] = [newShop("batch-syncs"), newShop("batch-syncs-other")];
+    await prisma.shop.createMany({ data: [{ domain: shop }, { domain: other }] });
+    const [order, customer] = [await webhookFixture("orders/create"), await webhookFixture("customers/update")];
+    const orderGid = (n: number) => `gid://shopify/Order/${n}`;
+    const orders = Array.from({ length: 260 }, (_, n) =>
+      incoming(shop, { ...order, admin_graphql_api_id: orderGid(n) }, `order-${n}`, "orders/create"),
+    );
+    await recordDeliveries([
+      ...orders,
+      // The same order again, as a second event (orders/updated would be one): refreshed once.
+      incoming(shop, { ...order, admin_graphql_api_id: orderGid(7) }, "order-7-again", "orders/create"),
+      incoming(shop, { ...customer, admin_graphql_api_id: "gid://shopify/Customer/1" }, "c-1", "customers/update"),
+      incoming(shop, { ...customer, admin_graphql_api_id: "gid://shopify/Customer/2" }, "c-2", "customers/update"),
+      incoming(other, { ...order, admin_graphql_api_id: orderGid(1) }, "other-order", "orders/create"),
+    ]);
+    const [job] = await jobsFor(shop);
+    const outcomes = await Promise.allSettled((await webhookProcess(job!.payload, helpersAt(1))) as Promise<void>[]);
+    expect(outcomes.every((outcome) => outcome.status === "fulfilled")).toBe(true);
+    const syncs = await prisma.$queryRaw<{ payload: { shop: string; resource: string; ids: string[] } }[]>`
+      SELECT j.payload FROM graphile_worker._private_jobs j
+      JOIN graphile_worker._private_tasks t ON t.id = j.task_id
+      WHERE t.identifier = 'sync-records' AND j.payload->>'shop' = ANY(${[shop, other]}::text[])`;
+    const summary = syncs
+      .map(({ payload }) => `${payload.shop === shop ? "shop" : "other"} ${payload.resource} ${payload.ids.length}`)
+      .sort();
+    expect(summary).toEqual(["other orders 1", "shop customers 2", "shop orders 10", "shop orders 250"]);
+    const ordersSynced = syncs.filter(({ payload }) => payload.shop === shop && payload.resource === "orders");
+    expect(new Set(ordersSynced.flatMap(({ payload }) => payload.ids))).toEqual(
+      new Set(orders.map((_, n) => orderGid(n))),
+    );
+    const statuses = await prisma.webhookDelivery.groupBy({
+      by: ["status"],
+      where: { shop: { in: [shop, other] } },
+      _count: true,
+    });
+    expect(statuses).toEqual([{ status: "processed", _count: 264 }]);
+  });
+
+  it("fails alone a delivery whose record id is not one, and queues its neighbours' syncs", async () => {
+    const shop = newShop("batch-bad-id");
+    await prisma.shop.create({ data: { domain: shop } });
+    const order = await webhookFixture("orders/create");
+    await recordDeliveries([
+      incoming(shop, { ...order, admin_graphql_api_id: "gid://shopify/Order/1" }, "good", "orders/create"),
+      incoming(shop, { ...order, admin_graphql_api_id: "1; DROP TABLE" }, "bad", "orders/create"),
+    ]);
+    const [job] = await jobsFor(shop);
+    const outcomes = await Promise.allSettled((await webhookProcess(job!.payload, helpersAt(1))) as Promise<void>[]);
+    expect(outcomes.map((outcome) => outcome.status)).toEqual(["fulfilled", "fulfilled"]);
+    const byKey = new Map(
+      (await prisma.webhookDelivery.findMany({ where: { shop } })).map((delivery) => [delivery.dedupeKey, delivery]),
+    );
+    expect(byKey.get("good")).toMatchObject({ status: "processed" });
+    expect(byKey.get("bad")).toMatchObject({ status: "failed", attempts: 1 });
+    expect(byKey.get("bad")!.lastError).toMatch(/not a record id/);
+    const syncs = await prisma.$queryRaw<{ ids: string[] }[]>`
+      SELECT j.payload->'ids' AS ids FROM graphile_worker._private_jobs j
+      JOIN graphile_worker._private_tasks t ON t.id = j.task_id
+      WHERE t.identifier = 'sync-records' AND j.payload->>'shop' = ${shop}`;
+    expect(syncs).toEqual([{ ids: ["gid://shopify/Order/1"] }]);
+  });
+
+  it("hands back every delivery whose record sync could not be queued, and only those", async () => {
+    const shop = newShop("batch-sync-outage");
+    await prisma.shop.create({ data: { domain: shop } });
+    await recordDeliveries([
+      incoming(shop, await webhookFixture("app/scopes_update"), "scopes"),
+      incoming(shop, await webhookFixture("orders/create"), "order", "orders/create"),
+    ]);
+    const [job] = await jobsFor(shop);
+    const outage = vi
+      .spyOn(DeliveryBatch.prototype, "queueRecordSyncs")
+      .mockRejectedValueOnce(new Error("connection terminated unexpectedly"));
+    try {
+      const outcomes = await Promise.allSettled((await webhookProcess(job!.payload, helpersAt(1))) as Promise<void>[]);
+      expect(outcomes.map((outcome) => outcome.status)).toEqual(["fulfilled", "rejected"]);
+    } finally {
+      outage.mockRestore();
+    }
+    const byKey = new Map(
+      (await prisma.webhookDelivery.findMany({ where: { shop } })).map((delivery) => [delivery.dedupeKey, delivery]),
+    );
+    expect(byKey.get("scopes")).toMatchObject({ status: "processed" });
+    expect(byKey.get("order")).toMatchObject({ status: "received", attempts: 1 });
+    expect(byKey.get("order")!.lastError).toMatch(/connection terminated/);
   });
 });

@@ -3,7 +3,7 @@ import { describe, expect, it } from "vitest";
 import prisma from "../../app/db.server";
 import { savePixelConnection } from "../../app/models/pixel.server";
 import { createPull } from "../../app/models/pulls.server";
-import { processDelivery } from "../../app/services/webhook-processing.server";
+import { DeliveryBatch, processDelivery } from "../../app/services/webhook-processing.server";
 import { webhookFixture } from "../helpers/payload-shape";
 import { seedSyntheticShop } from "../helpers/segment-data";
 
@@ -27,7 +27,9 @@ async function deliver(shop: string, topic: string, payload: unknown) {
       payload: payload as object,
     },
   });
-  await processDelivery(delivery);
+  const batch = new DeliveryBatch([delivery]);
+  await processDelivery(delivery, batch);
+  await batch.queueRecordSyncs();
 }
 
 async function jobsOf(shop: string, task: string) {

@@ -7,7 +7,7 @@ import {
   recordDeliveryFailure,
   type DeliveryDone,
 } from "../../app/models/webhook-deliveries.server";
-import { processDelivery } from "../../app/services/webhook-processing.server";
+import { DeliveryBatch, processDelivery } from "../../app/services/webhook-processing.server";
 
 type Delivery = NonNullable<ReturnType<Awaited<ReturnType<typeof getDeliveries>>["get"]>>;
 
@@ -25,18 +25,36 @@ export const webhookProcess: Task = async (rawPayload, helpers) => {
   const entries = parsePayload("webhook-process", rawPayload);
   const ids = entries.map((entry) => entry.deliveryId);
   const deliveries = await getDeliveries(ids);
-  const done: DeliveryDone[] = [];
+  const batch = new DeliveryBatch(deliveries.values());
+  const done = new Map<string, DeliveryDone>();
   const failures = new Map<string, unknown>();
+  const settle = async (delivery: Delivery, attempt: () => Promise<DeliveryDone | undefined>) => {
+    try {
+      const outcome = await attempt();
+      if (outcome) done.set(delivery.id, outcome);
+    } catch (error) {
+      done.delete(delivery.id);
+      const final = await recordFailure(delivery, error, helpers);
+      if (!final) failures.set(delivery.id, error);
+    }
+  };
   // A delivery named twice (two retries merged into one job) is processed once; both entries share its outcome.
   for (const id of new Set(ids)) {
-    try {
-      const outcome = await processOne(deliveries.get(id), helpers);
-      if (outcome) done.push(outcome);
-    } catch (error) {
-      failures.set(id, error);
+    const delivery = deliveries.get(id);
+    if (!delivery || delivery.status === "processed" || delivery.status === "ignored") continue;
+    await settle(delivery, () => processOne(delivery, batch));
+  }
+  // The record syncs are queued together once every delivery has asked for its own; if that fails, each
+  // delivery that asked fails as its own processing would have.
+  const asked = [...batch.awaitingSync].map((id) => deliveries.get(id)!);
+  try {
+    await batch.queueRecordSyncs();
+  } catch (error) {
+    for (const delivery of asked) {
+      await settle(delivery, () => Promise.reject(error));
     }
   }
-  await markDeliveriesDone(done);
+  await markDeliveriesDone([...done.values()]);
   return ids.map((id) => {
     if (!failures.has(id)) return Promise.resolve();
     const failed = Promise.reject(failures.get(id));
@@ -45,29 +63,28 @@ export const webhookProcess: Task = async (rawPayload, helpers) => {
   });
 };
 
-/** Processes one delivery; answers how it ended, or nothing when there is nothing to do (gone, or done before). */
-async function processOne(delivery: Delivery | undefined, helpers: JobHelpers): Promise<DeliveryDone | undefined> {
-  if (!delivery || delivery.status === "processed" || delivery.status === "ignored") return undefined;
-  const attempts = delivery.attempts + 1;
-  try {
-    const outcome = await processDelivery(delivery);
-    if (outcome) {
-      logger.info({ shop: delivery.shop, topic: delivery.topic, note: outcome.ignored }, "webhook delivery ignored");
-    }
-    return { id: delivery.id, attempts, ignored: outcome?.ignored ?? null };
-  } catch (error) {
-    const final = await recordDeliveryFailure(delivery.id, attempts, error, helpers.job);
-    logger.warn(
-      {
-        shop: delivery.shop,
-        topic: delivery.topic,
-        attempts,
-        final,
-        error: error instanceof Error ? error.message : String(error),
-      },
-      "webhook processing failed",
-    );
-    if (!final) throw error;
-    return undefined;
+/** Processes one delivery; answers how it ended. */
+async function processOne(delivery: Delivery, batch: DeliveryBatch): Promise<DeliveryDone> {
+  const outcome = await processDelivery(delivery, batch);
+  if (outcome) {
+    logger.info({ shop: delivery.shop, topic: delivery.topic, note: outcome.ignored }, "webhook delivery ignored");
   }
+  return { id: delivery.id, attempts: delivery.attempts + 1, ignored: outcome?.ignored ?? null };
+}
+
+/** Records a failed attempt; answers whether it was the last (the delivery is then failed, not retried). */
+async function recordFailure(delivery: Delivery, error: unknown, helpers: JobHelpers) {
+  const attempts = delivery.attempts + 1;
+  const final = await recordDeliveryFailure(delivery.id, attempts, error, helpers.job);
+  logger.warn(
+    {
+      shop: delivery.shop,
+      topic: delivery.topic,
+      attempts,
+      final,
+      error: error instanceof Error ? error.message : String(error),
+    },
+    "webhook processing failed",
+  );
+  return final;
 }
