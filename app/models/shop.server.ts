@@ -1,5 +1,5 @@
 import type { Prisma, PrismaClient } from "@prisma/client";
-import prisma from "../db.server";
+import prisma, { pgPool } from "../db.server";
 import { enqueueJob } from "./jobs.server";
 
 type Db = PrismaClient | Prisma.TransactionClient;
@@ -63,11 +63,13 @@ export type InstallState = "installed" | "uninstalled" | "never-installed";
  * Whether the app is installed in the shop now. A stored session counts as installed even before the
  * shop's row exists (the library stores the session before the install is recorded).
  */
-export async function installState(domain: string, db: Db = prisma): Promise<InstallState> {
-  // One statement, not two ORM queries: every webhook delivery asks this. `uninstalled` is null without a shop row.
-  const [row] = await db.$queryRaw<{ uninstalled: boolean | null; sessions: boolean }[]>`
-    SELECT (SELECT "uninstalledAt" IS NOT NULL FROM "Shop" WHERE domain = ${domain}) AS uninstalled,
-           EXISTS (SELECT 1 FROM "Session" WHERE shop = ${domain}) AS sessions`;
+export async function installState(domain: string, db?: Db): Promise<InstallState> {
+  // One statement, and on the plain pg pool unless a transaction is given: every webhook batch asks this, and
+  // Prisma's own cost per query is several times the database's.
+  const sql = `SELECT (SELECT "uninstalledAt" IS NOT NULL FROM "Shop" WHERE domain = $1) AS uninstalled,
+                      EXISTS (SELECT 1 FROM "Session" WHERE shop = $1) AS sessions`;
+  type Row = { uninstalled: boolean | null; sessions: boolean };
+  const [row] = db ? await db.$queryRawUnsafe<Row[]>(sql, domain) : (await pgPool.query<Row>(sql, [domain])).rows;
   const { uninstalled, sessions } = row!;
   if (sessions || uninstalled === false) return "installed";
   return uninstalled === null ? "never-installed" : "uninstalled";
@@ -85,7 +87,9 @@ export async function markUninstalled(domain: string) {
 export async function recordGrantedScopes(domain: string, scopes: string[]) {
   const scope = scopes.join(",");
   // One statement (both rows or neither), not a transaction of two round trips.
-  await prisma.$executeRaw`
-    WITH shop AS (UPDATE "Shop" SET "grantedScopes" = ${scope}, "updatedAt" = now() WHERE domain = ${domain})
-    UPDATE "Session" SET scope = ${scope} WHERE shop = ${domain} AND "isOnline" = false`;
+  await pgPool.query(
+    `WITH shop AS (UPDATE "Shop" SET "grantedScopes" = $1, "updatedAt" = now() WHERE domain = $2)
+     UPDATE "Session" SET scope = $1 WHERE shop = $2 AND "isOnline" = false`,
+    [scope, domain],
+  );
 }

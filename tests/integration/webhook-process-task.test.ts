@@ -2,7 +2,7 @@ import { randomUUID } from "node:crypto";
 import type { JobHelpers } from "graphile-worker";
 import { afterAll, describe, expect, it, vi } from "vitest";
 import prisma, { pgPool } from "../../app/db.server";
-import { recordDeliveries, type IncomingDelivery } from "../../app/models/webhook-deliveries.server";
+import { getDeliveries, recordDeliveries, type IncomingDelivery } from "../../app/models/webhook-deliveries.server";
 import { DeliveryBatch } from "../../app/services/webhook-processing.server";
 import { webhookProcess } from "../../worker/tasks/webhook-process";
 import { webhookFixture } from "../helpers/payload-shape";
@@ -294,5 +294,21 @@ describe("webhook deliveries as batch jobs", () => {
     expect(byKey.get("scopes")).toMatchObject({ status: "processed" });
     expect(byKey.get("order")).toMatchObject({ status: "received", attempts: 1 });
     expect(byKey.get("order")!.lastError).toMatch(/connection terminated/);
+  });
+
+  it("loads a batch's deliveries as Prisma reads them, whatever the process's time zone", async () => {
+    const shop = newShop("batch-zone");
+    await recordDeliveries([{ ...incoming(shop, { current: [] }), triggeredAt: new Date("2026-12-03T12:00:00.000Z") }]);
+    const stored = await prisma.webhookDelivery.findFirstOrThrow({ where: { shop } });
+    const zone = process.env.TZ;
+    process.env.TZ = "America/Toronto";
+    try {
+      expect(new Date("2026-12-03T12:00:00").getTime()).not.toBe(Date.parse("2026-12-03T12:00:00Z"));
+      expect((await getDeliveries([stored.id])).get(stored.id)).toEqual(stored);
+      expect(stored.triggeredAt).toEqual(new Date("2026-12-03T12:00:00.000Z"));
+    } finally {
+      if (zone === undefined) delete process.env.TZ;
+      else process.env.TZ = zone;
+    }
   });
 });
