@@ -53,6 +53,9 @@ const settingsSchema = z.object({
   PORT: z.coerce.number().int().min(0).max(65535).default(3000),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
   WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(100).default(5),
+  // The worker's scheduling priority (Unix niceness, 0 to 19): where it shares a machine with the app server
+  // (the demo, a small host), background jobs yield the CPU to requests and webhook intake. 0 keeps Node's own.
+  WORKER_NICENESS: z.coerce.number().int().min(0).max(19).default(10),
   // HTTP server limits. Bodies: pages and the JSON API read at most MAX_BODY_BYTES, webhooks at most
   // WEBHOOK_MAX_BODY_BYTES (Shopify's largest orders stay well below), the pixel its own 64 KiB, any other
   // path none. A client has HTTP_HEADERS_TIMEOUT_MS to send its headers and HTTP_REQUEST_TIMEOUT_MS for the

@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import { hostname } from "node:os";
+import { hostname, setPriority } from "node:os";
 import { EventEmitter } from "node:events";
 import { createServer } from "node:http";
 import { setTimeout as sleep } from "node:timers/promises";
@@ -24,6 +24,12 @@ import { taskList } from "./task-list";
  */
 
 const config = loadConfig();
+// Raising one's own niceness needs no privilege; where the platform refuses it, jobs run at normal priority.
+try {
+  if (config.WORKER_NICENESS > 0) setPriority(config.WORKER_NICENESS);
+} catch (error) {
+  logger.warn({ err: error, niceness: config.WORKER_NICENESS }, "could not lower the worker's CPU priority");
+}
 const HEARTBEAT_MS = config.WORKER_HEARTBEAT_MS;
 const STALE_AFTER_MS = config.WORKER_STALE_AFTER_MS;
 // Daily incremental pull for every installed shop, 03:00 UTC, and data retention at 04:15 UTC (run once at

@@ -1,4 +1,5 @@
 import { randomUUID } from "node:crypto";
+import { readFileSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import prisma from "../../app/db.server";
 import { enqueueJob } from "../../app/models/jobs.server";
@@ -83,6 +84,12 @@ describe("/metrics", () => {
     });
     expect(text).toContain("job_duration_seconds_bucket");
     expect((await fetch(`http://127.0.0.1:${port}/metrics`)).status).toBe(401);
+  });
+
+  it("runs the worker at a lower CPU priority than the app server, so jobs yield to requests", () => {
+    // Field 19 of /proc/<pid>/stat is the niceness (after the command's closing parenthesis, field 17).
+    const niceness = (pid: number) => Number(readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ")[16]);
+    expect(niceness(worker!.child.pid!) - niceness(app.child.pid!)).toBe(10);
   });
 });
 
