@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import type { WebhookDelivery } from "@prisma/client";
-import prisma, { pgPool, withPgTransaction } from "../db.server";
+import prisma, { pgPool } from "../db.server";
 import { ADD_JOB_SPECS, enqueueJob, isFinalAttempt, jobSpecs } from "./jobs.server";
 
 /**
@@ -102,9 +102,10 @@ export async function recordDeliveries(deliveries: IncomingDelivery[]) {
   // The job's settings come from its declaration; its payload becomes the deliveries the insert kept (a job key
   // only when there is one delivery, and then it is that one's).
   const job = jobSpecs("webhook-process", [{ payload: ids.map((deliveryId) => ({ deliveryId })) }]);
-  await withPgTransaction((client) =>
-    client.query(
-      `WITH inserted AS (
+  // One statement, so one transaction of its own (no BEGIN and COMMIT round trips): the deliveries and their
+  // job commit together or not at all.
+  await pgPool.query(
+    `WITH inserted AS (
          INSERT INTO "WebhookDelivery" (id, shop, topic, "dedupeKey", "webhookId", "apiVersion", "triggeredAt", payload)
          SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::timestamptz[], $8::jsonb[])
          ON CONFLICT (shop, "dedupeKey") DO NOTHING
@@ -115,18 +116,17 @@ export async function recordDeliveries(deliveries: IncomingDelivery[]) {
        SELECT ${ADD_JOB_SPECS}
        FROM kept, jsonb_populate_record(NULL::graphile_worker.job_spec, jsonb_set($9::jsonb -> 0, '{payload}', kept.payload)) spec
        WHERE kept.n > 0`,
-      [
-        ids,
-        deliveries.map((d) => d.shop),
-        deliveries.map((d) => d.topic),
-        deliveries.map((d) => d.dedupeKey),
-        deliveries.map((d) => d.webhookId),
-        deliveries.map((d) => d.apiVersion),
-        deliveries.map((d) => d.triggeredAt),
-        deliveries.map((d) => d.payloadJson),
-        job,
-      ],
-    ),
+    [
+      ids,
+      deliveries.map((d) => d.shop),
+      deliveries.map((d) => d.topic),
+      deliveries.map((d) => d.dedupeKey),
+      deliveries.map((d) => d.webhookId),
+      deliveries.map((d) => d.apiVersion),
+      deliveries.map((d) => d.triggeredAt),
+      deliveries.map((d) => d.payloadJson),
+      job,
+    ],
   );
 }
 
