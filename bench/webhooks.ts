@@ -9,7 +9,8 @@
  * Requests go out on keep-alive node:http connections (bench/http-load.ts),
  * whose client costs far less CPU than fetch on the cores the servers share.
  * The app's CPU time and p99 across the burst are compared with a bare
- * node:http server's for the same requests in the same run (the reference);
+ * node:http server's for the same requests in the same run (the reference;
+ * "p99_ratio_to_bare" is the figure that holds from one machine to another);
  * "worker_cpu_ms_per_delivery" is the worker's CPU from the burst's start
  * until every delivery is processed.
  * Prints progress to stderr and, last, one JSON line. For diagnosis:
