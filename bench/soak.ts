@@ -211,7 +211,9 @@ try {
   const drainDeadline = Date.now() + WEBHOOK_DRAIN_TIMEOUT_MS;
   let processed = 0;
   while (Date.now() < drainDeadline) {
-    processed = await prisma.webhookDelivery.count({ where: { shop, topic: WEBHOOK_TOPIC, status: "processed" } });
+    processed = await prisma.webhookDelivery.count({
+      where: { shop, topic: WEBHOOK_TOPIC, status: { in: ["processed", "ignored"] } },
+    });
     if (processed >= acknowledgedEvents.length) break;
     await sleep(500);
   }
