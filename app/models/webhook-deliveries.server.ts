@@ -131,9 +131,9 @@ export async function recordDeliveries(deliveries: IncomingDelivery[]) {
 }
 
 /**
- * Retention: the payloads (customers' emails, addresses) of deliveries processed before `cutoff` are nulled,
- * in batches that commit on their own and skip rows another transaction holds; the records stay, so a repeated
- * delivery is still recognised. Answers how many were pruned.
+ * Retention: the payloads (customers' emails, addresses) of deliveries processed, or deliberately left alone
+ * (ignored), before `cutoff` are nulled, in batches that commit on their own and skip rows another transaction
+ * holds; the records stay, so a repeated delivery is still recognised. Answers how many were pruned.
  */
 export async function prunePayloadsProcessedBefore(cutoff: Date, batchSize = 1000) {
   let pruned = 0;
@@ -142,7 +142,7 @@ export async function prunePayloadsProcessedBefore(cutoff: Date, batchSize = 100
       UPDATE "WebhookDelivery" SET payload = NULL
       WHERE id IN (
         SELECT id FROM "WebhookDelivery"
-        WHERE status = 'processed' AND "processedAt" < ${cutoff} AND payload IS NOT NULL
+        WHERE status IN ('processed', 'ignored') AND "processedAt" < ${cutoff} AND payload IS NOT NULL
         LIMIT ${batchSize} FOR UPDATE SKIP LOCKED)`;
     pruned += count;
     if (count < batchSize) return pruned;

@@ -125,7 +125,8 @@ describe("the data-retention job", () => {
     expect(await storeEvents([...expired, ...kept, expiredInDefault], [])).toBe(6);
     expect((await partitionsOf([expiredInDefault.eventId])).get(expiredInDefault.eventId)).toBe("PixelEvent_default");
 
-    // Webhook deliveries: only a processed one past the period loses its payload; its record stays.
+    // Webhook deliveries: only one processed (or ignored: a never-installed shop's, a superseded scope list) past
+    // the period loses its payload; its record stays.
     const payload = { email: "someone@example.com", address1: "1 Main St" };
     const delivery = (status: string, processedDaysAgo: number | null, receivedDaysAgo: number) =>
       install.prisma.webhookDelivery.create({
@@ -143,6 +144,7 @@ describe("the data-retention job", () => {
     const oldProcessed = await delivery("processed", 8, 8);
     const recentProcessed = await delivery("processed", 6, 6);
     const oldFailed = await delivery("failed", null, 20);
+    const oldIgnored = await delivery("ignored", 8, 8);
     const exportOf = (completedDaysAgo: number) =>
       install.prisma.dataRequest.create({
         data: {
@@ -234,13 +236,14 @@ describe("the data-retention job", () => {
     expect(rows[0]!.oldest!.getTime()).toBeGreaterThanOrEqual(startOfUtcDay(cutoff).getTime());
 
     const deliveries = await install.prisma.webhookDelivery.findMany({
-      where: { id: { in: [oldProcessed.id, recentProcessed.id, oldFailed.id] } },
+      where: { id: { in: [oldProcessed.id, recentProcessed.id, oldFailed.id, oldIgnored.id] } },
     });
     const byId = new Map(deliveries.map((d) => [d.id, d]));
     expect(byId.get(oldProcessed.id)?.payload).toBeNull();
     expect(byId.get(oldProcessed.id)?.status).toBe("processed");
     expect(byId.get(recentProcessed.id)?.payload).toEqual(payload);
     expect(byId.get(oldFailed.id)?.payload).toEqual(payload);
+    expect(byId.get(oldIgnored.id)).toMatchObject({ payload: null, status: "ignored" });
 
     const exports = await install.prisma.dataRequest.findMany({
       where: { id: { in: [oldExport.id, recentExport.id] } },
