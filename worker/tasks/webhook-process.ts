@@ -28,31 +28,26 @@ export const webhookProcess: Task = async (rawPayload, helpers) => {
   const batch = new DeliveryBatch(deliveries.values());
   const done = new Map<string, DeliveryDone>();
   const failures = new Map<string, unknown>();
-  const settle = async (delivery: Delivery, attempt: () => Promise<DeliveryDone | undefined>) => {
-    try {
-      const outcome = await attempt();
-      if (outcome) done.set(delivery.id, outcome);
-    } catch (error) {
-      done.delete(delivery.id);
-      const final = await recordFailure(delivery, error, helpers);
-      if (!final) failures.set(delivery.id, error);
-    }
+  const fail = async (delivery: Delivery, error: unknown) => {
+    done.delete(delivery.id);
+    if (!(await recordFailure(delivery, error, helpers))) failures.set(delivery.id, error);
   };
   // A delivery named twice (two retries merged into one job) is processed once; both entries share its outcome.
   for (const id of new Set(ids)) {
     const delivery = deliveries.get(id);
     if (!delivery || delivery.status === "processed" || delivery.status === "ignored") continue;
-    await settle(delivery, () => processOne(delivery, batch));
+    try {
+      done.set(delivery.id, await processOne(delivery, batch));
+    } catch (error) {
+      await fail(delivery, error);
+    }
   }
   // The record syncs are queued together once every delivery has asked for its own; if that fails, each
   // delivery that asked fails as its own processing would have.
-  const asked = [...batch.awaitingSync].map((id) => deliveries.get(id)!);
   try {
     await batch.queueRecordSyncs();
   } catch (error) {
-    for (const delivery of asked) {
-      await settle(delivery, () => Promise.reject(error));
-    }
+    for (const id of batch.awaitingSync) await fail(deliveries.get(id)!, error);
   }
   await markDeliveriesDone([...done.values()]);
   return ids.map((id) => {
