@@ -111,8 +111,10 @@ const runnerOptions: RunnerOptions = {
 let runner: Runner = await run(runnerOptions);
 runner.promise.catch(() => {});
 // Day partitions of pixel events are made by the retention job: a fresh deploy or a worker that was down gets
-// them now rather than at the next 04:15 (events of days without one wait in the default partition).
-await enqueueJob("data-retention", {});
+// them now rather than at the next 04:15 (events of days without one wait in the default partition). A run
+// already under way serves: replacing it would spend its attempts, and if its worker then died it would linger
+// as failed.
+await enqueueJob("data-retention", {}, { unlessRunning: true });
 
 /**
  * When the database goes away (restart, failover) graphile-worker cannot

@@ -57,3 +57,25 @@ describe("worker graceful shutdown", () => {
     expect(heartbeats).toBe("gone");
   });
 });
+
+describe("worker start", () => {
+  it("leaves a data-retention run already under way on another worker alone, rather than superseding it", async () => {
+    await prisma.$executeRaw`DELETE FROM graphile_worker._private_jobs WHERE key = 'data-retention'`;
+    const { id } = await enqueueJob("data-retention", {});
+    // Another worker, alive (it has no stale heartbeat), is on its first attempt.
+    await prisma.$executeRaw`
+      UPDATE graphile_worker._private_jobs SET locked_at = now(), locked_by = 'pool-of-another-worker', attempts = 1
+      WHERE id = ${BigInt(id)}`;
+    const worker = await startWorker({ ...TEST_APP.env, DATABASE_URL: process.env.DATABASE_URL! });
+    try {
+      const jobs = await prisma.$queryRaw<{ id: bigint; key: string | null; attempts: number; max_attempts: number }[]>`
+        SELECT j.id, j.key, j.attempts, j.max_attempts FROM graphile_worker._private_jobs j
+        JOIN graphile_worker._private_tasks t ON t.id = j.task_id WHERE t.identifier = 'data-retention'`;
+      // Superseding it would clear its key and spend its attempts: had that worker then died, the released job
+      // would stay behind as failed although its replacement did the work.
+      expect(jobs).toEqual([{ id: BigInt(id), key: "data-retention", attempts: 1, max_attempts: 5 }]);
+    } finally {
+      await worker.stop("SIGTERM");
+    }
+  });
+});
