@@ -52,6 +52,19 @@ describe("simulated Admin GraphQL API", () => {
     expect(pages).toBe(2);
   });
 
+  it("answers nodes(ids:) in the ids' order, null for an id it does not have, priced per id, at most 250", async () => {
+    const { body: page } = await sim.graphql("{ customers(first: 3) { nodes { id } } }");
+    const ids: string[] = page.data.customers.nodes.map((node: { id: string }) => node.id);
+    const asked = [ids[2], "gid://shopify/Customer/999999999999", ids[0], "gid://shopify/Order/999999999999"];
+    const query = "query($ids: [ID!]!) { nodes(ids: $ids) { __typename ... on Customer { id defaultAddress { city } } } }";
+    const { body } = await sim.graphql(query, { ids: asked });
+    expect(body.data.nodes.map((node: { id?: string } | null) => node?.id ?? null)).toEqual([ids[2], null, ids[0], null]);
+    // Each id may be a Customer with an address: 2 points, whatever comes back.
+    expect(body.extensions.cost.requestedQueryCost).toBe(asked.length * 2);
+    const tooMany = await sim.graphql(query, { ids: Array.from({ length: 251 }, () => ids[0]) });
+    expect(tooMany.body.errors[0].extensions.code).toBe("MAX_INPUT_SIZE_EXCEEDED");
+  });
+
   it("filters by updated_at", async () => {
     const since = "2026-06-01T00:00:00Z";
     const { body } = await sim.graphql(

@@ -16,6 +16,8 @@ export function smsConsentState(state: string) {
 }
 
 export const MAX_PAGE_SIZE = 250;
+/** Shopify's limit on any input array (https://shopify.dev/docs/api/usage/limits). */
+export const MAX_INPUT_ARRAY_SIZE = 250;
 /** customerSegmentMembers pages hold up to 1,000 members. */
 export const MAX_SEGMENT_MEMBERS_PAGE_SIZE = 1000;
 

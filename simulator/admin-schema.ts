@@ -994,6 +994,7 @@ const ADMIN_SDL = /* GraphQL */ `
   type Query {
     shop: Shop!
     node(id: ID!): Node
+    nodes(ids: [ID!]!): [Node]!
     customer(id: ID!): Customer
     product(id: ID!): Product
     order(id: ID!): Order

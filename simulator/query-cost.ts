@@ -83,7 +83,9 @@ class CostWalker {
       if (isConnection(field.type)) {
         cost += 2 + this.connection(named as GraphQLObjectType, selection.selectionSet, args, value as Data, actual);
       } else if (isListType(unwrap(field.type))) {
-        const items = actual ? ((value as Data[]) ?? []) : Array.from({ length: Number(args.first ?? 1) });
+        // A list sized by its input (nodes(ids:)) is requested at that size.
+        const size = Array.isArray(args.ids) ? args.ids.length : Number(args.first ?? 1);
+        const items = actual ? ((value as Data[]) ?? []) : Array.from({ length: size });
         for (const item of items) cost += 1 + this.selection(named, selection.selectionSet, item as Data, actual);
       } else if (!actual || value) {
         cost += 1 + this.selection(named, selection.selectionSet, value as Data, actual);

@@ -3,7 +3,13 @@ import { existsSync } from "node:fs";
 import path from "node:path";
 import { execute, GraphQLError, parse, validate, type DocumentNode, type ExecutionResult } from "graphql";
 import { adminSchema } from "./admin-schema";
-import { AdminViews, countOf, type ConnectionArgs, type ResolverContext } from "./admin-resolvers";
+import {
+  AdminViews,
+  countOf,
+  MAX_INPUT_ARRAY_SIZE,
+  type ConnectionArgs,
+  type ResolverContext,
+} from "./admin-resolvers";
 import {
   bulkOperationFilter,
   BulkMutationError,
@@ -271,6 +277,14 @@ export class ShopRuntime {
         createdAt: shop.createdAt,
       }),
       node: ({ id }: { id: string }) => views.node(id) ?? null,
+      nodes: ({ ids }: { ids: string[] }) => {
+        if (ids.length > MAX_INPUT_ARRAY_SIZE)
+          throw new GraphQLError(
+            `The input array size of ${ids.length} is greater than the maximum allowed of ${MAX_INPUT_ARRAY_SIZE}.`,
+            { extensions: { code: "MAX_INPUT_SIZE_EXCEEDED" } },
+          );
+        return ids.map((id) => views.node(id) ?? null);
+      },
       customer: ({ id }: { id: string }) => (parseGid(id)?.type === "Customer" ? (views.node(id) ?? null) : null),
       product: ({ id }: { id: string }) => (parseGid(id)?.type === "Product" ? (views.node(id) ?? null) : null),
       order: ({ id }: { id: string }) => (parseGid(id)?.type === "Order" ? (views.node(id) ?? null) : null),

@@ -173,14 +173,14 @@ const connectionOf = <T extends z.ZodType>(node: T) => z.object({ nodes: z.array
  * refreshes (webhooks) share it.
  */
 export const RECORD = {
-  customers: { field: "customer", selection: CUSTOMER_FIELDS, node: customerNode },
+  customers: { type: "Customer", selection: CUSTOMER_FIELDS, node: customerNode },
   products: {
-    field: "product",
+    type: "Product",
     selection: `${PRODUCT_FIELDS} variants(first: 10) { nodes { ${VARIANT_FIELDS} } pageInfo { hasNextPage endCursor } }`,
     node: productNode.extend({ variants: connectionOf(variantNode) }),
   },
   orders: {
-    field: "order",
+    type: "Order",
     selection: `${ORDER_FIELDS} lineItems(first: 10) { nodes { ${LINE_ITEM_FIELDS} } pageInfo { hasNextPage endCursor } }`,
     node: orderNode.extend({ lineItems: connectionOf(lineItemNode) }),
   },
@@ -202,7 +202,7 @@ function pageOf<R extends Resource>(resource: R, operation: string, pageSize: nu
 export const PAGINATED = {
   customers: pageOf("customers", "PullCustomers", 150),
   products: pageOf("products", "PullProducts", 35),
-  orders: pageOf("orders", "PullOrders", 7),
+  orders: pageOf("orders", "PullOrders", 5),
 } as const;
 
 /** For the rare order or product with more children than one page holds. */

@@ -17,7 +17,7 @@ import {
   updatedSinceFilter,
 } from "../../app/services/pull-queries.server";
 import { bulkMetafieldMutation } from "../../app/services/customer-metafields.server";
-import { recordQuery } from "../../app/services/record-sync.server";
+import { recordsQuery } from "../../app/services/record-sync.server";
 import { bulkTagMutation, changeTagsDocument } from "../../app/services/segment-sync.server";
 import { documentProblems } from "../../shopify-schema/checks";
 import {
@@ -79,7 +79,7 @@ function builtDocuments(): Record<string, string> {
   for (const resource of RESOURCES) {
     documents[`PAGINATED.${resource}`] = PAGINATED[resource].query;
     documents[`countQuery(${resource})`] = countQuery(resource);
-    documents[`recordQuery(${resource})`] = recordQuery(resource);
+    documents[`recordsQuery(${resource})`] = recordsQuery(resource);
     documents[`bulkQuery(${resource})`] = bulkQuery(resource, null);
     documents[`bulkQuery(${resource}, since)`] = bulkQuery(resource, since);
   }
