@@ -142,6 +142,8 @@ const settingsSchema = z.object({
   DATA_REQUEST_EXPORT_RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).default(30),
   AI_CALL_RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).default(400),
   RATE_LIMIT_WINDOW_RETENTION_MINUTES: z.coerce.number().int().min(1).default(60),
+  // A checkout's claim waits this long for its order; the order comes by orders/create or the next daily pull.
+  PIXEL_IDENTITY_CLAIM_RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).default(7),
   // Proxies whose X-Forwarded-Proto is believed (comma-separated addresses or CIDR ranges, or "none"): only
   // then does a request count as HTTPS and get HSTS. The default, loopback, fits a proxy or tunnel on this host.
   TRUSTED_PROXIES: z

@@ -153,6 +153,11 @@ export async function storeEvents(
   return result.rows[0]!.stored;
 }
 
+/** Forgets checkout claims that waited since before `cutoff` for an order that never came; answers how many. */
+export async function deleteIdentityClaimsBefore(cutoff: Date) {
+  return (await prisma.pixelIdentityClaim.deleteMany({ where: { claimedAt: { lt: cutoff } } })).count;
+}
+
 /**
  * Links the visitors of the shop's waiting checkout claims whose order is now known, with that customer, and
  * forgets those claims; claims naming another customer than the order's stay unconfirmed. Called after

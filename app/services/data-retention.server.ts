@@ -5,6 +5,7 @@ import {
   createPixelEventPartition,
   daysInDefaultPartition,
   deleteDefaultPartitionEventsBefore,
+  deleteIdentityClaimsBefore,
   dropPixelEventPartition,
   LockTimeoutError,
   pixelEventPartitions,
@@ -33,6 +34,7 @@ export interface RetentionReport {
   exportsExpired: number;
   aiCallsDeleted: number;
   rateLimitWindowsDeleted: number;
+  identityClaimsExpired: number;
   /** Partition changes whose lock was not granted in time, left to the next run. */
   deferred: string[];
 }
@@ -95,6 +97,7 @@ export async function applyRetention(now = new Date()): Promise<RetentionReport>
     exportsExpired: 0,
     aiCallsDeleted: 0,
     rateLimitWindowsDeleted: 0,
+    identityClaimsExpired: 0,
     deferred: [],
   };
   await expirePixelEvents(now, report);
@@ -104,5 +107,6 @@ export async function applyRetention(now = new Date()): Promise<RetentionReport>
   report.rateLimitWindowsDeleted = await deleteWindowsBefore(
     new Date(now.getTime() - config.RATE_LIMIT_WINDOW_RETENTION_MINUTES * 60_000),
   );
+  report.identityClaimsExpired = await deleteIdentityClaimsBefore(before(config.PIXEL_IDENTITY_CLAIM_RETENTION_DAYS));
   return report;
 }

@@ -102,7 +102,7 @@ describe("pixel event partitions", () => {
 });
 
 describe("the data-retention job", () => {
-  it("drops expired partitions and prunes payloads, exports, AI calls and rate-limit windows while a pull and a pixel burst run beside it, keeps everything younger than its period, and a second run changes nothing", async () => {
+  it("drops expired partitions and prunes payloads, exports, AI calls, rate-limit windows and unconfirmed checkout claims while a pull and a pixel burst run beside it, keeps everything younger than its period, and a second run changes nothing", async () => {
     const shop = install.shop;
     // Half an hour ahead of the clock: the app's own sweep of rate-limit windows (older than an hour) then
     // cannot be what removed the window below, which only the job's period reaches.
@@ -177,6 +177,20 @@ describe("the data-retention job", () => {
         { key: windowKey, windowStart: new Date(now.getTime() - 75 * 60_000), count: 1 },
         { key: windowKey, windowStart: new Date(now.getTime() - 50 * 60_000), count: 1 },
       ],
+    });
+
+    // Checkout claims still waiting for their order: one past the period, one within it.
+    const claim = (clientId: string, claimedDaysAgo: number) => ({
+      shop,
+      clientId,
+      orderId: "gid://shopify/Order/999999999999",
+      customerId: "gid://shopify/Customer/1",
+      claimedAt: daysAgo(claimedDaysAgo, now.getTime()),
+    });
+    const staleClaimClient = `claim-${randomUUID()}`;
+    const waitingClaimClient = `claim-${randomUUID()}`;
+    await install.prisma.pixelIdentityClaim.createMany({
+      data: [claim(staleClaimClient, 8), claim(waitingClaimClient, 6)],
     });
 
     // An import and a pixel burst run beside the job.
@@ -256,6 +270,10 @@ describe("the data-retention job", () => {
     const calls = await install.prisma.aiCall.findMany({ where: { id: { in: [oldCall.id, recentCall.id] } } });
     expect(calls.map((call) => call.id)).toEqual([recentCall.id]);
     expect(await install.prisma.rateLimitWindow.count({ where: { key: windowKey } })).toBe(1);
+    const claims = await install.prisma.pixelIdentityClaim.findMany({
+      where: { clientId: { in: [staleClaimClient, waitingClaimClient] } },
+    });
+    expect(claims.map((c) => c.clientId)).toEqual([waitingClaimClient]);
 
     // The burst lost nothing to the partition changes, and the import finished with every row.
     expect(await install.prisma.pixelEvent.count({ where: { eventId: { in: acknowledged } } })).toBe(
@@ -285,6 +303,7 @@ describe("the data-retention job", () => {
       exportsExpired: 0,
       aiCallsDeleted: 0,
       rateLimitWindowsDeleted: 0,
+      identityClaimsExpired: 0,
       deferred: [],
     });
     expect(await partitionNames()).toEqual(names);
