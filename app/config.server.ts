@@ -139,6 +139,8 @@ const settingsSchema = z.object({
   // how long"). Pixel events go by whole UTC days; segments read the last 30 days of them.
   PIXEL_EVENT_RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).default(90),
   WEBHOOK_PAYLOAD_RETENTION_DAYS: z.coerce.number().int().min(0).max(3650).default(7),
+  // A delivery's record keeps repeats of its event out; Shopify stops retrying after 48 hours.
+  WEBHOOK_RECORD_RETENTION_DAYS: z.coerce.number().int().min(3).max(3650).default(90),
   DATA_REQUEST_EXPORT_RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).default(30),
   AI_CALL_RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).default(400),
   RATE_LIMIT_WINDOW_RETENTION_MINUTES: z.coerce.number().int().min(1).default(60),

@@ -135,6 +135,24 @@ export async function recordDeliveries(deliveries: IncomingDelivery[]) {
  * (ignored), before `cutoff` are nulled, in batches that commit on their own and skip rows another transaction
  * holds; the records stay, so a repeated delivery is still recognised. Answers how many were pruned.
  */
+/**
+ * Deletes the records of deliveries processed (or ignored) before `cutoff`, a batch at a time; failed ones stay
+ * for the merchant to retry. Answers how many.
+ */
+export async function deleteDeliveriesProcessedBefore(cutoff: Date, batchSize = 1000) {
+  let deleted = 0;
+  for (;;) {
+    const count = await prisma.$executeRaw`
+      DELETE FROM "WebhookDelivery"
+      WHERE id IN (
+        SELECT id FROM "WebhookDelivery"
+        WHERE status IN ('processed', 'ignored') AND "processedAt" < ${cutoff}
+        LIMIT ${batchSize} FOR UPDATE SKIP LOCKED)`;
+    deleted += count;
+    if (count < batchSize) return deleted;
+  }
+}
+
 export async function prunePayloadsProcessedBefore(cutoff: Date, batchSize = 1000) {
   let pruned = 0;
   for (;;) {

@@ -12,7 +12,7 @@ import {
 } from "../models/pixel.server";
 import { expireExportsCompletedBefore } from "../models/privacy.server";
 import { deleteWindowsBefore } from "../models/rate-limits.server";
-import { prunePayloadsProcessedBefore } from "../models/webhook-deliveries.server";
+import { deleteDeliveriesProcessedBefore, prunePayloadsProcessedBefore } from "../models/webhook-deliveries.server";
 
 /**
  * Data kept only as long as needed: what the daily data-retention job removes, each by its own setting
@@ -31,6 +31,7 @@ export interface RetentionReport {
   partitionsDropped: string[];
   defaultPartitionEventsDeleted: number;
   webhookPayloadsPruned: number;
+  webhookRecordsDeleted: number;
   exportsExpired: number;
   aiCallsDeleted: number;
   rateLimitWindowsDeleted: number;
@@ -94,6 +95,7 @@ export async function applyRetention(now = new Date()): Promise<RetentionReport>
     partitionsDropped: [],
     defaultPartitionEventsDeleted: 0,
     webhookPayloadsPruned: 0,
+    webhookRecordsDeleted: 0,
     exportsExpired: 0,
     aiCallsDeleted: 0,
     rateLimitWindowsDeleted: 0,
@@ -101,6 +103,7 @@ export async function applyRetention(now = new Date()): Promise<RetentionReport>
     deferred: [],
   };
   await expirePixelEvents(now, report);
+  report.webhookRecordsDeleted = await deleteDeliveriesProcessedBefore(before(config.WEBHOOK_RECORD_RETENTION_DAYS));
   report.webhookPayloadsPruned = await prunePayloadsProcessedBefore(before(config.WEBHOOK_PAYLOAD_RETENTION_DAYS));
   report.exportsExpired = await expireExportsCompletedBefore(before(config.DATA_REQUEST_EXPORT_RETENTION_DAYS));
   report.aiCallsDeleted = await deleteAiCallsBefore(before(config.AI_CALL_RETENTION_DAYS));

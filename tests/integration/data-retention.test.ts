@@ -102,7 +102,7 @@ describe("pixel event partitions", () => {
 });
 
 describe("the data-retention job", () => {
-  it("drops expired partitions and prunes payloads, exports, AI calls, rate-limit windows and unconfirmed checkout claims while a pull and a pixel burst run beside it, keeps everything younger than its period, and a second run changes nothing", async () => {
+  it("drops expired partitions and prunes payloads, delivery records, exports, AI calls, rate-limit windows and unconfirmed checkout claims while a pull and a pixel burst run beside it, keeps everything younger than its period, and a second run changes nothing", async () => {
     const shop = install.shop;
     // Half an hour ahead of the clock: the app's own sweep of rate-limit windows (older than an hour) then
     // cannot be what removed the window below, which only the job's period reaches.
@@ -145,6 +145,9 @@ describe("the data-retention job", () => {
     const recentProcessed = await delivery("processed", 6, 6);
     const oldFailed = await delivery("failed", null, 20);
     const oldIgnored = await delivery("ignored", 8, 8);
+    // Records go too, long after their payload: a processed one past 90 days; a failed one as old stays.
+    const expiredRecord = await delivery("processed", 91, 91);
+    const oldFailedRecord = await delivery("failed", null, 120);
     const exportOf = (completedDaysAgo: number) =>
       install.prisma.dataRequest.create({
         data: {
@@ -250,7 +253,11 @@ describe("the data-retention job", () => {
     expect(rows[0]!.oldest!.getTime()).toBeGreaterThanOrEqual(startOfUtcDay(cutoff).getTime());
 
     const deliveries = await install.prisma.webhookDelivery.findMany({
-      where: { id: { in: [oldProcessed.id, recentProcessed.id, oldFailed.id, oldIgnored.id] } },
+      where: {
+        id: {
+          in: [oldProcessed.id, recentProcessed.id, oldFailed.id, oldIgnored.id, expiredRecord.id, oldFailedRecord.id],
+        },
+      },
     });
     const byId = new Map(deliveries.map((d) => [d.id, d]));
     expect(byId.get(oldProcessed.id)?.payload).toBeNull();
@@ -258,6 +265,8 @@ describe("the data-retention job", () => {
     expect(byId.get(recentProcessed.id)?.payload).toEqual(payload);
     expect(byId.get(oldFailed.id)?.payload).toEqual(payload);
     expect(byId.get(oldIgnored.id)).toMatchObject({ payload: null, status: "ignored" });
+    expect(byId.has(expiredRecord.id)).toBe(false);
+    expect(byId.get(oldFailedRecord.id)).toMatchObject({ status: "failed", payload });
 
     const exports = await install.prisma.dataRequest.findMany({
       where: { id: { in: [oldExport.id, recentExport.id] } },
@@ -300,6 +309,7 @@ describe("the data-retention job", () => {
       partitionsDropped: [],
       defaultPartitionEventsDeleted: 0,
       webhookPayloadsPruned: 0,
+      webhookRecordsDeleted: 0,
       exportsExpired: 0,
       aiCallsDeleted: 0,
       rateLimitWindowsDeleted: 0,
