@@ -129,6 +129,15 @@ const settingsSchema = z.object({
   // A metafield sync with more values to write than this goes out as one bulk mutation of
   // metafieldsSet instead of requests of 25 (2,500 values: 100 requests, about a minute of API budget).
   METAFIELD_BULK_THRESHOLD: z.coerce.number().int().min(1).default(2500),
+  // The largest variables file one bulk metafield mutation uploads; a larger sync is several in turn. Bounds
+  // the worker's memory whatever the shop's size (16 MiB: about 25,000 customers with every value changed),
+  // and stays under the 100 MB Shopify accepts.
+  METAFIELD_BULK_FILE_MAX_BYTES: z.coerce
+    .number()
+    .int()
+    .min(1024)
+    .max(100_000_000)
+    .default(16 * 1024 * 1024),
   // Operations: the secret that opens /metrics (Bearer) and the operator page /ops (Basic, any user name).
   // Unset, both answer 404. The worker serves its own /metrics on WORKER_METRICS_PORT when set.
   OPS_SECRET: unsetIfEmpty(z.string().min(24, "use at least 24 random characters").optional()),

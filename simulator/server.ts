@@ -21,7 +21,7 @@ import {
   shopRedactPayload,
 } from "./rest-payloads";
 import { InvalidSessionTokenError, signSessionToken, verifySessionToken } from "./session-token";
-import { ShopRuntime, STAGED_UPLOADS_PATH } from "./shop-runtime";
+import { ShopRuntime, STAGED_UPLOAD_MAX_BYTES, STAGED_UPLOADS_PATH } from "./shop-runtime";
 import { SimulatorStore } from "./store";
 import { WebhookSender, type DeliveryReport } from "./webhooks";
 
@@ -418,6 +418,13 @@ export function createSimulator(options: SimulatorOptions) {
         res,
         400,
         "<Error><Code>InvalidArgument</Code><Message>The file must be the last field of the form.</Message></Error>",
+      );
+    }
+    if (file.size > STAGED_UPLOAD_MAX_BYTES) {
+      return sendStorageXml(
+        res,
+        400,
+        "<Error><Code>EntityTooLarge</Code><Message>Your proposed upload exceeds the maximum allowed size.</Message></Error>",
       );
     }
     await mkdir(path.dirname(staged.file), { recursive: true });

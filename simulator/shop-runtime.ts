@@ -1,5 +1,5 @@
 import { createHmac, randomBytes, randomUUID, timingSafeEqual } from "node:crypto";
-import { existsSync } from "node:fs";
+import { existsSync, statSync } from "node:fs";
 import path from "node:path";
 import { execute, GraphQLError, parse, validate, type DocumentNode, type ExecutionResult } from "graphql";
 import { adminSchema } from "./admin-schema";
@@ -84,6 +84,8 @@ export interface StagedUpload {
 
 /** Where the simulator accepts staged uploads, as Shopify's storage bucket does. */
 export const STAGED_UPLOADS_PATH = "/staged-uploads";
+/** The largest bulk mutation variables file Shopify takes. */
+export const STAGED_UPLOAD_MAX_BYTES = 100_000_000;
 
 interface WebPixelView {
   __typename: "WebPixel";
@@ -150,6 +152,13 @@ export class ShopRuntime {
   }
 
   /** The staged upload with this key, when the policy signature matches the one handed out. */
+  /** The size in bytes of every file uploaded to this shop's staged targets, in the order they were handed out. */
+  uploadedFileSizes(): number[] {
+    return [...this.stagedUploads.values()]
+      .filter((staged) => existsSync(staged.file))
+      .map((staged) => statSync(staged.file).size);
+  }
+
   stagedUpload(key: string, signature: string): StagedUpload | undefined {
     const staged = this.stagedUploads.get(key);
     if (!staged || staged.signature.length !== signature.length) return undefined;

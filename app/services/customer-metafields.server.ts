@@ -36,7 +36,7 @@ import { askBulkCancel, sendPaced, ThrottlePacer } from "./pull-runner.server";
  * filter: numbers, text with fixed choices, a date). Only values that changed
  * since the last write go out, and values that no longer exist are cleared:
  * in requests of 25 metafieldsSet (or metafieldsDelete) paced by the throttle
- * status, or, above METAFIELD_BULK_THRESHOLD values, as one bulk mutation.
+ * status, or, above METAFIELD_BULK_THRESHOLD values, as bulk mutations.
  * Every accepted value is recorded, so a retried or repeated sync sends only
  * what is still different.
  */
@@ -415,19 +415,59 @@ async function recordBulkResults(
   return refusals;
 }
 
-/** One JSONL line per customer: their values to set, or their metafields to clear. */
-function linesByCustomer<T extends MetafieldChange>(changes: T[]): T[][] {
-  const lines: T[][] = [];
-  for (const change of changes) {
-    const last = lines.at(-1);
-    if (last && last[0]!.customerId === change.customerId && last.length < BATCH) last.push(change);
-    else lines.push([change]);
-  }
-  return lines;
+interface BulkFile {
+  jsonl: string;
+  bytes: number;
+  /** The changes of each line, in order: what a deletion answered with null was. */
+  lines: MetafieldChange[][];
 }
 
 /**
- * Sets (or clears) every changed value with one bulk mutation. An operation
+ * The part's changes as variables files of at most `maxBytes`, one JSONL line per customer (their values to
+ * set, or their metafields to clear; up to 25 a line). Read page by page as the files are sent, so one file is
+ * in memory at a time.
+ */
+async function* bulkFiles(scope: ChangeScope, part: "set" | "clear", maxBytes: number): AsyncGenerator<BulkFile> {
+  let file: BulkFile = { jsonl: "", bytes: 0, lines: [] };
+  let line: MetafieldChange[] = [];
+  const lineText = (changes: MetafieldChange[]) =>
+    JSON.stringify({
+      metafields: changes.map((change) => (part === "set" ? setInput(change as Written) : deleteInput(change))),
+    });
+  /** Ends the line being built; answers the file it no longer fits in, which is then full. */
+  const endLine = (): BulkFile | undefined => {
+    if (line.length === 0) return undefined;
+    const text = lineText(line);
+    const bytes = Buffer.byteLength(text) + 1; // with the newline before it
+    let full: BulkFile | undefined;
+    if (file.lines.length > 0 && file.bytes + bytes > maxBytes) {
+      full = file;
+      file = { jsonl: "", bytes: 0, lines: [] };
+    }
+    file.jsonl += file.lines.length > 0 ? `\n${text}` : text;
+    file.bytes += bytes;
+    file.lines.push(line);
+    line = [];
+    return full;
+  };
+  for await (const page of allChanges(scope)) {
+    for (const change of page) {
+      if ((change.value === null) !== (part === "clear")) continue;
+      if (line.length > 0 && (line[0]!.customerId !== change.customerId || line.length >= BATCH)) {
+        const full = endLine();
+        if (full) yield full;
+      }
+      line.push(change);
+    }
+  }
+  const full = endLine();
+  if (full) yield full;
+  if (file.lines.length > 0) yield file;
+}
+
+/**
+ * Sets (or clears) every changed value with bulk mutations, one variables
+ * file after another (METAFIELD_BULK_FILE_MAX_BYTES each). An operation
  * this sync started before a restart is awaited and recorded first, so only
  * what is still different goes out.
  */
@@ -446,23 +486,15 @@ async function runBulkPart(context: SyncContext, part: "set" | "clear", scope: C
   };
   const previous = await findBulkMutation(shop, mutation, context.signal);
   if (previous) await finish(previous.id);
-  const changes: MetafieldChange[] = [];
-  for await (const page of allChanges(scope))
-    changes.push(...page.filter((change) => (change.value === null) === (part === "clear")));
-  const lines = linesByCustomer(changes);
-  if (lines.length > 0 && refusals.length === 0) {
-    const jsonl = lines
-      .map((line) =>
-        JSON.stringify({
-          metafields: line.map((change) => (part === "set" ? setInput(change as Written) : deleteInput(change))),
-        }),
-      )
-      .join("\n");
-    const path = await stageBulkVariables(shop, jsonl, context.signal);
-    const finished = await finish(await startBulkMutation(shop, mutation, path, context.signal), lines);
-    if (finished.status !== "COMPLETED" && refusals.length === 0) {
-      const reason = `${finished.status.toLowerCase()}${finished.errorCode ? ` (${finished.errorCode})` : ""}`;
-      throw new TransientShopifyError(`bulk metafields ${part} ${reason}`);
+  if (refusals.length === 0) {
+    for await (const file of bulkFiles(scope, part, loadConfig().METAFIELD_BULK_FILE_MAX_BYTES)) {
+      const path = await stageBulkVariables(shop, file.jsonl, context.signal);
+      const finished = await finish(await startBulkMutation(shop, mutation, path, context.signal), file.lines);
+      if (refusals.length > 0) break;
+      if (finished.status !== "COMPLETED") {
+        const reason = `${finished.status.toLowerCase()}${finished.errorCode ? ` (${finished.errorCode})` : ""}`;
+        throw new TransientShopifyError(`bulk metafields ${part} ${reason}`);
+      }
     }
   }
   if (refusals.length > 0)

@@ -22,6 +22,8 @@ let worker: RunningProcess;
 const namespace = `app--${apiClientIdOf(TEST_APP.apiKey)}--microsegment`;
 
 const runtime = () => install.simulator.runtime(install.shop)!;
+const FILE_MAX_BYTES = 100_000;
+const WORKER_SETTINGS = { METAFIELD_BULK_THRESHOLD: "1000", METAFIELD_BULK_FILE_MAX_BYTES: String(FILE_MAX_BYTES) };
 
 /** Every app metafield the simulated store holds, as "customer key" -> value. */
 function metafieldsInShopify(): Map<string, string> {
@@ -114,8 +116,9 @@ beforeAll(async () => {
   const today = new Date();
   const storeEnd = new Date(Date.UTC(today.getUTCFullYear(), today.getUTCMonth(), today.getUTCDate())).toISOString();
   install = await simulatedInstall({ size: "small", bucketSize: 1000, restoreRate: 500, storeEnd });
-  // The first sync (every value of about 400 customers) goes out in bulk; the later, smaller ones in requests of 25.
-  worker = await startWorker({ ...install.env, METAFIELD_BULK_THRESHOLD: "1000" });
+  // The first sync (every value of about 400 customers) goes out in bulk, as variables files of at most 100 kB;
+  // the later, smaller ones in requests of 25.
+  worker = await startWorker({ ...install.env, ...WORKER_SETTINGS });
   await createPull({ shop: install.shop, kind: "full", trigger: "merchant" });
   await waitFor(
     () =>
@@ -133,7 +136,7 @@ afterAll(async () => {
 });
 
 describe("customer metafields", () => {
-  it("writes a run's values with their types in one bulk mutation after the run", async () => {
+  it("writes a run's values with their types in bulk mutations after the run, a bounded file each", async () => {
     const first = await install.prisma.metafieldSync.findFirstOrThrow({ where: { shop: install.shop } });
     const run = await install.prisma.segmentationRun.findFirstOrThrow({ where: { id: first.runId! } });
     expect(first).toMatchObject({ status: "succeeded", mode: "bulk", namespace, cleared: 0, error: null });
@@ -162,8 +165,15 @@ describe("customer metafields", () => {
     expect(rfm).toMatchObject({ type: "single_line_text_field", value: scores[0]!.rfmSegment });
     expect(runtime().metafields.get(owner, namespace, "predicted_value")!.type).toBe("number_decimal");
     const bulk = [...runtime().bulkOperations.values()].filter((op) => op.type === "MUTATION");
-    expect(bulk.map((op) => op.status)).toEqual(["COMPLETED"]);
-    expect(bulk[0]!.query).toContain(`# MicroSegment metafields set ${first.id}`);
+    // About 400 lines of some 650 bytes: three files or more, each one operation, one after another.
+    expect(bulk.length).toBeGreaterThanOrEqual(3);
+    for (const op of bulk) {
+      expect(op.status).toBe("COMPLETED");
+      expect(op.query).toContain(`# MicroSegment metafields set ${first.id}`);
+    }
+    const uploads = runtime().uploadedFileSizes();
+    expect(uploads).toHaveLength(bulk.length);
+    for (const size of uploads) expect(size).toBeLessThanOrEqual(FILE_MAX_BYTES);
   });
 
   it("writes nothing when nothing changed", async () => {
@@ -268,7 +278,7 @@ describe("customer metafields", () => {
     expect(await requestMetafieldSyncCancel(install.shop, queued.id)).toBe(true);
     expect(await requestMetafieldSyncCancel(install.shop, queued.id)).toBe(false);
     const requestsBefore = writeOperations();
-    worker = await startWorker({ ...install.env, METAFIELD_BULK_THRESHOLD: "1000" });
+    worker = await startWorker({ ...install.env, ...WORKER_SETTINGS });
     await new Promise((resolve) => setTimeout(resolve, 2000));
     expect(await install.prisma.metafieldSync.findUniqueOrThrow({ where: { id: queued.id } })).toMatchObject({
       status: "cancelled",
