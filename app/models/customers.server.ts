@@ -40,7 +40,7 @@ export interface RfmThresholds {
   recency: ScoreBand<number>[];
   /** Countable orders. */
   frequency: ScoreBand<number>[];
-  /** Net spend (orders less refunds) in the shop's currency, as exact decimals. */
+  /** Net spend (the orders' net revenue: items after discounts, less refunds) in the shop's currency, exact. */
   monetary: ScoreBand<string>[];
 }
 

@@ -13,7 +13,8 @@ import { latestCompletedRun } from "./segmentation-runs.server";
  * into UTC in SQL (`AT TIME ZONE`, DST included) and the column is compared
  * as it is, which keeps the (shop, processedAt) index usable.
  *
- * Revenue is an order's total less its refunds, in the shop's currency (the
+ * Revenue is an order's net revenue (app/services/net-revenue.server.ts: its items after discounts, less
+ * refunds, without shipping or taxes), in the shop's currency (the
  * shop-money amounts of the pull, whatever the order's presentment currency);
  * cancelled orders do not count, as in the segmentation.
  */
@@ -48,7 +49,7 @@ export interface PeriodFigures {
   returningCustomers: number;
   /** returningCustomers / customers; null without customers. */
   returningRate: number | null;
-  /** Net revenue (totals less refunds), guest orders included, as an exact decimal string. */
+  /** Net revenue (net-revenue.server.ts), guest orders included, as an exact decimal string. */
   revenue: string;
   orders: number;
   /** revenue / orders, as a decimal string; null without orders. */

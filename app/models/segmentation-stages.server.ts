@@ -18,7 +18,8 @@ import {
  * fails or is cancelled before then leaves the previous results untouched.
  *
  * Customers are those with at least one order that is not cancelled; an
- * order's value is its total less refunds.
+ * order's value is its net revenue (app/services/net-revenue.server.ts: items after discounts, less
+ * refunds, without shipping or taxes).
  */
 
 const TEMP_TABLES = [

@@ -585,7 +585,8 @@ export default function Dashboard() {
                       {format.date(previous.start)} – {format.date(lastDay(previous.end))}
                     </Text>
                     <Text as="p" variant="bodySm" tone="subdued">
-                      {format.timeZoneNote()}. Revenue is order totals less refunds, cancelled orders excluded.
+                      {format.timeZoneNote()}. Revenue is net sales: items after discounts, less refunds, without
+                      shipping or taxes; cancelled orders excluded.
                     </Text>
                   </BlockStack>
                   <Box minWidth="180px">
