@@ -58,10 +58,17 @@ const PARAMETER_ORDER = Object.keys(PARAMETER_NAMES);
 
 const plural = (count: number, one: string, many: string) => (Math.round(count) === 1 ? one : many);
 
-/** A share as a whole percent, or with one decimal below one percent (so a small miss never reads "0%"). */
-const share = (value: number, format: ShopFormatters) => format.percent(value, Math.abs(value) < 0.01 ? 1 : 0);
+/**
+ * A backtest's error, always relative to what happened and with one decimal, as the run's own sentences (and
+ * the API) write it, so every figure of one backtest reads the same; a bound is a whole percent.
+ */
+const errorShare = (error: number, format: ShopFormatters) => format.percent(Math.abs(error), 1);
+const bound = (value: number, format: ShopFormatters) => format.percent(value, 0);
 
-/** The backtest in a sentence: "We predicted 1,240 repeat orders for the last 90 days; 1,187 happened, 4% fewer." */
+/**
+ * The backtest in a sentence: "We predicted 1,240 repeat orders for the last 90 days; 1,187 happened, so the
+ * prediction was 4.5% high."
+ */
 function backtestSentence(holdout: Holdout, format: ShopFormatters): string {
   const predicted = Math.round(holdout.predictedOrders);
   const actual = Math.round(holdout.actualOrders);
@@ -70,9 +77,8 @@ function backtestSentence(holdout: Holdout, format: ShopFormatters): string {
   if (predicted === 0) return `We predicted no repeat orders ${period}; ${happened}.`;
   if (predicted === actual)
     return `We predicted ${format.count(predicted)} repeat orders ${period}; ${happened}, exactly as many.`;
-  const difference = Math.abs(holdout.actualOrders - holdout.predictedOrders) / holdout.predictedOrders;
-  const direction = holdout.actualOrders < holdout.predictedOrders ? "fewer" : "more";
-  return `We predicted ${format.count(predicted)} repeat ${plural(predicted, "order", "orders")} ${period}; ${happened}, ${share(difference, format)} ${direction}.`;
+  const direction = holdout.predictedOrders > holdout.actualOrders ? "high" : "low";
+  return `We predicted ${format.count(predicted)} repeat ${plural(predicted, "order", "orders")} ${period}; ${happened}, so the prediction was ${errorShare(holdout.relativeError, format)} ${direction}.`;
 }
 
 function Verdict({ data, format }: { data: Loaded; format: ShopFormatters }) {
@@ -82,7 +88,7 @@ function Verdict({ data, format }: { data: Loaded; format: ShopFormatters }) {
       <Banner tone="success" title="Predictions are shown">
         <p>
           {data.report && holdout
-            ? `The backtest was ${share(Math.abs(holdout.relativeError), format)} off, within the bound of ${share(data.report.errorBound, format)}: predicted value, churn risk and next order dates appear on customers and segments.`
+            ? `The backtest was ${errorShare(holdout.relativeError, format)} off, within the bound of ${bound(data.report.errorBound, format)}: predicted value, churn risk and next order dates appear on customers and segments.`
             : data.reason}
         </p>
       </Banner>
@@ -112,7 +118,7 @@ function Backtest({ report, holdout, format }: { report: PredictionReport; holdo
         <Figure label="Predicted repeat orders" value={format.count(Math.round(holdout.predictedOrders))} />
         <Figure label="Actual repeat orders" value={format.count(Math.round(holdout.actualOrders))} />
         <Figure
-          label={`Error (shown up to ${share(report.errorBound, format)})`}
+          label={`Error (shown up to ${bound(report.errorBound, format)})`}
           value={format.change(holdout.relativeError)}
         />
       </InlineGrid>
@@ -239,7 +245,7 @@ function Model({ report, format }: { report: PredictionReport; format: ShopForma
             rows={candidates.map((candidate) => [
               `${MODEL_NAMES[candidate.model]}${candidate.model === report.model ? " ✓" : ""}`,
               format.number(candidate.holdoutPredicted, 0),
-              share(candidate.holdoutError, format),
+              errorShare(candidate.holdoutError, format),
               format.number(candidate.logLikelihood, 2),
             ])}
           />
@@ -267,7 +273,7 @@ function HowItWorks({ report, format }: { report: PredictionReport | null; forma
       </Text>
       <Text as="p">
         {report
-          ? `Predictions are shown only when the chosen model was within ${share(report.errorBound, format)} of the actual repeat orders, and the shop has enough customers and history for a fit.`
+          ? `Predictions are shown only when the chosen model was within ${bound(report.errorBound, format)} of the actual repeat orders, and the shop has enough customers and history for a fit.`
           : "Predictions are shown only when the chosen model's backtest error is within the bound, and the shop has enough customers and history for a fit."}
       </Text>
     </Section>

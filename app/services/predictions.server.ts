@@ -344,7 +344,8 @@ function holdoutDetail(fit: PurchaseModelFit, data: HoldoutData, holdoutStart: D
   return { weekly, byFrequency };
 }
 
-const percent = (value: number) => `${Math.round(Math.abs(value) * 100)} %`;
+/** As the pages write a share: an error with one decimal ("4.5%"), a bound whole ("20%"). */
+const percent = (value: number, digits = 1) => `${(Math.abs(value) * 100).toFixed(digits)}%`;
 const count = (value: number) => Math.round(value).toLocaleString("en-US");
 
 export interface ModelChoice {
@@ -420,7 +421,7 @@ export function chooseAndFitModel(history: OrderHistory, errorBound: number): Mo
         failedCondition =
           `Checked on the last ${data.days} days, the predictions were off by ${percent(figures.relativeError)} ` +
           `(${count(figures.predicted)} repeat orders predicted, ${count(figures.actual)} happened); ` +
-          `they are shown when within ${percent(errorBound)}.`;
+          `they are shown when within ${percent(errorBound, 0)}.`;
       }
     }
   }

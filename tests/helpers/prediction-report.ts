@@ -30,7 +30,7 @@ export function samplePredictionReport(overrides: Record<string, unknown> = {}) 
     logLikelihood: -9582.43,
     spend: { p: 6.25, q: 3.74, gamma: 15.44 },
     chosenBecause:
-      "BG/NBD predicted the holdout's repeat orders most closely: 4.5% off, against 6.1% for MBG/NBD and 8.3% for Pareto/NBD.",
+      "Fitted on the orders before the last 90 days, BG/NBD predicted 1,240 repeat orders for them and 1,187 happened, off by 4.5%: the closest of the models (MBG/NBD 6.1%, Pareto/NBD 8.3%).",
     candidates: [
       {
         model: "bg-nbd",

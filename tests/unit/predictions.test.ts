@@ -108,7 +108,7 @@ describe("model choice by backtest", () => {
     expect(strict.shown).toBe(false);
     expect(strict.errorBound).toBe(0.0001);
     expect(strict.failedCondition).toMatch(
-      /^Checked on the last 90 days, the predictions were off by \d+ % \([\d,]+ repeat orders predicted, [\d,]+ happened\); they are shown when within 0 %\.$/,
+      /^Checked on the last 90 days, the predictions were off by \d+\.\d% \([\d,]+ repeat orders predicted, [\d,]+ happened\); they are shown when within 0%\.$/,
     );
     const shop = predictFromHistory(orderHistoryOf(orders, AS_OF), { ...SETTINGS, maxHoldoutError: 0.0001 });
     expect(shop.gate).toEqual({ open: false, reason: strict.failedCondition });
