@@ -8,17 +8,18 @@ import { EncryptedSessionStorage } from "../app/services/session-storage.server"
 
 /** For benchmarks: installs the app into a simulated shop with the app's own storage, and starts a full pull. */
 const shop = process.env.BENCH_SHOP!;
+const scopes = process.env.BENCH_SCOPES || "read_customers,read_orders,read_products";
 await new EncryptedSessionStorage(prisma, loadConfig().TOKEN_ENCRYPTION_KEYS).storeSession(
   new Session({
     id: `offline_${shop}`,
     shop,
     state: "",
     isOnline: false,
-    scope: "read_customers,read_orders,read_products",
+    scope: scopes,
     accessToken: process.env.BENCH_TOKEN!,
   }),
 );
-await prisma.shop.create({ data: { domain: shop, grantedScopes: "read_customers,read_orders,read_products" } });
+await prisma.shop.create({ data: { domain: shop, grantedScopes: scopes } });
 const resources = (process.env.BENCH_RESOURCES || "").split(",").filter(Boolean) as Resource[];
 const pull = await createPull({
   shop,

@@ -10,7 +10,11 @@
  * and worker run with the production image's Node options). The stores end today, so the backtest holds
  * out weeks that have orders and "holdout_error" is the chosen model's. A
  * second run over the large store's data must make no new LLM calls, or the
- * benchmark fails. Prints progress to stderr and, last, one JSON line.
+ * benchmark fails. Then each store's customer metafields (five values a
+ * customer) are sent again in full by a fresh worker, in bulk files of at most
+ * 4 MiB: the worker's peak memory must be flat here too
+ * ("metafield_peak_rss_ratio" at most 1.2), since it holds one file at a time.
+ * Prints progress to stderr and, last, one JSON line.
  */
 import pg from "pg";
 import { createSimulator } from "../simulator/server";
@@ -28,7 +32,9 @@ const STORES = [
 const MAX_SECONDS_RATIO = 4.5;
 /** "Flat": the store four times larger may take at most a fifth more of the worker's memory at its peak. */
 const MAX_PEAK_RSS_RATIO = 1.2;
-const SCOPES = "read_customers,read_orders,read_products";
+const SCOPES = "read_customers,write_customers,read_orders,read_products";
+/** Small enough that both stores' metafields take several files. */
+const METAFIELD_FILE_BYTES = 4 * 1024 * 1024;
 
 interface RunRow {
   id: string;
@@ -97,6 +103,36 @@ function stageReport(stages: Map<string, number>) {
     .join(", ");
 }
 
+/** Polls a metafield sync to its end, sampling the worker's resident memory. */
+async function followMetafieldSync(db: pg.Client, where: string, params: unknown[], workerPid: number) {
+  const deadline = Date.now() + 30 * 60_000;
+  let peakRssMb = 0;
+  for (;;) {
+    peakRssMb = Math.max(peakRssMb, residentMb(workerPid));
+    const { rows } = await db.query<{
+      id: string;
+      status: string;
+      mode: string | null;
+      written: number;
+      error: string | null;
+      startedAt: Date | null;
+      finishedAt: Date | null;
+    }>(
+      `SELECT id, status, mode, written, error, "startedAt", "finishedAt" FROM "MetafieldSync"
+       WHERE ${where} ORDER BY "requestedAt" DESC LIMIT 1`,
+      params,
+    );
+    const sync = rows[0];
+    if (sync && ["succeeded", "failed", "cancelled"].includes(sync.status)) {
+      const seconds =
+        sync.startedAt && sync.finishedAt ? (sync.finishedAt.getTime() - sync.startedAt.getTime()) / 1000 : 0;
+      return { ...sync, seconds, peakRssMb };
+    }
+    if (Date.now() > deadline) throw new Error(`the metafield sync did not finish in time: ${JSON.stringify(sync)}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
 const runSeconds = (run: RunRow) => (run.finishedAt!.getTime() - run.startedAt!.getTime()) / 1000;
 
 const server = await benchPostgres(".data/postgres-bench-segments", 54333);
@@ -128,6 +164,7 @@ async function measureStore(store: (typeof STORES)[number], simulatorUrl: string
     BENCH_SHOP: store.shop,
     BENCH_TOKEN: token,
     BENCH_MODE: "bulk",
+    BENCH_SCOPES: SCOPES,
   });
   const created = await seeded.waitForLog((line) => line.msg === "bench pull created", 60_000);
   await seeded.stop();
@@ -160,7 +197,24 @@ async function measureStore(store: (typeof STORES)[number], simulatorUrl: string
   log(`  worker RSS ${rssBefore.toFixed(0)} MB before the run, peak ${first.peakRssMb.toFixed(0)} MB during it`);
   log(`  peak RSS by stage: ${[...first.stagePeaks].map(([name, mb]) => `${name} ${mb.toFixed(0)} MB`).join(", ")}`);
   log(`  ${first.run.predictionGate}`);
-  return { env, db, first, calls };
+
+  // The sync the run queued writes every value; then a fresh worker sends them all again, measured alone.
+  const queued = await followMetafieldSync(db, `shop = $1`, [store.shop], worker.child.pid!);
+  if (queued.status !== "succeeded") throw new Error(`metafield sync ${queued.status}: ${queued.error}`);
+  await worker.stop();
+  const resync = startProcess("bench/metafield-resync.ts", { ...env, BENCH_SHOP: store.shop });
+  const { syncId } = await resync.waitForLog((line) => line.msg === "bench metafield sync requested", 60_000);
+  await resync.stop();
+  worker = startProcess("worker/index.ts", { ...env, METAFIELD_BULK_FILE_MAX_BYTES: String(METAFIELD_FILE_BYTES) });
+  await worker.waitForLog((line) => line.msg === "worker started", 60_000);
+  const idleRssMb = residentMb(worker.child.pid!);
+  const metafields = await followMetafieldSync(db, `id = $1`, [syncId], worker.child.pid!);
+  if (metafields.status !== "succeeded") throw new Error(`metafield resync ${metafields.status}: ${metafields.error}`);
+  log(
+    `${store.size}: ${metafields.written} metafield values sent again (${metafields.mode}) in ${metafields.seconds.toFixed(1)} s; ` +
+      `worker RSS ${idleRssMb.toFixed(0)} MB idle, peak ${metafields.peakRssMb.toFixed(0)} MB`,
+  );
+  return { env, db, first, calls, metafields };
 }
 
 try {
@@ -193,6 +247,7 @@ try {
   const holdoutError = first.run.predictionReport?.holdout?.relativeError;
   const secondsRatio = runSeconds(first.run) / runSeconds(small.first.run);
   const peakRssRatio = first.peakRssMb / small.first.peakRssMb;
+  const metafieldRssRatio = large.metafields.peakRssMb / small.metafields.peakRssMb;
   process.stdout.write(
     `${JSON.stringify({
       customers: first.run.customers,
@@ -214,6 +269,12 @@ try {
       second_run_seconds: round(runSeconds(second.run)),
       second_run_llm_calls: secondCalls,
       second_run_cache_hits: second.run.cacheHits,
+      metafield_values: large.metafields.written,
+      metafield_seconds: round(large.metafields.seconds),
+      metafield_peak_rss_mb: round(large.metafields.peakRssMb, 0),
+      small_metafield_values: small.metafields.written,
+      small_metafield_peak_rss_mb: round(small.metafields.peakRssMb, 0),
+      metafield_peak_rss_ratio: round(metafieldRssRatio, 2),
     })}\n`,
   );
   if (secondCalls !== 0 || second.run.llmCalls !== 0) {
@@ -223,6 +284,12 @@ try {
   if (peakRssRatio > MAX_PEAK_RSS_RATIO) {
     log(
       `FAILED: the store 4 times larger took ${peakRssRatio.toFixed(2)} times the peak memory; expected at most ${MAX_PEAK_RSS_RATIO}`,
+    );
+    process.exitCode = 1;
+  }
+  if (metafieldRssRatio > MAX_PEAK_RSS_RATIO) {
+    log(
+      `FAILED: the metafield sync of the store 4 times larger took ${metafieldRssRatio.toFixed(2)} times the peak memory; expected at most ${MAX_PEAK_RSS_RATIO}`,
     );
     process.exitCode = 1;
   }
