@@ -13,7 +13,8 @@
  * benchmark fails. Then each store's customer metafields (five values a
  * customer) are sent again in full by a fresh worker, in bulk files of at most
  * 4 MiB: the worker's peak memory must be flat here too
- * ("metafield_peak_rss_ratio" at most 1.2), since it holds one file at a time.
+ * ("metafield_peak_rss_ratio" at most 1.2), since it holds one file at a time,
+ * and its time linear ("metafield_seconds_ratio" at most 4.5).
  * Prints progress to stderr and, last, one JSON line.
  */
 import pg from "pg";
@@ -248,6 +249,7 @@ try {
   const secondsRatio = runSeconds(first.run) / runSeconds(small.first.run);
   const peakRssRatio = first.peakRssMb / small.first.peakRssMb;
   const metafieldRssRatio = large.metafields.peakRssMb / small.metafields.peakRssMb;
+  const metafieldSecondsRatio = large.metafields.seconds / small.metafields.seconds;
   process.stdout.write(
     `${JSON.stringify({
       customers: first.run.customers,
@@ -273,7 +275,9 @@ try {
       metafield_seconds: round(large.metafields.seconds),
       metafield_peak_rss_mb: round(large.metafields.peakRssMb, 0),
       small_metafield_values: small.metafields.written,
+      small_metafield_seconds: round(small.metafields.seconds),
       small_metafield_peak_rss_mb: round(small.metafields.peakRssMb, 0),
+      metafield_seconds_ratio: round(metafieldSecondsRatio, 2),
       metafield_peak_rss_ratio: round(metafieldRssRatio, 2),
     })}\n`,
   );
@@ -290,6 +294,12 @@ try {
   if (metafieldRssRatio > MAX_PEAK_RSS_RATIO) {
     log(
       `FAILED: the metafield sync of the store 4 times larger took ${metafieldRssRatio.toFixed(2)} times the peak memory; expected at most ${MAX_PEAK_RSS_RATIO}`,
+    );
+    process.exitCode = 1;
+  }
+  if (metafieldSecondsRatio > MAX_SECONDS_RATIO) {
+    log(
+      `FAILED: the metafield sync of the store 4 times larger took ${metafieldSecondsRatio.toFixed(2)} times as long; expected at most ${MAX_SECONDS_RATIO}`,
     );
     process.exitCode = 1;
   }

@@ -146,8 +146,14 @@ interface ChangeScope {
   timezone: string;
 }
 
-/** Each customer's metafield values as they should be, from customer `fromCustomer` on. */
-function desiredValues(scope: ChangeScope, fromCustomer: string) {
+/** Customers after `after`, up to and with `upper` (null: every one after `after`). */
+const customerRange = (after: string, upper: string | null) =>
+  upper === null
+    ? Prisma.sql`"customerId" > ${after}`
+    : Prisma.sql`"customerId" > ${after} AND "customerId" <= ${upper}`;
+
+/** Each customer's metafield values as they should be, for the customers `range` selects. */
+function desiredValues(scope: ChangeScope, range: Prisma.Sql) {
   const shown = scope.predictionsShown;
   return Prisma.sql`
     SELECT s."customerId", k.key, k.value
@@ -160,39 +166,41 @@ function desiredValues(scope: ChangeScope, fromCustomer: string) {
         THEN to_char((s."expectedNextOrderAt" AT TIME ZONE 'UTC') AT TIME ZONE ${scope.timezone}::text, 'YYYY-MM-DD') END),
       ('rfm_segment', s."rfmSegment")
     ) AS k(key, value)
-    WHERE s.shop = ${scope.shop} AND s."customerId" >= ${fromCustomer} AND k.value IS NOT NULL`;
+    WHERE s.shop = ${scope.shop} AND ${range} AND k.value IS NOT NULL`;
 }
 
 /**
- * The differences between what each customer's metafields should hold and
- * what was last written, ordered by (customer, key) and read after
- * `after`, `limit` at a time. Both sides are read in key order from their
- * primary keys, so each page costs its size, not the shop's.
+ * The differences between what the metafields of the next `customers` scored customers after `afterCustomer`
+ * should hold and what was last written, ordered by (customer, key), and the window's last customer (null
+ * for the last window, which also takes in customers no longer scored, whose values are cleared). Both sides
+ * are read by primary key over the window alone, so a window costs its size, not the shop's.
  */
-export async function metafieldChanges(
+export async function metafieldChangesAfter(
   scope: ChangeScope,
-  after: { customerId: string; key: string } | null,
-  limit: number,
-): Promise<MetafieldChange[]> {
-  const afterCustomer = after?.customerId ?? "";
-  const afterKey = after?.key ?? "";
-  return prisma.$queryRaw<MetafieldChange[]>`
-    WITH desired AS (${desiredValues(scope, afterCustomer)}),
+  afterCustomer: string,
+  customers: number,
+): Promise<{ changes: MetafieldChange[]; lastCustomer: string | null }> {
+  const [window] = await prisma.$queryRaw<{ upper: string | null; scored: number }[]>`
+    SELECT max("customerId") AS upper, count(*)::int AS scored FROM (
+      SELECT "customerId" FROM "CustomerScore" WHERE shop = ${scope.shop} AND "customerId" > ${afterCustomer}
+      ORDER BY "customerId" LIMIT ${customers}) AS next`;
+  const lastCustomer = window!.scored < customers ? null : window!.upper;
+  const range = customerRange(afterCustomer, lastCustomer);
+  const changes = await prisma.$queryRaw<MetafieldChange[]>`
+    WITH desired AS (${desiredValues(scope, range)}),
     written AS (
-      SELECT "customerId", key, value FROM "CustomerMetafieldValue"
-      WHERE shop = ${scope.shop} AND "customerId" >= ${afterCustomer}
+      SELECT "customerId", key, value FROM "CustomerMetafieldValue" WHERE shop = ${scope.shop} AND ${range}
     )
     SELECT coalesce(d."customerId", w."customerId") AS "customerId", coalesce(d.key, w.key) AS key, d.value
     FROM desired d FULL JOIN written w ON w."customerId" = d."customerId" AND w.key = d.key
     WHERE d.value IS DISTINCT FROM w.value
-      AND (coalesce(d."customerId", w."customerId"), coalesce(d.key, w.key)) > (${afterCustomer}, ${afterKey})
-    ORDER BY 1, 2
-    LIMIT ${limit}`;
+    ORDER BY 1, 2`;
+  return { changes, lastCustomer };
 }
 
 export async function countMetafieldChanges(scope: ChangeScope): Promise<{ toWrite: number; toClear: number }> {
   const rows = await prisma.$queryRaw<{ toWrite: bigint; toClear: bigint }[]>`
-    WITH desired AS (${desiredValues(scope, "")}),
+    WITH desired AS (${desiredValues(scope, customerRange("", null))}),
     written AS (SELECT "customerId", key, value FROM "CustomerMetafieldValue" WHERE shop = ${scope.shop})
     SELECT count(*) FILTER (WHERE d.value IS NOT NULL) AS "toWrite", count(*) FILTER (WHERE d.value IS NULL) AS "toClear"
     FROM desired d FULL JOIN written w ON w."customerId" = d."customerId" AND w.key = d.key

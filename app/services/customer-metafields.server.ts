@@ -9,7 +9,7 @@ import {
   getMetafieldSync,
   isMetafieldSyncCancelRequested,
   METAFIELD_KEYS,
-  metafieldChanges,
+  metafieldChangesAfter,
   predictionsShownFor,
   recordMetafieldsCleared,
   recordMetafieldsWritten,
@@ -44,8 +44,8 @@ import { askBulkCancel, sendPaced, ThrottlePacer } from "./pull-runner.server";
 /** Resolved by Shopify to `app--<api client id>--microsegment`: only this app can write it. */
 export const METAFIELD_NAMESPACE = "$app:microsegment";
 const BATCH = 25;
-/** Change rows read from the database at a time. */
-const PAGE = 2000;
+/** Customers whose changes are read from the database at a time (up to five values each). */
+const CUSTOMERS_PER_READ = 500;
 const CANCEL_POLL_MS = 500;
 
 interface DefinitionSpec {
@@ -263,7 +263,7 @@ const bulkDeleteLine = z.object({
 });
 
 type Written = { customerId: string; key: MetafieldKey; value: string };
-type ChangeScope = Parameters<typeof metafieldChanges>[0];
+type ChangeScope = Parameters<typeof metafieldChangesAfter>[0];
 
 const setInput = (change: Written) => ({
   ownerId: change.customerId,
@@ -330,14 +330,14 @@ async function clearBatch(context: SyncContext, batch: MetafieldChange[]) {
     );
 }
 
-/** Every change, page by page in (customer, key) order. */
+/** Every change, a window of customers at a time in (customer, key) order. */
 async function* allChanges(scope: ChangeScope) {
-  let after: MetafieldChange | null = null;
+  let after = "";
   for (;;) {
-    const page = await metafieldChanges(scope, after, PAGE);
-    if (page.length === 0) return;
-    yield page;
-    after = page[page.length - 1]!;
+    const { changes, lastCustomer } = await metafieldChangesAfter(scope, after, CUSTOMERS_PER_READ);
+    if (changes.length > 0) yield changes;
+    if (lastCustomer === null) return;
+    after = lastCustomer;
   }
 }
 
