@@ -129,10 +129,10 @@ const settingsSchema = z.object({
   // A metafield sync with more values to write than this goes out as one bulk mutation of
   // metafieldsSet instead of requests of 25 (2,500 values: 100 requests, about a minute of API budget).
   METAFIELD_BULK_THRESHOLD: z.coerce.number().int().min(1).default(2500),
-  // The largest variables file one bulk metafield mutation uploads; a larger sync is several in turn. Bounds
-  // the worker's memory whatever the shop's size (16 MiB: about 25,000 customers with every value changed),
-  // and stays under the 100 MB Shopify accepts.
-  METAFIELD_BULK_FILE_MAX_BYTES: z.coerce
+  // The largest variables file one bulk mutation (metafields, segment tags) uploads; more goes as several in
+  // turn. Bounds the worker's memory whatever the shop's size (16 MiB: about 25,000 customers' five metafields,
+  // or 220,000 customers' tag), and stays under the 100 MB Shopify accepts.
+  BULK_MUTATION_FILE_MAX_BYTES: z.coerce
     .number()
     .int()
     .min(1024)

@@ -206,7 +206,7 @@ async function measureStore(store: (typeof STORES)[number], simulatorUrl: string
   const resync = startProcess("bench/metafield-resync.ts", { ...env, BENCH_SHOP: store.shop });
   const { syncId } = await resync.waitForLog((line) => line.msg === "bench metafield sync requested", 60_000);
   await resync.stop();
-  worker = startProcess("worker/index.ts", { ...env, METAFIELD_BULK_FILE_MAX_BYTES: String(METAFIELD_FILE_BYTES) });
+  worker = startProcess("worker/index.ts", { ...env, BULK_MUTATION_FILE_MAX_BYTES: String(METAFIELD_FILE_BYTES) });
   await worker.waitForLog((line) => line.msg === "worker started", 60_000);
   const idleRssMb = residentMb(worker.child.pid!);
   const metafields = await followMetafieldSync(db, `id = $1`, [syncId], worker.child.pid!);

@@ -1,4 +1,4 @@
-import type { Prisma, SegmentSync } from "@prisma/client";
+import { Prisma, type SegmentSync } from "@prisma/client";
 import prisma from "../db.server";
 import { enqueueJob } from "./jobs.server";
 import { SPLIT_WITHIN_RFM, TRAIT_DIMENSIONS } from "./segment-traits.server";
@@ -56,39 +56,96 @@ export function updateSync(id: string, data: Prisma.SegmentSyncUpdateManyMutatio
   return prisma.segmentSync.updateMany({ where: { id }, data });
 }
 
+/** Who a push changes: "add" gives members the tag, "remove" takes it from those who left. */
+export type TagChange = "add" | "remove";
+
+export interface TagScope {
+  shop: string;
+  segmentId: string;
+  tag: string;
+  /** What every tag of this app starts with. */
+  appTagPrefix: string;
+}
+
+/** Whether the member `m` already carries MAX_APP_TAGS_PER_CUSTOMER of this app's other tags. */
+const fullOfAppTags = (scope: TagScope) => Prisma.sql`
+  (SELECT count(*) FROM "Customer" c, unnest(c.tags) AS own(tag)
+   WHERE c.shop = ${scope.shop} AND c.id = m."customerId"
+     AND starts_with(own.tag, ${scope.appTagPrefix}) AND own.tag <> ${scope.tag}) >= ${MAX_APP_TAGS_PER_CUSTOMER}`;
+
+/** Members not yet tagged by this app, among those `range` selects. */
+const untaggedMembers = (scope: TagScope, range: Prisma.Sql) => Prisma.sql`
+  FROM "SegmentMember" m
+  WHERE m."segmentId" = ${scope.segmentId}::uuid AND ${range}
+    AND NOT EXISTS (SELECT 1 FROM "SegmentTaggedCustomer" t
+                    WHERE t."segmentId" = m."segmentId" AND t."customerId" = m."customerId")`;
+
+const notAMember = (scope: TagScope, customerId: Prisma.Sql) => Prisma.sql`
+  NOT EXISTS (SELECT 1 FROM "SegmentMember" m WHERE m."segmentId" = ${scope.segmentId}::uuid AND m."customerId" = ${customerId})`;
+
 /**
- * Who must get the tag (members not yet tagged by this app), who must lose
- * it (tagged by this app, or carrying it in the pulled data, but no longer a
- * member), and the members left untagged because they already carry
- * MAX_APP_TAGS_PER_CUSTOMER tags starting with `appTagPrefix`.
+ * Who must lose the tag: customers this app tagged, or carrying the tag in the pulled data, who are no longer
+ * members; each source read in id order, so that a window of them reads only its own rows.
  */
-export async function tagChanges(shop: string, segmentId: string, tag: string, appTagPrefix: string) {
-  const candidates = await prisma.$queryRaw<{ customerId: string; full: boolean }[]>`
-    SELECT m."customerId",
-           (SELECT count(*) FROM "Customer" c, unnest(c.tags) AS own(tag)
-            WHERE c.shop = ${shop} AND c.id = m."customerId"
-              AND starts_with(own.tag, ${appTagPrefix}) AND own.tag <> ${tag}) >= ${MAX_APP_TAGS_PER_CUSTOMER} AS full
-    FROM "SegmentMember" m
-    WHERE m."segmentId" = ${segmentId}::uuid
-      AND NOT EXISTS (SELECT 1 FROM "SegmentTaggedCustomer" t
-                      WHERE t."segmentId" = m."segmentId" AND t."customerId" = m."customerId")
-    ORDER BY m."customerId"`;
-  const toAdd = candidates.filter((row) => !row.full);
-  const skipped = candidates.filter((row) => row.full).map((row) => row.customerId);
-  const toRemove = await prisma.$queryRaw<{ customerId: string }[]>`
-    SELECT "customerId" FROM (
-      SELECT t."customerId" FROM "SegmentTaggedCustomer" t WHERE t."segmentId" = ${segmentId}::uuid
-      UNION
-      SELECT c.id FROM "Customer" c WHERE c.shop = ${shop} AND ${tag} = ANY(c.tags)
-    ) tagged
-    WHERE NOT EXISTS (SELECT 1 FROM "SegmentMember" m
-                      WHERE m."segmentId" = ${segmentId}::uuid AND m."customerId" = tagged."customerId")
-    ORDER BY "customerId"`;
-  return {
-    toAdd: toAdd.map((row) => row.customerId),
-    toRemove: toRemove.map((row) => row.customerId),
-    skipped,
-  };
+const leaverSources = (scope: TagScope, after: string, ids: string[] | null, limit: number | null) => {
+  const tagged = ids ? Prisma.sql`t."customerId" = ANY(${ids}::text[])` : Prisma.sql`t."customerId" > ${after}`;
+  const pulled = ids ? Prisma.sql`c.id = ANY(${ids}::text[])` : Prisma.sql`c.id > ${after}`;
+  const take = limit === null ? Prisma.empty : Prisma.sql`LIMIT ${limit}`;
+  return Prisma.sql`
+    (SELECT t."customerId" FROM "SegmentTaggedCustomer" t
+     WHERE t."segmentId" = ${scope.segmentId}::uuid AND ${tagged} AND ${notAMember(scope, Prisma.sql`t."customerId"`)}
+     ORDER BY t."customerId" ${take})
+    UNION
+    (SELECT c.id AS "customerId" FROM "Customer" c
+     WHERE c.shop = ${scope.shop} AND ${pulled} AND ${scope.tag} = ANY(c.tags) AND ${notAMember(scope, Prisma.sql`c.id`)}
+     ORDER BY c.id ${take})`;
+};
+
+/**
+ * How many customers a push changes: members to tag, leavers to untag, and members left untagged because they
+ * already carry MAX_APP_TAGS_PER_CUSTOMER of this app's tags.
+ */
+export async function countTagChanges(scope: TagScope) {
+  const [members] = await prisma.$queryRaw<{ toAdd: number; skipped: number }[]>`
+    SELECT (count(*) FILTER (WHERE NOT "isFull"))::int AS "toAdd", (count(*) FILTER (WHERE "isFull"))::int AS skipped
+    FROM (SELECT ${fullOfAppTags(scope)} AS "isFull" ${untaggedMembers(scope, Prisma.sql`true`)}) AS candidates`;
+  const [leavers] = await prisma.$queryRaw<{ toRemove: number }[]>`
+    SELECT count(*)::int AS "toRemove" FROM (${leaverSources(scope, "", null, null)}) AS leavers`;
+  return { toAdd: members!.toAdd, toRemove: leavers!.toRemove, skipped: members!.skipped };
+}
+
+/** The next `limit` customers after `afterCustomer`, in id order, that the push changes this way. */
+export async function tagChangesAfter(
+  scope: TagScope,
+  change: TagChange,
+  afterCustomer: string,
+  limit: number,
+): Promise<string[]> {
+  if (change === "add") {
+    const rows = await prisma.$queryRaw<{ customerId: string }[]>`
+      SELECT m."customerId" ${untaggedMembers(scope, Prisma.sql`m."customerId" > ${afterCustomer}`)}
+        AND NOT ${fullOfAppTags(scope)}
+      ORDER BY m."customerId" LIMIT ${limit}`;
+    return rows.map((row) => row.customerId);
+  }
+  // Each source's first `limit` hold the union's first `limit`.
+  const rows = await prisma.$queryRaw<{ customerId: string }[]>`
+    SELECT "customerId" FROM (${leaverSources(scope, afterCustomer, null, limit)}) AS leavers
+    ORDER BY "customerId" LIMIT ${limit}`;
+  return rows.map((row) => row.customerId);
+}
+
+/** Which of these customers the push still has to change this way (one recorded since no longer is). */
+export async function stillToChange(scope: TagScope, change: TagChange, customerIds: string[]): Promise<Set<string>> {
+  if (customerIds.length === 0) return new Set();
+  if (change === "add") {
+    const rows = await prisma.$queryRaw<{ customerId: string }[]>`
+      SELECT m."customerId" ${untaggedMembers(scope, Prisma.sql`m."customerId" = ANY(${customerIds}::text[])`)}
+        AND NOT ${fullOfAppTags(scope)}`;
+    return new Set(rows.map((row) => row.customerId));
+  }
+  const rows = await prisma.$queryRaw<{ customerId: string }[]>`${leaverSources(scope, "", customerIds, null)}`;
+  return new Set(rows.map((row) => row.customerId));
 }
 
 /**

@@ -2,8 +2,11 @@ import { createInterface } from "node:readline";
 import { Readable } from "node:stream";
 import { setTimeout as delay } from "node:timers/promises";
 import { loadConfig } from "../config.server";
-import { adminGraphql, PermanentShopifyError, TransientShopifyError, type AdminResult } from "./admin-api.server";
-import { BULK_STATUS } from "./pull-runner.server";
+import { PermanentShopifyError, TransientShopifyError, type AdminResult } from "./admin-api.server";
+import { BULK_STATUS, sendPaced, ThrottlePacer } from "./pull-runner.server";
+
+/** A bulk call waits out a THROTTLED answer, as paced requests do, rather than failing the job that sent it. */
+const paced = (signal?: AbortSignal, pacer = new ThrottlePacer()) => ({ pacer, onThrottled: () => {}, signal });
 
 /**
  * Bulk mutations: the variables go to Shopify as a JSONL file (one JSON
@@ -74,8 +77,10 @@ const RECENT_BULK_MUTATIONS = `#graphql
 
 /** Uploads the variables file to the target Shopify stages and returns the path bulkOperationRunMutation takes. */
 export async function stageBulkVariables(shop: string, jsonl: string, signal?: AbortSignal): Promise<string> {
-  const { stagedUploadsCreate } = await adminGraphql(shop, STAGE_VARIABLES, {
-    variables: {
+  const { stagedUploadsCreate } = await sendPaced(
+    shop,
+    STAGE_VARIABLES,
+    {
       input: [
         {
           resource: "BULK_MUTATION_VARIABLES",
@@ -85,8 +90,8 @@ export async function stageBulkVariables(shop: string, jsonl: string, signal?: A
         },
       ],
     },
-    signal,
-  });
+    paced(signal),
+  );
   const target = stagedUploadsCreate?.stagedTargets?.[0];
   const key = target?.parameters.find((parameter) => parameter.name === "key")?.value;
   if (!target?.url || !key) {
@@ -121,10 +126,12 @@ export async function startBulkMutation(
   stagedUploadPath: string,
   signal?: AbortSignal,
 ): Promise<string> {
-  const { bulkOperationRunMutation } = await adminGraphql(shop, RUN_BULK_MUTATION, {
-    variables: { mutation, stagedUploadPath },
-    signal,
-  });
+  const { bulkOperationRunMutation } = await sendPaced(
+    shop,
+    RUN_BULK_MUTATION,
+    { mutation, stagedUploadPath },
+    paced(signal),
+  );
   const bulkOperation = bulkOperationRunMutation?.bulkOperation;
   const userErrors = bulkOperationRunMutation?.userErrors ?? [{ message: "no answer", code: null }];
   if (bulkOperation) return bulkOperation.id;
@@ -136,20 +143,15 @@ export async function startBulkMutation(
 
 /** The newest of the shop's recent bulk mutations that runs exactly `mutation`, if any. */
 export async function findBulkMutation(shop: string, mutation: string, signal?: AbortSignal) {
-  const { bulkOperations } = await adminGraphql(shop, RECENT_BULK_MUTATIONS, {
-    variables: { first: RECENT_MUTATIONS },
-    signal,
-  });
+  const { bulkOperations } = await sendPaced(shop, RECENT_BULK_MUTATIONS, { first: RECENT_MUTATIONS }, paced(signal));
   return bulkOperations.nodes.find((operation) => operation.query === mutation);
 }
 
 /** Polls the operation until it has ended, every BULK_POLL_INTERVAL_MS. */
 export async function waitForBulkOperation(shop: string, id: string, signal?: AbortSignal): Promise<BulkOperation> {
+  const pacing = paced(signal);
   for (;;) {
-    const { bulkOperation } = await adminGraphql(shop, BULK_STATUS, {
-      variables: { id },
-      signal,
-    });
+    const { bulkOperation } = await sendPaced(shop, BULK_STATUS, { id }, pacing);
     if (!bulkOperation) throw new PermanentShopifyError(`bulk operation ${id} not found`);
     if (FINISHED.includes(bulkOperation.status)) return bulkOperation;
     await delay(loadConfig().BULK_POLL_INTERVAL_MS, undefined, { signal });

@@ -467,7 +467,7 @@ async function* bulkFiles(scope: ChangeScope, part: "set" | "clear", maxBytes: n
 
 /**
  * Sets (or clears) every changed value with bulk mutations, one variables
- * file after another (METAFIELD_BULK_FILE_MAX_BYTES each). An operation
+ * file after another (BULK_MUTATION_FILE_MAX_BYTES each). An operation
  * this sync started before a restart is awaited and recorded first, so only
  * what is still different goes out.
  */
@@ -487,7 +487,7 @@ async function runBulkPart(context: SyncContext, part: "set" | "clear", scope: C
   const previous = await findBulkMutation(shop, mutation, context.signal);
   if (previous) await finish(previous.id);
   if (refusals.length === 0) {
-    for await (const file of bulkFiles(scope, part, loadConfig().METAFIELD_BULK_FILE_MAX_BYTES)) {
+    for await (const file of bulkFiles(scope, part, loadConfig().BULK_MUTATION_FILE_MAX_BYTES)) {
       const path = await stageBulkVariables(shop, file.jsonl, context.signal);
       const finished = await finish(await startBulkMutation(shop, mutation, path, context.signal), file.lines);
       if (refusals.length > 0) break;

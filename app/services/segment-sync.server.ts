@@ -10,8 +10,12 @@ import {
   recordTagged,
   recordUntagged,
   segmentToPush,
-  tagChanges,
+  stillToChange,
+  countTagChanges,
+  tagChangesAfter,
   updateSync,
+  type TagChange,
+  type TagScope,
 } from "../models/segment-syncs.server";
 import { adminGraphql, PermanentShopifyError, TransientShopifyError } from "./admin-api.server";
 import {
@@ -32,18 +36,23 @@ import { sendPaced, ThrottlePacer } from "./pull-runner.server";
  * Tags go out as batches of aliased tagsAdd / tagsRemove mutations, paced by
  * the throttle status Shopify returns. Each batch is recorded before the
  * next, so a retried job resumes where it stopped. A push with more changes
- * than SEGMENT_BULK_TAG_THRESHOLD goes out as one bulk mutation for the
- * customers to tag and one for those to untag instead; a retried job takes up
- * the bulk operation it had started.
+ * than SEGMENT_BULK_TAG_THRESHOLD goes out as bulk mutations instead, for
+ * the customers to tag and then for those to untag, one variables file of at
+ * most BULK_MUTATION_FILE_MAX_BYTES after another; a retried job takes up the
+ * bulk operation it had started. The customers are read a window at a time,
+ * so a push holds no more than a file's worth whatever the segment's size.
  */
 
 const BATCH = 50;
 /** Customers recorded per transaction while a bulk result file is read. */
 const RECORD_CHUNK = 1000;
+/** Customers read from the database at a time. */
+const WINDOW = 1000;
 const TAG_PREFIX = "microsegment";
 const SEGMENT_NAME_PREFIX = "MicroSegment";
 
 type TagMutation = "tagsAdd" | "tagsRemove";
+const MUTATION_OF: Record<TagChange, TagMutation> = { add: "tagsAdd", remove: "tagsRemove" };
 
 const userError = z.object({ field: z.array(z.string()).nullish(), message: z.string() });
 const tagsPayload = z.record(z.string(), z.object({ userErrors: z.array(userError) }).nullable());
@@ -113,36 +122,42 @@ async function changeTags(
   return { changed, missing };
 }
 
-async function pushTagsInBatches(
-  sync: SegmentSync,
-  tag: string,
-  changes: { toAdd: string[]; toRemove: string[] },
-  signal?: AbortSignal,
-) {
-  const pacer = new ThrottlePacer();
-  const onThrottled = () => void updateSync(sync.id, { throttled: { increment: 1 } }).catch(() => {});
-  for (let start = 0; start < changes.toAdd.length; start += BATCH) {
-    const batch = changes.toAdd.slice(start, start + BATCH);
-    const { changed } = await changeTags(sync.shop, "tagsAdd", tag, batch, pacer, onThrottled, signal);
-    if (changed.length > 0) await recordTagged(sync, tag, changed);
-  }
-  await updateSync(sync.id, { stage: "untagging" });
-  for (let start = 0; start < changes.toRemove.length; start += BATCH) {
-    const batch = changes.toRemove.slice(start, start + BATCH);
-    const { changed, missing } = await changeTags(sync.shop, "tagsRemove", tag, batch, pacer, onThrottled, signal);
-    await recordUntagged(sync, tag, [...changed, ...missing]);
+/** The customers the push changes this way, a window at a time in id order. */
+async function* changeWindows(scope: TagScope, change: TagChange): AsyncGenerator<string[]> {
+  let after = "";
+  for (;;) {
+    const window = await tagChangesAfter(scope, change, after, WINDOW);
+    if (window.length === 0) return;
+    yield window;
+    after = window.at(-1)!;
   }
 }
 
-async function pushTagsInBulk(
-  sync: SegmentSync,
-  tag: string,
-  changes: { toAdd: string[]; toRemove: string[] },
-  signal?: AbortSignal,
-) {
-  await bulkChangeTags(sync, "tagsAdd", tag, changes.toAdd, signal);
+async function pushTagsInBatches(sync: SegmentSync, scope: TagScope, signal?: AbortSignal) {
+  const pacer = new ThrottlePacer();
+  const onThrottled = () => void updateSync(sync.id, { throttled: { increment: 1 } }).catch(() => {});
+  const { tag } = scope;
+  for await (const window of changeWindows(scope, "add")) {
+    for (let start = 0; start < window.length; start += BATCH) {
+      const batch = window.slice(start, start + BATCH);
+      const { changed } = await changeTags(sync.shop, "tagsAdd", tag, batch, pacer, onThrottled, signal);
+      if (changed.length > 0) await recordTagged(sync, tag, changed);
+    }
+  }
   await updateSync(sync.id, { stage: "untagging" });
-  await bulkChangeTags(sync, "tagsRemove", tag, changes.toRemove, signal);
+  for await (const window of changeWindows(scope, "remove")) {
+    for (let start = 0; start < window.length; start += BATCH) {
+      const batch = window.slice(start, start + BATCH);
+      const { changed, missing } = await changeTags(sync.shop, "tagsRemove", tag, batch, pacer, onThrottled, signal);
+      await recordUntagged(sync, tag, [...changed, ...missing]);
+    }
+  }
+}
+
+async function pushTagsInBulk(sync: SegmentSync, scope: TagScope, signal?: AbortSignal) {
+  await bulkChangeTags(sync, scope, "add", signal);
+  await updateSync(sync.id, { stage: "untagging" });
+  await bulkChangeTags(sync, scope, "remove", signal);
 }
 
 /** The comment names the push, so a retried job recognises the operation it started. */
@@ -153,44 +168,57 @@ mutation SegmentTags($id: ID!, $tags: [String!]!) {
 }`;
 }
 
+/** The customers the push changes this way as variables files of at most `maxBytes`, one customer a line. */
+async function* tagFiles(scope: TagScope, change: TagChange, maxBytes: number) {
+  let file = { jsonl: "", bytes: 0, customers: [] as string[] };
+  for await (const window of changeWindows(scope, change)) {
+    for (const id of window) {
+      const line = JSON.stringify({ id, tags: [scope.tag] });
+      const bytes = Buffer.byteLength(line) + 1; // with the newline before it
+      if (file.customers.length > 0 && file.bytes + bytes > maxBytes) {
+        yield file;
+        file = { jsonl: "", bytes: 0, customers: [] };
+      }
+      file.jsonl += file.customers.length > 0 ? `\n${line}` : line;
+      file.bytes += bytes;
+      file.customers.push(id);
+    }
+  }
+  if (file.customers.length > 0) yield file;
+}
+
 /**
- * Changes the tag of the customers with one bulk mutation and records the
- * outcome as the batches do. An operation this push started in an earlier
- * attempt is awaited and recorded first, whatever became of it, so a retry
- * only sends the customers still pending. A failed operation's partial
- * results are recorded before the retry; refusals other than "not found"
- * fail the push.
+ * Changes the tag of the customers with bulk mutations, one variables file
+ * after another, and records the outcome as the batches do. An operation this
+ * push started in an earlier attempt is awaited and recorded first, whatever
+ * became of it, so a retry only sends the customers still to change. A failed
+ * operation's partial results are recorded before the retry; refusals other
+ * than "not found" fail the push.
  */
-async function bulkChangeTags(
-  sync: SegmentSync,
-  mutation: TagMutation,
-  tag: string,
-  customerIds: string[],
-  signal?: AbortSignal,
-) {
-  if (customerIds.length === 0) return;
+async function bulkChangeTags(sync: SegmentSync, scope: TagScope, change: TagChange, signal?: AbortSignal) {
+  const mutation = MUTATION_OF[change];
   const mutationText = bulkTagMutation(mutation, sync.id);
-  const pending = new Set(customerIds);
   const refusals: string[] = [];
   const finishAndRecord = async (operationId: string, uploaded?: string[]) => {
     const finished = await waitForBulkOperation(sync.shop, operationId, signal);
     const resultUrl = finished.url ?? finished.partialDataUrl;
-    if (resultUrl) await recordBulkTagResults(sync, mutation, tag, resultUrl, uploaded, pending, refusals, signal);
+    if (resultUrl) await recordBulkTagResults(sync, scope, change, resultUrl, uploaded, refusals, signal);
     return finished;
   };
   const previous = await findBulkMutation(sync.shop, mutationText, signal);
   if (previous) await finishAndRecord(previous.id);
-  if (pending.size > 0 && refusals.length === 0) {
-    const uploaded = [...pending];
-    const jsonl = uploaded.map((id) => JSON.stringify({ id, tags: [tag] })).join("\n");
-    const stagedUploadPath = await stageBulkVariables(sync.shop, jsonl, signal);
-    const finished = await finishAndRecord(
-      await startBulkMutation(sync.shop, mutationText, stagedUploadPath, signal),
-      uploaded,
-    );
-    if (finished.status !== "COMPLETED" && refusals.length === 0) {
-      const reason = `${finished.status.toLowerCase()}${finished.errorCode ? ` (${finished.errorCode})` : ""}`;
-      throw new TransientShopifyError(`bulk ${mutation} ${reason}; ${pending.size} customers left for the retry`);
+  if (refusals.length === 0) {
+    for await (const file of tagFiles(scope, change, loadConfig().BULK_MUTATION_FILE_MAX_BYTES)) {
+      const stagedUploadPath = await stageBulkVariables(sync.shop, file.jsonl, signal);
+      const finished = await finishAndRecord(
+        await startBulkMutation(sync.shop, mutationText, stagedUploadPath, signal),
+        file.customers,
+      );
+      if (refusals.length > 0) break;
+      if (finished.status !== "COMPLETED") {
+        const reason = `${finished.status.toLowerCase()}${finished.errorCode ? ` (${finished.errorCode})` : ""}`;
+        throw new TransientShopifyError(`bulk ${mutation} ${reason}; the retry sends the customers still to change`);
+      }
     }
   }
   if (refusals.length > 0) {
@@ -201,23 +229,28 @@ async function bulkChangeTags(
 }
 
 /**
- * Records the customers a bulk tag mutation changed, in chunks, taking them
- * out of `pending`. `uploaded` (the variables file's customers, by line)
+ * Records the customers a bulk tag mutation changed, in chunks, each only
+ * while the push still has to change it (so results read twice, after a
+ * restart, count once). `uploaded` (the variables file's customers, by line)
  * names the customers Shopify no longer has; without it (an operation taken
- * up after a restart) they stay pending for a new operation.
+ * up after a restart) they stay to change for a new operation.
  */
 async function recordBulkTagResults(
   sync: SegmentSync,
-  mutation: TagMutation,
-  tag: string,
+  scope: TagScope,
+  change: TagChange,
   url: string,
   uploaded: string[] | undefined,
-  pending: Set<string>,
   refusals: string[],
   signal?: AbortSignal,
 ) {
-  const record = (ids: string[]) =>
-    mutation === "tagsAdd" ? recordTagged(sync, tag, ids) : recordUntagged(sync, tag, ids);
+  const mutation = MUTATION_OF[change];
+  const record = async (ids: string[]) => {
+    const pending = await stillToChange(scope, change, ids);
+    const changed = [...new Set(ids)].filter((id) => pending.has(id));
+    if (changed.length === 0) return;
+    await (change === "add" ? recordTagged(sync, scope.tag, changed) : recordUntagged(sync, scope.tag, changed));
+  };
   let chunk: string[] = [];
   for await (const raw of bulkResultLines(url, signal)) {
     const parsed = bulkTagResult.safeParse(raw);
@@ -232,9 +265,9 @@ async function recordBulkTagResults(
       refusals.push(`${customerId ?? `line ${line.__lineNumber}`}: ${errors.map((error) => error.message).join(", ")}`);
       continue;
     }
-    if (!customerId || !pending.delete(customerId)) continue;
+    if (!customerId) continue;
     // As in the batches: a customer Shopify no longer has counts as untagged, never as tagged.
-    if (changed || mutation === "tagsRemove") chunk.push(customerId);
+    if (changed || change === "remove") chunk.push(customerId);
     if (chunk.length >= RECORD_CHUNK) {
       await record(chunk);
       chunk = [];
@@ -313,19 +346,21 @@ export async function executeSegmentSync(syncId: string, signal?: AbortSignal): 
   const shop = sync.shop;
   const tag = segment.tag ?? tagForSegmentKey(segment.key);
   await markSegmentPushing(segment.id, tag);
-  const changes = await tagChanges(shop, segment.id, tag, `${TAG_PREFIX}-`);
-  const total = changes.toAdd.length + changes.toRemove.length;
+  const scope: TagScope = { shop, segmentId: segment.id, tag, appTagPrefix: `${TAG_PREFIX}-` };
+  const changes = await countTagChanges(scope);
+  // A retried attempt counts what its earlier attempts already changed, so progress never passes the total.
+  const total = sync.tagged + sync.untagged + changes.toAdd + changes.toRemove;
   await updateSync(syncId, {
     status: "running",
     startedAt: sync.startedAt ?? new Date(),
     stage: "tagging",
     total,
-    skipped: changes.skipped.length,
+    skipped: changes.skipped,
     error: null,
   });
-  const inBulk = total > loadConfig().SEGMENT_BULK_TAG_THRESHOLD;
-  if (inBulk) await pushTagsInBulk(sync, tag, changes, signal);
-  else await pushTagsInBatches(sync, tag, changes, signal);
+  const inBulk = changes.toAdd + changes.toRemove > loadConfig().SEGMENT_BULK_TAG_THRESHOLD;
+  if (inBulk) await pushTagsInBulk(sync, scope, signal);
+  else await pushTagsInBatches(sync, scope, signal);
   await updateSync(syncId, { stage: "segment" });
   const shopifySegmentId = await upsertShopifySegment(shop, segment, tag, signal);
   const finishedAt = new Date();
@@ -335,9 +370,9 @@ export async function executeSegmentSync(syncId: string, signal?: AbortSignal): 
     {
       shop,
       segmentId: segment.id,
-      tagged: changes.toAdd.length,
-      untagged: changes.toRemove.length,
-      skipped: changes.skipped.length,
+      tagged: changes.toAdd,
+      untagged: changes.toRemove,
+      skipped: changes.skipped,
       inBulk,
     },
     "segment pushed to Shopify",

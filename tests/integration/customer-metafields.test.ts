@@ -23,7 +23,7 @@ const namespace = `app--${apiClientIdOf(TEST_APP.apiKey)}--microsegment`;
 
 const runtime = () => install.simulator.runtime(install.shop)!;
 const FILE_MAX_BYTES = 100_000;
-const WORKER_SETTINGS = { METAFIELD_BULK_THRESHOLD: "1000", METAFIELD_BULK_FILE_MAX_BYTES: String(FILE_MAX_BYTES) };
+const WORKER_SETTINGS = { METAFIELD_BULK_THRESHOLD: "1000", BULK_MUTATION_FILE_MAX_BYTES: String(FILE_MAX_BYTES) };
 
 /** Every app metafield the simulated store holds, as "customer key" -> value. */
 function metafieldsInShopify(): Map<string, string> {

@@ -2,7 +2,12 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { pgPool } from "../../app/db.server";
 import { createPull } from "../../app/models/pulls.server";
 import { publishTimingSegments } from "../../app/models/timing-segments.server";
-import { MAX_APP_TAGS_PER_CUSTOMER, requestSegmentSync } from "../../app/models/segment-syncs.server";
+import {
+  countTagChanges,
+  MAX_APP_TAGS_PER_CUSTOMER,
+  requestSegmentSync,
+  tagChangesAfter,
+} from "../../app/models/segment-syncs.server";
 import { bulkTagMutation, tagForSegmentKey } from "../../app/services/segment-sync.server";
 import { RUN_BULK_MUTATION, stageVariables, type AdminRequest } from "../../simulator/bulk-mutation-client";
 import { simulatedInstall } from "../helpers/installed-shop";
@@ -270,7 +275,8 @@ describe("pushing a segment above SEGMENT_BULK_TAG_THRESHOLD", () => {
 
     const operationsBefore = bulkMutations().length;
     const sync = await push(segmentId);
-    expect(sync).toMatchObject({ status: "succeeded", tagged: returning.length, untagged: 0 });
+    // The retry's total counts what the failed attempt tagged: progress never passes it.
+    expect(sync).toMatchObject({ status: "succeeded", tagged: returning.length, untagged: 0, total: returning.length });
     const [failed, ...later] = bulkMutations().slice(operationsBefore);
     expect(failed).toMatchObject({ status: "FAILED", objectCount: 20 });
     // The customers the failed operation reached were recorded from its partial results, not sent again.
@@ -305,6 +311,52 @@ describe("pushing a segment above SEGMENT_BULK_TAG_THRESHOLD", () => {
     expect(taggedInShopify(tag)).toEqual(before.slice(leavers.length));
     expect(await install.prisma.segmentTaggedCustomer.count({ where: { segmentId } })).toBe(
       before.length - leavers.length,
+    );
+  });
+  it("reads the customers a window at a time and sends more than BULK_MUTATION_FILE_MAX_BYTES as several files", async () => {
+    const FILE_BYTES = 2048;
+    await worker.stop();
+    worker = await startWorker({
+      ...install.env,
+      SEGMENT_BULK_TAG_THRESHOLD: String(THRESHOLD),
+      BULK_MUTATION_FILE_MAX_BYTES: String(FILE_BYTES),
+    });
+    const segment = await install.prisma.segment.findFirstOrThrow({
+      where: { shop: install.shop, id: { not: segmentId }, key: { not: SEGMENT_KEY }, tag: null, size: { gt: 100 } },
+      orderBy: { size: "desc" },
+    });
+    const segmentTag = tagForSegmentKey(segment.key);
+    const expected = await members(segment.id);
+
+    // Windows of 7 in id order hold every member to tag once, and the counts agree with them.
+    const scope = { shop: install.shop, segmentId: segment.id, tag: segmentTag, appTagPrefix: "microsegment-" };
+    const windows: string[][] = [];
+    for (let after = ""; ;) {
+      const window = await tagChangesAfter(scope, "add", after, 7);
+      if (window.length === 0) break;
+      windows.push(window);
+      after = window.at(-1)!;
+    }
+    expect(windows.slice(0, -1).every((window) => window.length === 7)).toBe(true);
+    expect(windows.flat()).toEqual(expected);
+    expect(await countTagChanges(scope)).toEqual({ toAdd: expected.length, toRemove: 0, skipped: 0 });
+
+    const runtime = install.simulator.runtime(install.shop)!;
+    const operationsBefore = bulkMutations().length;
+    const uploadsBefore = runtime.uploadedFileSizes().length;
+    const sync = await push(segment.id);
+    expect(sync).toMatchObject({ status: "succeeded", tagged: expected.length, total: expected.length });
+    expect(taggedInShopify(segmentTag)).toEqual(expected);
+    const operations = bulkMutations().slice(operationsBefore);
+    // A line is some 75 bytes: 2 kB files hold about 27 customers each.
+    expect(operations.length).toBeGreaterThanOrEqual(Math.ceil(expected.length / 30));
+    for (const operation of operations) expect(operation.status).toBe("COMPLETED");
+    expect(operations.reduce((sum, operation) => sum + operation.objectCount, 0)).toBe(expected.length);
+    const uploads = runtime.uploadedFileSizes().slice(uploadsBefore);
+    expect(uploads).toHaveLength(operations.length);
+    for (const size of uploads) expect(size).toBeLessThanOrEqual(FILE_BYTES);
+    expect(await install.prisma.segmentTaggedCustomer.count({ where: { segmentId: segment.id } })).toBe(
+      expected.length,
     );
   });
 });
