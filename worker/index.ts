@@ -162,7 +162,6 @@ const beat = async () => {
 };
 await beat();
 const heartbeat = setInterval(beat, HEARTBEAT_MS);
-logger.info({ workerId, concurrency: config.WORKER_CONCURRENCY }, "worker started");
 
 async function shutdown(signal: string) {
   if (stopping) return;
@@ -182,3 +181,5 @@ async function shutdown(signal: string) {
 
 process.on("SIGTERM", () => void shutdown("SIGTERM"));
 process.on("SIGINT", () => void shutdown("SIGINT"));
+// Only now, with the handlers in place: whoever waits for this line may signal at once.
+logger.info({ workerId, concurrency: config.WORKER_CONCURRENCY }, "worker started");
