@@ -75,6 +75,38 @@ const RECENT_BULK_MUTATIONS = `#graphql
   }
 `;
 
+/** A bulk mutation's variables file: its JSONL, and the item behind each line, in order. */
+export interface VariablesFile<Item> {
+  jsonl: string;
+  lines: Item[];
+}
+
+/**
+ * Items as variables files of at most `maxBytes` (BULK_MUTATION_FILE_MAX_BYTES), one line each, as they are
+ * read: one file is in memory at a time, whatever the number of items.
+ */
+export async function* variablesFiles<Item>(
+  items: AsyncIterable<Item>,
+  lineOf: (item: Item) => unknown,
+  maxBytes: number,
+): AsyncGenerator<VariablesFile<Item>> {
+  let file: VariablesFile<Item> = { jsonl: "", lines: [] };
+  let bytes = 0;
+  for await (const item of items) {
+    const line = JSON.stringify(lineOf(item));
+    const lineBytes = Buffer.byteLength(line) + 1; // with the newline before it
+    if (file.lines.length > 0 && bytes + lineBytes > maxBytes) {
+      yield file;
+      file = { jsonl: "", lines: [] };
+      bytes = 0;
+    }
+    file.jsonl += file.lines.length > 0 ? `\n${line}` : line;
+    bytes += lineBytes;
+    file.lines.push(item);
+  }
+  if (file.lines.length > 0) yield file;
+}
+
 /** Uploads the variables file to the target Shopify stages and returns the path bulkOperationRunMutation takes. */
 export async function stageBulkVariables(shop: string, jsonl: string, signal?: AbortSignal): Promise<string> {
   const { stagedUploadsCreate } = await sendPaced(

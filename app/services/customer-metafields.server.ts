@@ -25,6 +25,7 @@ import {
   findBulkMutation,
   stageBulkVariables,
   startBulkMutation,
+  variablesFiles,
   waitForBulkOperation,
 } from "./bulk-mutation.server";
 import { askBulkCancel, sendPaced, ThrottlePacer } from "./pull-runner.server";
@@ -415,54 +416,23 @@ async function recordBulkResults(
   return refusals;
 }
 
-interface BulkFile {
-  jsonl: string;
-  bytes: number;
-  /** The changes of each line, in order: what a deletion answered with null was. */
-  lines: MetafieldChange[][];
-}
-
 /**
- * The part's changes as variables files of at most `maxBytes`, one JSONL line per customer (their values to
- * set, or their metafields to clear; up to 25 a line). Read page by page as the files are sent, so one file is
- * in memory at a time.
+ * The part's changes as lines of a variables file: one customer's values to set, or metafields to clear, up
+ * to 25 a line, read a window of customers at a time.
  */
-async function* bulkFiles(scope: ChangeScope, part: "set" | "clear", maxBytes: number): AsyncGenerator<BulkFile> {
-  let file: BulkFile = { jsonl: "", bytes: 0, lines: [] };
+async function* bulkLines(scope: ChangeScope, part: "set" | "clear"): AsyncGenerator<MetafieldChange[]> {
   let line: MetafieldChange[] = [];
-  const lineText = (changes: MetafieldChange[]) =>
-    JSON.stringify({
-      metafields: changes.map((change) => (part === "set" ? setInput(change as Written) : deleteInput(change))),
-    });
-  /** Ends the line being built; answers the file it no longer fits in, which is then full. */
-  const endLine = (): BulkFile | undefined => {
-    if (line.length === 0) return undefined;
-    const text = lineText(line);
-    const bytes = Buffer.byteLength(text) + 1; // with the newline before it
-    let full: BulkFile | undefined;
-    if (file.lines.length > 0 && file.bytes + bytes > maxBytes) {
-      full = file;
-      file = { jsonl: "", bytes: 0, lines: [] };
-    }
-    file.jsonl += file.lines.length > 0 ? `\n${text}` : text;
-    file.bytes += bytes;
-    file.lines.push(line);
-    line = [];
-    return full;
-  };
   for await (const page of allChanges(scope)) {
     for (const change of page) {
       if ((change.value === null) !== (part === "clear")) continue;
       if (line.length > 0 && (line[0]!.customerId !== change.customerId || line.length >= BATCH)) {
-        const full = endLine();
-        if (full) yield full;
+        yield line;
+        line = [];
       }
       line.push(change);
     }
   }
-  const full = endLine();
-  if (full) yield full;
-  if (file.lines.length > 0) yield file;
+  if (line.length > 0) yield line;
 }
 
 /**
@@ -487,7 +457,11 @@ async function runBulkPart(context: SyncContext, part: "set" | "clear", scope: C
   const previous = await findBulkMutation(shop, mutation, context.signal);
   if (previous) await finish(previous.id);
   if (refusals.length === 0) {
-    for await (const file of bulkFiles(scope, part, loadConfig().BULK_MUTATION_FILE_MAX_BYTES)) {
+    const lineOf = (changes: MetafieldChange[]) => ({
+      metafields: changes.map((change) => (part === "set" ? setInput(change as Written) : deleteInput(change))),
+    });
+    const files = variablesFiles(bulkLines(scope, part), lineOf, loadConfig().BULK_MUTATION_FILE_MAX_BYTES);
+    for await (const file of files) {
       const path = await stageBulkVariables(shop, file.jsonl, context.signal);
       const finished = await finish(await startBulkMutation(shop, mutation, path, context.signal), file.lines);
       if (refusals.length > 0) break;

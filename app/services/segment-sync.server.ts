@@ -23,6 +23,7 @@ import {
   findBulkMutation,
   stageBulkVariables,
   startBulkMutation,
+  variablesFiles,
   waitForBulkOperation,
 } from "./bulk-mutation.server";
 import { sendPaced, ThrottlePacer } from "./pull-runner.server";
@@ -168,23 +169,9 @@ mutation SegmentTags($id: ID!, $tags: [String!]!) {
 }`;
 }
 
-/** The customers the push changes this way as variables files of at most `maxBytes`, one customer a line. */
-async function* tagFiles(scope: TagScope, change: TagChange, maxBytes: number) {
-  let file = { jsonl: "", bytes: 0, customers: [] as string[] };
-  for await (const window of changeWindows(scope, change)) {
-    for (const id of window) {
-      const line = JSON.stringify({ id, tags: [scope.tag] });
-      const bytes = Buffer.byteLength(line) + 1; // with the newline before it
-      if (file.customers.length > 0 && file.bytes + bytes > maxBytes) {
-        yield file;
-        file = { jsonl: "", bytes: 0, customers: [] };
-      }
-      file.jsonl += file.customers.length > 0 ? `\n${line}` : line;
-      file.bytes += bytes;
-      file.customers.push(id);
-    }
-  }
-  if (file.customers.length > 0) yield file;
+/** The customers the push changes this way, one after another in id order. */
+async function* customersToChange(scope: TagScope, change: TagChange): AsyncGenerator<string> {
+  for await (const window of changeWindows(scope, change)) yield* window;
 }
 
 /**
@@ -208,11 +195,13 @@ async function bulkChangeTags(sync: SegmentSync, scope: TagScope, change: TagCha
   const previous = await findBulkMutation(sync.shop, mutationText, signal);
   if (previous) await finishAndRecord(previous.id);
   if (refusals.length === 0) {
-    for await (const file of tagFiles(scope, change, loadConfig().BULK_MUTATION_FILE_MAX_BYTES)) {
+    const lineOf = (id: string) => ({ id, tags: [scope.tag] });
+    const files = variablesFiles(customersToChange(scope, change), lineOf, loadConfig().BULK_MUTATION_FILE_MAX_BYTES);
+    for await (const file of files) {
       const stagedUploadPath = await stageBulkVariables(sync.shop, file.jsonl, signal);
       const finished = await finishAndRecord(
         await startBulkMutation(sync.shop, mutationText, stagedUploadPath, signal),
-        file.customers,
+        file.lines,
       );
       if (refusals.length > 0) break;
       if (finished.status !== "COMPLETED") {
