@@ -563,7 +563,7 @@ export class ShopRuntime {
 
   private changeTags(id: string, tags: string[], change: "add" | "remove") {
     const parsed = parseGid(id);
-    if (tags.length > 250)
+    if (tags.length > MAX_INPUT_ARRAY_SIZE)
       return { node: null, userErrors: [{ field: ["tags"], message: "Too many tags: at most 250 at once." }] };
     if (parsed?.type !== "Customer")
       return { node: null, userErrors: [{ field: ["id"], message: "Invalid id: only customers are supported here." }] };

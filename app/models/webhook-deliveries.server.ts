@@ -133,36 +133,43 @@ export async function recordDeliveries(deliveries: IncomingDelivery[]) {
 /**
  * Retention: the payloads (customers' emails, addresses) of deliveries processed, or deliberately left alone
  * (ignored), before `cutoff` are nulled, in batches that commit on their own and skip rows another transaction
- * holds; the records stay, so a repeated delivery is still recognised. Answers how many were pruned.
+ * holds; the records stay (deleteDeliveriesProcessedBefore removes them later), so a repeated delivery is
+ * still recognised. Answers how many were pruned.
  */
+export async function prunePayloadsProcessedBefore(cutoff: Date, batchSize = 1000) {
+  return inBatches(
+    batchSize,
+    () => prisma.$executeRaw`
+      UPDATE "WebhookDelivery" SET payload = NULL
+      WHERE id IN (
+        SELECT id FROM "WebhookDelivery"
+        WHERE status IN ('processed', 'ignored') AND "processedAt" < ${cutoff} AND payload IS NOT NULL
+        LIMIT ${batchSize} FOR UPDATE SKIP LOCKED)`,
+  );
+}
+
 /**
  * Deletes the records of deliveries processed (or ignored) before `cutoff`, a batch at a time; failed ones stay
  * for the merchant to retry. Answers how many.
  */
 export async function deleteDeliveriesProcessedBefore(cutoff: Date, batchSize = 1000) {
-  let deleted = 0;
-  for (;;) {
-    const count = await prisma.$executeRaw`
+  return inBatches(
+    batchSize,
+    () => prisma.$executeRaw`
       DELETE FROM "WebhookDelivery"
       WHERE id IN (
         SELECT id FROM "WebhookDelivery"
         WHERE status IN ('processed', 'ignored') AND "processedAt" < ${cutoff}
-        LIMIT ${batchSize} FOR UPDATE SKIP LOCKED)`;
-    deleted += count;
-    if (count < batchSize) return deleted;
-  }
+        LIMIT ${batchSize} FOR UPDATE SKIP LOCKED)`,
+  );
 }
 
-export async function prunePayloadsProcessedBefore(cutoff: Date, batchSize = 1000) {
-  let pruned = 0;
+/** Runs a statement that changes at most `batchSize` rows until it changes fewer; answers how many in all. */
+async function inBatches(batchSize: number, statement: () => Promise<number>) {
+  let changed = 0;
   for (;;) {
-    const count = await prisma.$executeRaw`
-      UPDATE "WebhookDelivery" SET payload = NULL
-      WHERE id IN (
-        SELECT id FROM "WebhookDelivery"
-        WHERE status IN ('processed', 'ignored') AND "processedAt" < ${cutoff} AND payload IS NOT NULL
-        LIMIT ${batchSize} FOR UPDATE SKIP LOCKED)`;
-    pruned += count;
-    if (count < batchSize) return pruned;
+    const count = await statement();
+    changed += count;
+    if (count < batchSize) return changed;
   }
 }

@@ -173,6 +173,31 @@ export async function startBulkMutation(
     : new PermanentShopifyError(`bulk mutation rejected: ${message}`);
 }
 
+/**
+ * Runs `mutation` over the variables files one after another: each is staged, its operation started and
+ * handed to `finish`, which waits for it and records its results. Stops once `refused()` holds; an operation
+ * that ended otherwise than COMPLETED is thrown as transient (`what` names it), for the job's retry to take up.
+ */
+export async function runBulkMutationFiles<Item>(
+  shop: string,
+  mutation: string,
+  files: AsyncIterable<VariablesFile<Item>>,
+  finish: (operationId: string, lines: Item[]) => Promise<BulkOperation>,
+  refused: () => boolean,
+  what: string,
+  signal?: AbortSignal,
+) {
+  for await (const file of files) {
+    const path = await stageBulkVariables(shop, file.jsonl, signal);
+    const finished = await finish(await startBulkMutation(shop, mutation, path, signal), file.lines);
+    if (refused()) return;
+    if (finished.status !== "COMPLETED") {
+      const reason = `${finished.status.toLowerCase()}${finished.errorCode ? ` (${finished.errorCode})` : ""}`;
+      throw new TransientShopifyError(`${what} ${reason}`);
+    }
+  }
+}
+
 /** The newest of the shop's recent bulk mutations that runs exactly `mutation`, if any. */
 export async function findBulkMutation(shop: string, mutation: string, signal?: AbortSignal) {
   const { bulkOperations } = await sendPaced(shop, RECENT_BULK_MUTATIONS, { first: RECENT_MUTATIONS }, paced(signal));

@@ -23,8 +23,7 @@ import { adminGraphql, PermanentShopifyError, TransientShopifyError } from "./ad
 import {
   bulkResultLines,
   findBulkMutation,
-  stageBulkVariables,
-  startBulkMutation,
+  runBulkMutationFiles,
   variablesFiles,
   waitForBulkOperation,
 } from "./bulk-mutation.server";
@@ -461,15 +460,8 @@ async function runBulkPart(context: SyncContext, part: "set" | "clear", scope: C
       metafields: changes.map((change) => (part === "set" ? setInput(change as Written) : deleteInput(change))),
     });
     const files = variablesFiles(bulkLines(scope, part), lineOf, loadConfig().BULK_MUTATION_FILE_MAX_BYTES);
-    for await (const file of files) {
-      const path = await stageBulkVariables(shop, file.jsonl, context.signal);
-      const finished = await finish(await startBulkMutation(shop, mutation, path, context.signal), file.lines);
-      if (refusals.length > 0) break;
-      if (finished.status !== "COMPLETED") {
-        const reason = `${finished.status.toLowerCase()}${finished.errorCode ? ` (${finished.errorCode})` : ""}`;
-        throw new TransientShopifyError(`bulk metafields ${part} ${reason}`);
-      }
-    }
+    const refused = () => refusals.length > 0;
+    await runBulkMutationFiles(shop, mutation, files, finish, refused, `bulk metafields ${part}`, context.signal);
   }
   if (refusals.length > 0)
     throw new PermanentShopifyError(

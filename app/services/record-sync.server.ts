@@ -37,11 +37,17 @@ export async function syncRecords(shop: string, resource: Resource, ids: string[
   const signal = AbortSignal.timeout(60_000 + ids.length * 1000);
   let found = 0;
   for (let start = 0; start < ids.length; start += perQuery) {
-    const data = await sendPaced(shop, query, answer, { ids: ids.slice(start, start + perQuery) }, {
-      pacer,
-      onThrottled: () => {},
-      signal,
-    });
+    const data = await sendPaced(
+      shop,
+      query,
+      answer,
+      { ids: ids.slice(start, start + perQuery) },
+      {
+        pacer,
+        onThrottled: () => {},
+        signal,
+      },
+    );
     for (const record of data.nodes) {
       if (!record) continue;
       found++;

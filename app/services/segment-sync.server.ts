@@ -17,12 +17,11 @@ import {
   type TagChange,
   type TagScope,
 } from "../models/segment-syncs.server";
-import { adminGraphql, PermanentShopifyError, TransientShopifyError } from "./admin-api.server";
+import { adminGraphql, PermanentShopifyError } from "./admin-api.server";
 import {
   bulkResultLines,
   findBulkMutation,
-  stageBulkVariables,
-  startBulkMutation,
+  runBulkMutationFiles,
   variablesFiles,
   waitForBulkOperation,
 } from "./bulk-mutation.server";
@@ -134,24 +133,25 @@ async function* changeWindows(scope: TagScope, change: TagChange): AsyncGenerato
   }
 }
 
+/** The customers the push changes this way, BATCH at a time in id order. */
+async function* batchesToChange(scope: TagScope, change: TagChange): AsyncGenerator<string[]> {
+  for await (const window of changeWindows(scope, change)) {
+    for (let start = 0; start < window.length; start += BATCH) yield window.slice(start, start + BATCH);
+  }
+}
+
 async function pushTagsInBatches(sync: SegmentSync, scope: TagScope, signal?: AbortSignal) {
   const pacer = new ThrottlePacer();
   const onThrottled = () => void updateSync(sync.id, { throttled: { increment: 1 } }).catch(() => {});
   const { tag } = scope;
-  for await (const window of changeWindows(scope, "add")) {
-    for (let start = 0; start < window.length; start += BATCH) {
-      const batch = window.slice(start, start + BATCH);
-      const { changed } = await changeTags(sync.shop, "tagsAdd", tag, batch, pacer, onThrottled, signal);
-      if (changed.length > 0) await recordTagged(sync, tag, changed);
-    }
+  for await (const batch of batchesToChange(scope, "add")) {
+    const { changed } = await changeTags(sync.shop, "tagsAdd", tag, batch, pacer, onThrottled, signal);
+    if (changed.length > 0) await recordTagged(sync, tag, changed);
   }
   await updateSync(sync.id, { stage: "untagging" });
-  for await (const window of changeWindows(scope, "remove")) {
-    for (let start = 0; start < window.length; start += BATCH) {
-      const batch = window.slice(start, start + BATCH);
-      const { changed, missing } = await changeTags(sync.shop, "tagsRemove", tag, batch, pacer, onThrottled, signal);
-      await recordUntagged(sync, tag, [...changed, ...missing]);
-    }
+  for await (const batch of batchesToChange(scope, "remove")) {
+    const { changed, missing } = await changeTags(sync.shop, "tagsRemove", tag, batch, pacer, onThrottled, signal);
+    await recordUntagged(sync, tag, [...changed, ...missing]);
   }
 }
 
@@ -197,18 +197,8 @@ async function bulkChangeTags(sync: SegmentSync, scope: TagScope, change: TagCha
   if (refusals.length === 0) {
     const lineOf = (id: string) => ({ id, tags: [scope.tag] });
     const files = variablesFiles(customersToChange(scope, change), lineOf, loadConfig().BULK_MUTATION_FILE_MAX_BYTES);
-    for await (const file of files) {
-      const stagedUploadPath = await stageBulkVariables(sync.shop, file.jsonl, signal);
-      const finished = await finishAndRecord(
-        await startBulkMutation(sync.shop, mutationText, stagedUploadPath, signal),
-        file.lines,
-      );
-      if (refusals.length > 0) break;
-      if (finished.status !== "COMPLETED") {
-        const reason = `${finished.status.toLowerCase()}${finished.errorCode ? ` (${finished.errorCode})` : ""}`;
-        throw new TransientShopifyError(`bulk ${mutation} ${reason}; the retry sends the customers still to change`);
-      }
-    }
+    const refused = () => refusals.length > 0;
+    await runBulkMutationFiles(sync.shop, mutationText, files, finishAndRecord, refused, `bulk ${mutation}`, signal);
   }
   if (refusals.length > 0) {
     throw new PermanentShopifyError(
